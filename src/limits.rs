@@ -1,0 +1,13 @@
+//! Fixed capacities. Every run-time table is sized here, so memory does not grow after start-up.
+//! `vrrpd -t` rejects a config that exceeds one of them.
+
+/// VRRP instances per daemon (one per VRID per interface at most; VRIDs are 1..=255).
+pub const MAX_INSTANCES: usize = 255;
+/// Virtual addresses per instance (also the most an advert may carry and still be compared).
+pub const MAX_VIPS: usize = 32;
+/// Unicast peers per instance.
+pub const MAX_PEERS: usize = 16;
+/// Interfaces the daemon watches.
+pub const MAX_INTERFACES: usize = 32;
+/// Largest packet we read from a raw socket (an IPv4 header with options plus the largest advert).
+pub const MAX_PACKET: usize = 1536;
