@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("vrrpd: not yet");
+    std::process::exit(1);
+}
