@@ -1,1 +1,8 @@
-//! vrrp
+//! The protocol core: pure, driven by time and inputs, answering with actions.
+
+pub mod instance;
+
+pub use instance::{Action, Actions, Advert, Garp, Input, Instance, Params, Reason, State};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,447 @@
+//! One virtual router: the RFC 5798 §6.4 state machine (and RFC 3768's for v2), plus Fault.
+//!
+//! Pure: it is fed the time and an [`Input`] and answers with [`Action`]s. It owns its deadlines
+//! and reports the earliest through [`Instance::next_deadline`]; the daemon arms the timerfd and
+//! sends [`Input::Timer`] when it fires.
+
+use core::fmt;
+use core::time::Duration;
+use std::net::Ipv4Addr;
+
+use crate::time::Instant;
+
+/// Priority of the router that owns the virtual addresses (RFC 5798 §5.2.4).
+pub const PRIORITY_OWNER: u8 = 255;
+/// Priority a master advertises when it stops (RFC 5798 §5.2.4).
+pub const PRIORITY_STOP: u8 = 0;
+
+/// What does not change while the instance runs (a reload builds a new instance if it does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    pub vrid: u8,
+    /// Configured priority; the effective one may move with trackers.
+    pub priority: u8,
+    /// Our Advertisement_Interval, in centiseconds.
+    pub advert_int_cs: u16,
+    /// VRRPv3: skew scales with the interval and backups learn the master's interval.
+    pub v3: bool,
+    pub preempt: bool,
+    pub preempt_delay: Duration,
+    /// `state MASTER`: without a master on the link, take over after one interval, not three.
+    pub start_as_master: bool,
+    pub garp: Garp,
+}
+
+/// When gratuitous ARPs go out after becoming master.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Garp {
+    /// Frames per address in each burst.
+    pub repeat: u32,
+    /// A second burst this long after the first; zero for none.
+    pub delay: Duration,
+    /// Bursts of `refresh_repeat` at this period while master; zero for none.
+    pub refresh: Duration,
+    pub refresh_repeat: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Init,
+    Backup,
+    Master,
+    Fault,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Init => "INIT",
+            State::Backup => "BACKUP",
+            State::Master => "MASTER",
+            State::Fault => "FAULT",
+        })
+    }
+}
+
+/// An advertisement that passed every receive check (see `vrrp::rx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advert {
+    pub src: Ipv4Addr,
+    pub priority: u8,
+    pub interval_cs: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// Leave Init: the interface is up and we may run.
+    Start,
+    Advert(Advert),
+    /// A deadline from `next_deadline` has passed.
+    Timer,
+    LinkDown,
+    LinkUp,
+    /// Graceful stop: leave with priority 0.
+    Shutdown,
+    /// The effective priority after trackers moved it (clamped to 1..=254 unless owner).
+    Priority(u8),
+    /// Our primary address changed (it breaks priority ties).
+    Primary(Ipv4Addr),
+}
+
+/// Why a transition happened, for the log line that precedes `Entering … STATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Startup,
+    Owner,
+    MasterDown,
+    HigherPriority { src: Ipv4Addr, theirs: u8, ours: u8 },
+    LinkDown,
+    LinkUp,
+    Shutdown,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Reason::Startup => f.write_str("Starting"),
+            Reason::Owner => f.write_str("Address owner (priority 255): taking over at once"),
+            Reason::MasterDown => f.write_str("Receive advertisement timeout"),
+            Reason::HigherPriority { src, theirs, ours } if theirs == ours => write!(
+                f,
+                "Received advert from {src} with same priority {theirs} but higher IP address"
+            ),
+            Reason::HigherPriority { src, theirs, ours } => write!(
+                f,
+                "Received advert from {src} with higher priority {theirs}, ours {ours}"
+            ),
+            Reason::LinkDown => f.write_str("Interface down"),
+            Reason::LinkUp => f.write_str("Interface up"),
+            Reason::Shutdown => f.write_str("Stopping"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Transition {
+        from: State,
+        to: State,
+        reason: Reason,
+    },
+    /// Send one advertisement with this priority and our interval.
+    SendAdvert {
+        priority: u8,
+    },
+    AddVips,
+    RemoveVips,
+    /// Send `repeat` gratuitous ARPs for every virtual address.
+    SendGarp {
+        repeat: u32,
+    },
+}
+
+/// Enough for the longest reaction (become master: transition, advert, VIPs, GARP).
+pub type Actions = heapless::Vec<Action, 8>;
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    params: Params,
+    state: State,
+    priority: u8,
+    primary: Ipv4Addr,
+    link_up: bool,
+    /// The master's interval as last heard (v3); ours otherwise.
+    master_adver_int_cs: u16,
+    adver_at: Option<Instant>,
+    master_down_at: Option<Instant>,
+    garp_at: Option<Instant>,
+    /// With preempt_delay: when we first heard a lower-priority master since becoming backup.
+    lower_seen_at: Option<Instant>,
+    /// Last time we answered a lower-priority master, to bound replies to one per interval.
+    answered_lower_at: Option<Instant>,
+}
+
+impl Instance {
+    pub fn new(params: Params, primary: Ipv4Addr) -> Self {
+        Instance {
+            priority: params.priority,
+            master_adver_int_cs: params.advert_int_cs,
+            params,
+            state: State::Init,
+            primary,
+            link_up: true,
+            adver_at: None,
+            master_down_at: None,
+            garp_at: None,
+            lower_seen_at: None,
+            answered_lower_at: None,
+        }
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn priority(&self) -> u8 {
+        self.priority
+    }
+    pub fn master_adver_int_cs(&self) -> u16 {
+        self.master_adver_int_cs
+    }
+
+    /// The earliest instant at which this instance wants [`Input::Timer`].
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [self.adver_at, self.master_down_at, self.garp_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn interval(&self) -> Duration {
+        cs(self.params.advert_int_cs)
+    }
+
+    /// Skew_Time: v3 scales it by the master's interval, v2 by one second (RFC 3768 §6.1).
+    pub fn skew_time(&self) -> Duration {
+        let unit = if self.params.v3 {
+            cs(self.master_adver_int_cs)
+        } else {
+            Duration::from_secs(1)
+        };
+        unit * (256 - u32::from(self.priority)) / 256
+    }
+
+    /// Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time.
+    pub fn master_down_interval(&self) -> Duration {
+        cs(self.master_adver_int_cs) * 3 + self.skew_time()
+    }
+
+    pub fn handle(&mut self, now: Instant, input: Input, out: &mut Actions) {
+        match input {
+            Input::Start => {
+                if self.state == State::Init {
+                    self.come_up(now, Reason::Startup, out);
+                }
+            }
+            Input::LinkUp => {
+                self.link_up = true;
+                if self.state == State::Fault {
+                    self.come_up(now, Reason::LinkUp, out);
+                }
+            }
+            Input::LinkDown => {
+                self.link_up = false;
+                if matches!(self.state, State::Backup | State::Master) {
+                    self.leave(State::Fault, Reason::LinkDown, out);
+                }
+            }
+            Input::Shutdown => {
+                if self.state != State::Init {
+                    self.leave(State::Init, Reason::Shutdown, out);
+                }
+            }
+            Input::Timer => self.on_timer(now, out),
+            Input::Advert(adv) => match self.state {
+                State::Backup => self.backup_heard(now, adv),
+                State::Master => self.master_heard(now, adv, out),
+                State::Init | State::Fault => {}
+            },
+            Input::Priority(p) => {
+                // A backup that becomes the better router preempts through the master-down
+                // timer as RFC 5798 prescribes; the priority simply rides the next advert.
+                self.priority = p;
+            }
+            Input::Primary(addr) => self.primary = addr,
+        }
+    }
+
+    /// Leave Init or Fault: owner goes straight to Master, everyone else listens first.
+    fn come_up(&mut self, now: Instant, reason: Reason, out: &mut Actions) {
+        if !self.link_up {
+            self.enter(State::Fault, reason, out);
+            return;
+        }
+        if self.priority == PRIORITY_OWNER {
+            self.become_master(now, Reason::Owner, out);
+            return;
+        }
+        self.master_adver_int_cs = self.params.advert_int_cs;
+        self.enter(State::Backup, reason, out);
+        let wait = if self.params.start_as_master {
+            self.interval() + self.skew_time()
+        } else {
+            self.master_down_interval()
+        };
+        self.master_down_at = Some(now + wait);
+    }
+
+    fn on_timer(&mut self, now: Instant, out: &mut Actions) {
+        if self.master_down_at.is_some_and(|t| t <= now) {
+            self.master_down_at = None;
+            if self.state == State::Backup {
+                self.become_master(now, Reason::MasterDown, out);
+                return;
+            }
+        }
+        if self.adver_at.is_some_and(|t| t <= now) {
+            self.send_advert(now, out);
+        }
+        if self.garp_at.is_some_and(|t| t <= now) {
+            self.garp_at = None;
+            let refresh = self.params.garp.refresh;
+            push(
+                out,
+                Action::SendGarp {
+                    repeat: self.params.garp.refresh_repeat.max(1),
+                },
+            );
+            if !refresh.is_zero() {
+                self.garp_at = Some(now + refresh);
+            }
+        }
+    }
+
+    fn backup_heard(&mut self, now: Instant, adv: Advert) {
+        if adv.priority == PRIORITY_STOP {
+            // The master is leaving: take over after Skew_Time so the best backup wins.
+            self.master_down_at = Some(now + self.skew_time());
+            return;
+        }
+        if !self.params.preempt || adv.priority >= self.priority || self.preempt_held(now) {
+            if self.params.v3 {
+                self.master_adver_int_cs = adv.interval_cs;
+            }
+            self.master_down_at = Some(now + self.master_down_interval());
+        }
+        // Otherwise a lower-priority master: ignore it and let Master_Down expire (preemption).
+    }
+
+    /// With preempt_delay, a lower-priority master is tolerated for that long after we first
+    /// hear it, so a rebooting router settles before it takes the addresses back.
+    fn preempt_held(&mut self, now: Instant) -> bool {
+        let delay = self.params.preempt_delay;
+        if delay.is_zero() {
+            return false;
+        }
+        let since = *self.lower_seen_at.get_or_insert(now);
+        now < since + delay
+    }
+
+    fn master_heard(&mut self, now: Instant, adv: Advert, out: &mut Actions) {
+        if adv.priority == PRIORITY_STOP {
+            // Another master is leaving; assert ourselves at once so backups do not take over.
+            self.send_advert(now, out);
+            return;
+        }
+        let ours = self.priority;
+        let wins = adv.priority > ours || (adv.priority == ours && adv.src > self.primary);
+        if wins {
+            self.leave(
+                State::Backup,
+                Reason::HigherPriority {
+                    src: adv.src,
+                    theirs: adv.priority,
+                    ours,
+                },
+                out,
+            );
+            if self.params.v3 {
+                self.master_adver_int_cs = adv.interval_cs;
+            }
+            self.master_down_at = Some(now + self.master_down_interval());
+        } else if adv.src != self.primary {
+            // A lesser master (a healed partition): answer at once and refresh the LAN's ARP
+            // caches, since its gratuitous ARPs may have pointed them away from us. Once per
+            // interval at most, so a stream of such adverts cannot make us flood.
+            let recent = self
+                .answered_lower_at
+                .is_some_and(|t| now < t + self.interval());
+            if !recent {
+                self.answered_lower_at = Some(now);
+                self.send_advert(now, out);
+                push(
+                    out,
+                    Action::SendGarp {
+                        repeat: self.params.garp.refresh_repeat.max(1),
+                    },
+                );
+            }
+        }
+    }
+
+    fn become_master(&mut self, now: Instant, reason: Reason, out: &mut Actions) {
+        self.enter(State::Master, reason, out);
+        self.master_down_at = None;
+        self.lower_seen_at = None;
+        self.master_adver_int_cs = self.params.advert_int_cs;
+        self.send_advert(now, out);
+        push(out, Action::AddVips);
+        push(
+            out,
+            Action::SendGarp {
+                repeat: self.params.garp.repeat.max(1),
+            },
+        );
+        let g = self.params.garp;
+        self.garp_at = if !g.delay.is_zero() {
+            Some(now + g.delay)
+        } else if !g.refresh.is_zero() {
+            Some(now + g.refresh)
+        } else {
+            None
+        };
+    }
+
+    /// Leave Backup or Master for Backup, Fault or Init (stopped).
+    fn leave(&mut self, to: State, reason: Reason, out: &mut Actions) {
+        let was_master = self.state == State::Master;
+        self.adver_at = None;
+        self.master_down_at = None;
+        self.garp_at = None;
+        self.lower_seen_at = None;
+        if was_master && to != State::Backup {
+            // Tell the backups now rather than after Master_Down_Interval.
+            push(
+                out,
+                Action::SendAdvert {
+                    priority: PRIORITY_STOP,
+                },
+            );
+        }
+        if was_master {
+            push(out, Action::RemoveVips);
+        }
+        self.enter(to, reason, out);
+    }
+
+    fn send_advert(&mut self, now: Instant, out: &mut Actions) {
+        push(
+            out,
+            Action::SendAdvert {
+                priority: self.priority,
+            },
+        );
+        self.adver_at = Some(now + self.interval());
+    }
+
+    fn enter(&mut self, to: State, reason: Reason, out: &mut Actions) {
+        let from = self.state;
+        self.state = to;
+        if from != to {
+            push(out, Action::Transition { from, to, reason });
+        }
+    }
+}
+
+fn cs(centis: u16) -> Duration {
+    Duration::from_millis(u64::from(centis) * 10)
+}
+
+/// `Actions` is sized for the longest reaction; overflowing it is a bug in this file.
+fn push(out: &mut Actions, a: Action) {
+    if out.push(a).is_err() {
+        debug_assert!(false, "Actions capacity too small");
+    }
+}

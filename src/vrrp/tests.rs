@@ -1,0 +1,330 @@
+//! The state machine on a simulated clock: every transition of RFC 5798 §6.4 plus Fault.
+
+use core::time::Duration;
+use std::net::Ipv4Addr;
+
+use super::*;
+use crate::time::Instant;
+
+const ME: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 11);
+const PEER_HI: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 12);
+const PEER_LO: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 9);
+
+fn params(priority: u8, v3: bool) -> Params {
+    Params {
+        vrid: 51,
+        priority,
+        advert_int_cs: 100,
+        v3,
+        preempt: true,
+        preempt_delay: Duration::ZERO,
+        start_as_master: false,
+        garp: Garp {
+            repeat: 5,
+            delay: Duration::from_secs(5),
+            refresh: Duration::ZERO,
+            refresh_repeat: 1,
+        },
+    }
+}
+
+fn at(ms: u64) -> Instant {
+    Instant::from_micros(ms * 1000)
+}
+
+fn step(i: &mut Instance, now: Instant, input: Input) -> Actions {
+    let mut out = Actions::new();
+    i.handle(now, input, &mut out);
+    out
+}
+
+fn advert(src: Ipv4Addr, priority: u8, interval_cs: u16) -> Input {
+    Input::Advert(Advert {
+        src,
+        priority,
+        interval_cs,
+    })
+}
+
+fn entered(out: &Actions) -> Option<State> {
+    out.iter().find_map(|a| match a {
+        Action::Transition { to, .. } => Some(*to),
+        _ => None,
+    })
+}
+
+/// Runs the timer until the instance's next deadline passes, returning that deadline's actions.
+fn fire(i: &mut Instance) -> (Instant, Actions) {
+    let t = i.next_deadline().expect("a deadline");
+    (t, step(i, t, Input::Timer))
+}
+
+#[test]
+fn backup_takes_over_after_master_down_interval_v3() {
+    let mut i = Instance::new(params(100, true), ME);
+    let out = step(&mut i, at(0), Input::Start);
+    assert_eq!(entered(&out), Some(State::Backup));
+    // Skew = 156/256 s = 609.375 ms; MDI = 3 s + skew.
+    assert_eq!(i.skew_time(), Duration::from_micros(609_375));
+    assert_eq!(i.next_deadline(), Some(Instant::from_micros(3_609_375)));
+    let (_, out) = fire(&mut i);
+    assert_eq!(
+        &out[..],
+        &[
+            Action::Transition {
+                from: State::Backup,
+                to: State::Master,
+                reason: Reason::MasterDown
+            },
+            Action::SendAdvert { priority: 100 },
+            Action::AddVips,
+            Action::SendGarp { repeat: 5 },
+        ]
+    );
+}
+
+#[test]
+fn v2_skew_is_in_seconds_whatever_the_interval() {
+    let mut p = params(200, false);
+    p.advert_int_cs = 300;
+    let i = Instance::new(p, ME);
+    assert_eq!(i.skew_time(), Duration::from_micros(218_750));
+    assert_eq!(i.master_down_interval(), Duration::from_micros(9_218_750));
+}
+
+#[test]
+fn v3_skew_scales_with_interval() {
+    let mut p = params(150, true);
+    p.advert_int_cs = 10;
+    let i = Instance::new(p, ME);
+    // (256-150)/256 × 100 ms = 41.40625 ms
+    assert_eq!(i.skew_time(), Duration::from_nanos(41_406_250));
+}
+
+#[test]
+fn owner_becomes_master_at_once() {
+    let mut i = Instance::new(params(255, true), ME);
+    let out = step(&mut i, at(0), Input::Start);
+    assert_eq!(entered(&out), Some(State::Master));
+    assert!(out.contains(&Action::SendAdvert { priority: 255 }));
+    assert!(out.contains(&Action::AddVips));
+}
+
+#[test]
+fn master_advertises_every_interval_and_repeats_garp_after_delay() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    let mut adverts = 0;
+    let mut garps = 0;
+    while let Some(t) = i.next_deadline() {
+        if t > at(6_000) {
+            break;
+        }
+        let out = step(&mut i, t, Input::Timer);
+        adverts += out
+            .iter()
+            .filter(|a| matches!(a, Action::SendAdvert { .. }))
+            .count();
+        garps += out
+            .iter()
+            .filter(|a| matches!(a, Action::SendGarp { .. }))
+            .count();
+    }
+    assert_eq!(adverts, 6); // at 1..=6 s
+    assert_eq!(garps, 1); // the second burst at 5 s; no refresh configured
+}
+
+#[test]
+fn backup_hearing_master_resets_timer_and_learns_interval_v3() {
+    let mut i = Instance::new(params(100, true), ME);
+    step(&mut i, at(0), Input::Start);
+    let out = step(&mut i, at(2_000), advert(PEER_HI, 150, 50));
+    assert!(out.is_empty());
+    assert_eq!(i.master_adver_int_cs(), 50);
+    // MDI = 3 × 0.5 s + 156/256 × 0.5 s = 1.8046875 s
+    assert_eq!(
+        i.next_deadline(),
+        Some(at(2_000) + Duration::from_micros(1_804_687))
+    );
+}
+
+#[test]
+fn v2_backup_keeps_its_own_interval() {
+    let mut i = Instance::new(params(100, false), ME);
+    step(&mut i, at(0), Input::Start);
+    step(&mut i, at(500), advert(PEER_HI, 150, 100));
+    assert_eq!(i.master_adver_int_cs(), 100);
+}
+
+#[test]
+fn backup_with_preempt_ignores_lower_master_and_takes_over() {
+    let mut i = Instance::new(params(150, true), ME);
+    step(&mut i, at(0), Input::Start);
+    let deadline = i.next_deadline();
+    for k in 1..4 {
+        step(&mut i, at(k * 1000), advert(PEER_LO, 100, 100));
+    }
+    assert_eq!(
+        i.next_deadline(),
+        deadline,
+        "lower-priority adverts must not reset the timer"
+    );
+    let (_, out) = fire(&mut i);
+    assert_eq!(entered(&out), Some(State::Master));
+}
+
+#[test]
+fn nopreempt_backup_stays_under_lower_master() {
+    let mut p = params(150, true);
+    p.preempt = false;
+    let mut i = Instance::new(p, ME);
+    step(&mut i, at(0), Input::Start);
+    for k in 1..20 {
+        let out = step(&mut i, at(k * 1000), advert(PEER_LO, 100, 100));
+        assert!(out.is_empty());
+        assert!(i.next_deadline().unwrap() > at(k * 1000 + 3000));
+    }
+    assert_eq!(i.state(), State::Backup);
+}
+
+#[test]
+fn preempt_delay_holds_off_preemption_for_the_delay() {
+    let mut p = params(150, true);
+    p.preempt_delay = Duration::from_secs(10);
+    let mut i = Instance::new(p, ME);
+    step(&mut i, at(0), Input::Start);
+    let mut became_master_at = None;
+    let mut now = 0;
+    while now < 30_000 && became_master_at.is_none() {
+        now += 1000;
+        // Fire any deadline that falls before the next advert.
+        while let Some(t) = i.next_deadline().filter(|t| *t <= at(now)) {
+            if entered(&step(&mut i, t, Input::Timer)) == Some(State::Master) {
+                became_master_at = Some(t);
+            }
+        }
+        if became_master_at.is_none() {
+            step(&mut i, at(now), advert(PEER_LO, 100, 100));
+        }
+    }
+    let t = became_master_at.expect("preempts in the end");
+    // First lower advert at 1 s; held until 11 s; then Master_Down (3.41 s) after the last accepted.
+    assert!(t > at(11_000) && t < at(15_000), "took over at {t:?}");
+}
+
+#[test]
+fn priority_zero_makes_backup_take_over_after_skew() {
+    let mut i = Instance::new(params(100, true), ME);
+    step(&mut i, at(0), Input::Start);
+    step(&mut i, at(1_000), advert(PEER_HI, 150, 100));
+    step(&mut i, at(1_500), advert(PEER_HI, 0, 100));
+    assert_eq!(
+        i.next_deadline(),
+        Some(at(1_500) + Duration::from_micros(609_375))
+    );
+    let (_, out) = fire(&mut i);
+    assert_eq!(entered(&out), Some(State::Master));
+}
+
+#[test]
+fn master_yields_to_higher_priority() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    // An owner only yields on a tie with a higher address.
+    let out = step(&mut i, at(500), advert(PEER_HI, 255, 100));
+    assert_eq!(entered(&out), Some(State::Backup));
+    assert!(out.contains(&Action::RemoveVips));
+    assert!(!out.iter().any(|a| matches!(a, Action::SendAdvert { .. })));
+
+    let mut i = Instance::new(params(100, true), ME);
+    step(&mut i, at(0), Input::Start);
+    fire(&mut i);
+    let out = step(&mut i, at(5_000), advert(PEER_LO, 200, 100));
+    assert_eq!(out[0], Action::RemoveVips,);
+    assert_eq!(
+        out[1],
+        Action::Transition {
+            from: State::Master,
+            to: State::Backup,
+            reason: Reason::HigherPriority {
+                src: PEER_LO,
+                theirs: 200,
+                ours: 100
+            }
+        }
+    );
+}
+
+#[test]
+fn master_keeps_role_against_equal_priority_lower_address_and_answers_once() {
+    let mut i = Instance::new(params(100, true), ME);
+    step(&mut i, at(0), Input::Start);
+    fire(&mut i);
+    let out = step(&mut i, at(4_000), advert(PEER_LO, 100, 100));
+    assert_eq!(i.state(), State::Master);
+    assert!(out.contains(&Action::SendAdvert { priority: 100 }));
+    assert!(out.iter().any(|a| matches!(a, Action::SendGarp { .. })));
+    let out = step(&mut i, at(4_100), advert(PEER_LO, 100, 100));
+    assert!(out.is_empty(), "at most one answer per interval");
+}
+
+#[test]
+fn shutdown_of_master_sends_priority_zero_and_removes_vips() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    let out = step(&mut i, at(100), Input::Shutdown);
+    assert_eq!(
+        &out[..],
+        &[
+            Action::SendAdvert { priority: 0 },
+            Action::RemoveVips,
+            Action::Transition {
+                from: State::Master,
+                to: State::Init,
+                reason: Reason::Shutdown
+            },
+        ]
+    );
+    assert_eq!(i.next_deadline(), None);
+}
+
+#[test]
+fn link_down_faults_and_link_up_returns_to_backup() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    let out = step(&mut i, at(100), Input::LinkDown);
+    assert_eq!(entered(&out), Some(State::Fault));
+    assert!(out.contains(&Action::RemoveVips));
+    assert_eq!(i.next_deadline(), None);
+    assert!(step(&mut i, at(200), advert(PEER_HI, 200, 100)).is_empty());
+    let out = step(&mut i, at(300), Input::LinkUp);
+    assert_eq!(entered(&out), Some(State::Master)); // owner
+
+    let mut i = Instance::new(params(100, true), ME);
+    step(&mut i, at(0), Input::LinkDown);
+    let out = step(&mut i, at(0), Input::Start);
+    assert_eq!(entered(&out), Some(State::Fault));
+    let out = step(&mut i, at(100), Input::LinkUp);
+    assert_eq!(entered(&out), Some(State::Backup));
+}
+
+#[test]
+fn state_master_takes_over_after_one_interval_when_alone() {
+    let mut p = params(100, true);
+    p.start_as_master = true;
+    let mut i = Instance::new(p, ME);
+    step(&mut i, at(0), Input::Start);
+    assert_eq!(i.next_deadline(), Some(Instant::from_micros(1_609_375)));
+    // ... but still defers to a better master it hears first.
+    step(&mut i, at(500), advert(PEER_HI, 200, 100));
+    assert_eq!(i.state(), State::Backup);
+    assert!(i.next_deadline().unwrap() > at(3_500));
+}
+
+#[test]
+fn adverts_in_init_and_fault_change_nothing() {
+    let mut i = Instance::new(params(100, true), ME);
+    assert!(step(&mut i, at(0), advert(PEER_HI, 200, 100)).is_empty());
+    assert_eq!(i.state(), State::Init);
+    assert_eq!(i.next_deadline(), None);
+}
