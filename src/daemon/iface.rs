@@ -1,0 +1,79 @@
+//! The interfaces the daemon uses: what the kernel says about them, and their VRRP sockets.
+
+use std::net::Ipv4Addr;
+
+use crate::sys::netlink::{AddrInfo, LinkInfo};
+use crate::sys::raw::VrrpSocket;
+
+/// No instance runs this VRID on the interface.
+pub const NO_INSTANCE: u16 = u16::MAX;
+
+pub struct Iface {
+    pub name: String,
+    /// Zero until the kernel has told us about the link (it may appear later).
+    pub ifindex: u32,
+    pub mac: [u8; 6],
+    pub up: bool,
+    /// The address adverts come from when no `unicast_src_ip`/`mcast_src_ip` is given.
+    pub primary: Option<Ipv4Addr>,
+    /// Open while the link exists and some instance runs on it.
+    pub sock: Option<VrrpSocket>,
+    /// Some instance here sends multicast, so the socket joins 224.0.0.18.
+    pub multicast: bool,
+    /// VRID → index of the instance running it here, for dispatch without a scan.
+    pub vrids: [u16; 256],
+}
+
+impl Iface {
+    pub fn new(name: &str) -> Iface {
+        Iface {
+            name: name.to_string(),
+            ifindex: 0,
+            mac: [0; 6],
+            up: false,
+            primary: None,
+            sock: None,
+            multicast: false,
+            vrids: [NO_INSTANCE; 256],
+        }
+    }
+
+    /// Takes what a link dump or event says. Returns true if the up/down state changed.
+    pub fn update_link(&mut self, link: &LinkInfo) -> bool {
+        if self.ifindex != link.ifindex {
+            // A new link under the old name: the old socket is bound to a dead device.
+            self.sock = None;
+            self.primary = None;
+        }
+        self.ifindex = link.ifindex;
+        self.mac = link.mac;
+        let changed = self.up != link.up;
+        self.up = link.up;
+        changed
+    }
+
+    pub fn forget_link(&mut self) {
+        self.ifindex = 0;
+        self.up = false;
+        self.sock = None;
+        self.primary = None;
+    }
+}
+
+/// Picks the primary address of `ifindex` from a dump: a non-secondary address that is not one
+/// of our virtual addresses (a /32 VIP is never marked secondary by the kernel).
+pub fn pick_primary(
+    addrs: &[AddrInfo],
+    ifindex: u32,
+    is_vip: impl Fn(Ipv4Addr) -> bool,
+) -> Option<Ipv4Addr> {
+    let ours = || {
+        addrs
+            .iter()
+            .filter(|a| a.ifindex == ifindex && !is_vip(a.addr))
+    };
+    ours()
+        .find(|a| !a.secondary)
+        .or_else(|| ours().next())
+        .map(|a| a.addr)
+}

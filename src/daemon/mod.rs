@@ -1,0 +1,581 @@
+//! The event loop: the only place that owns file descriptors and knows about mio.
+//!
+//! Every source is drained until it would block (mio is edge-triggered); every decision is made by
+//! the pure core (`vrrp::Instance`), and this module only carries inputs in and actions out.
+
+mod iface;
+mod router;
+
+use std::io;
+use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+
+use log::{debug, error, info, warn};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::config::{self, Config};
+use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
+use crate::sys::netlink::{AddrInfo, Event, LinkInfo, Monitor, Netlink};
+use crate::sys::packet::PacketSocket;
+use crate::sys::raw::VrrpSocket;
+use crate::sys::signalfd::Signals;
+use crate::sys::timerfd::TimerFd;
+use crate::sys::clock;
+use crate::time::Instant;
+use crate::timer::Timers;
+use crate::vrrp::rx::{self, Drop};
+use crate::vrrp::{Actions, Input};
+use crate::wire::vrrp::MULTICAST_V4;
+
+use iface::{Iface, NO_INSTANCE};
+use router::Router;
+
+const TIMER: Token = Token(0);
+const SIGNALS: Token = Token(1);
+const NETLINK: Token = Token(2);
+/// Interface `i`'s VRRP socket is `Token(IFACE_BASE + i)`.
+const IFACE_BASE: usize = 16;
+
+/// Netlink events handled per drain before we resynchronise with a full dump instead.
+const MAX_EVENTS: usize = 256;
+
+pub struct Daemon {
+    config_path: PathBuf,
+    poll: Poll,
+    timerfd: TimerFd,
+    armed: Option<Instant>,
+    signals: Signals,
+    netlink: Netlink,
+    monitor: Monitor,
+    garp: PacketSocket,
+    ifaces: Vec<Iface>,
+    routers: Vec<Router>,
+    timers: Timers<MAX_INSTANCES>,
+    rx_buf: [u8; MAX_PACKET],
+}
+
+/// How the loop ended.
+pub enum Exit {
+    Stopped,
+}
+
+impl Daemon {
+    /// Opens every kernel interface and brings the configured instances up.
+    pub fn new(config_path: PathBuf, config: Config) -> io::Result<Daemon> {
+        let signals = Signals::new(&[
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGUSR1,
+        ])?;
+        let mut d = Daemon {
+            config_path,
+            poll: Poll::new()?,
+            timerfd: TimerFd::new()?,
+            armed: None,
+            signals,
+            netlink: Netlink::open()?,
+            monitor: Monitor::open()?,
+            garp: PacketSocket::open()?,
+            ifaces: Vec::with_capacity(MAX_INTERFACES),
+            routers: Vec::with_capacity(MAX_INSTANCES),
+            timers: Timers::new(),
+            rx_buf: [0; MAX_PACKET],
+        };
+        let reg = d.poll.registry();
+        reg.register(&mut SourceFd(&d.timerfd.as_raw_fd()), TIMER, Interest::READABLE)?;
+        reg.register(&mut SourceFd(&d.signals.as_raw_fd()), SIGNALS, Interest::READABLE)?;
+        reg.register(&mut SourceFd(&d.monitor.as_raw_fd()), NETLINK, Interest::READABLE)?;
+
+        d.routers = config.instances.iter().map(Router::new).collect();
+        d.rebuild_ifaces();
+        d.resync();
+        d.remove_stale_vips();
+        let now = clock::now();
+        for k in 0..d.routers.len() {
+            d.start(k, now);
+        }
+        Ok(d)
+    }
+
+    pub fn run(&mut self) -> io::Result<Exit> {
+        let mut events = Events::with_capacity(64);
+        loop {
+            self.arm_timer()?;
+            if let Err(e) = self.poll.poll(&mut events, None) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    TIMER => self.on_timer(),
+                    SIGNALS => {
+                        if let Some(exit) = self.on_signals() {
+                            return Ok(exit);
+                        }
+                    }
+                    NETLINK => self.on_netlink(),
+                    Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
+                    Token(_) => {}
+                }
+            }
+        }
+    }
+
+    // ---- sources -------------------------------------------------------------------------
+
+    fn on_timer(&mut self) {
+        if let Err(e) = self.timerfd.drain() {
+            warn!("timerfd read failed: {e}");
+        }
+        self.armed = None;
+        let now = clock::now();
+        let mut due: heapless::Vec<usize, MAX_INSTANCES> = heapless::Vec::new();
+        self.timers.expire(now, |k| {
+            let _ = due.push(k);
+        });
+        for k in due {
+            self.feed(k, now, Input::Timer);
+        }
+    }
+
+    fn on_signals(&mut self) -> Option<Exit> {
+        loop {
+            match self.signals.read() {
+                Ok(Some(libc::SIGTERM | libc::SIGINT)) => {
+                    self.stop_all();
+                    return Some(Exit::Stopped);
+                }
+                Ok(Some(libc::SIGHUP)) => self.reload(),
+                Ok(Some(libc::SIGUSR1)) => self.dump_state(),
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(e) => {
+                    warn!("signalfd read failed: {e}");
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn on_netlink(&mut self) {
+        let mut batch: heapless::Vec<Event, MAX_EVENTS> = heapless::Vec::new();
+        let mut overflow = false;
+        let res = self.monitor.recv(&mut |ev| {
+            if batch.push(ev).is_err() {
+                overflow = true;
+            }
+        });
+        match res {
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                warn!("netlink event queue overflowed; re-reading links and addresses");
+                overflow = true;
+            }
+            Err(e) => warn!("netlink monitor: {e}"),
+            Ok(()) => {}
+        }
+        let now = clock::now();
+        if overflow {
+            self.resync_and_follow(now);
+            return;
+        }
+        for ev in batch {
+            match ev {
+                Event::Link(link) => self.on_link(now, &link),
+                Event::LinkRemoved { ifindex } => self.on_link_removed(now, ifindex),
+                Event::AddrAdded(a) => self.on_addr(now, &a, true),
+                Event::AddrRemoved(a) => self.on_addr(now, &a, false),
+            }
+        }
+    }
+
+    fn on_packets(&mut self, i: usize) {
+        loop {
+            let Some(sock) = self.ifaces.get(i).and_then(|f| f.sock.as_ref()) else {
+                return;
+            };
+            let n = match sock.recv(&mut self.rx_buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    warn!("({}) receive failed: {e}", self.ifaces[i].name);
+                    return;
+                }
+            };
+            let now = clock::now();
+            let Some(pkt) = self.rx_buf.get(..n) else {
+                return;
+            };
+            let vrid = rx::peek_vrid(pkt);
+            let iface = &self.ifaces[i];
+            let k = match vrid {
+                Ok(v) => iface.vrids[usize::from(v)],
+                Err(_) => NO_INSTANCE,
+            };
+            if k == NO_INSTANCE {
+                // Not ours (or too short to tell whose): count on every instance of this link.
+                let d = vrid.err().unwrap_or(Drop::Vrid);
+                for r in self.routers.iter_mut().filter(|r| r.iface == i) {
+                    r.drops.count(d);
+                }
+                continue;
+            }
+            let k = usize::from(k);
+            let Some(r) = self.routers.get_mut(k) else {
+                continue;
+            };
+            match rx::check(pkt, &r.expect()) {
+                Ok(adv) => {
+                    r.adverts_rx += 1;
+                    self.feed(k, now, Input::Advert(adv));
+                }
+                Err(d) => r.dropped(now, d),
+            }
+        }
+    }
+
+    // ---- links and addresses -------------------------------------------------------------
+
+    fn on_link(&mut self, now: Instant, link: &LinkInfo) {
+        let Some(i) = self.ifaces.iter().position(|f| f.name == link.name.as_str()) else {
+            return;
+        };
+        let renumbered = self.ifaces[i].ifindex != link.ifindex;
+        let changed = self.ifaces[i].update_link(link);
+        if renumbered {
+            info!("({}) link appeared as index {}", link.name, link.ifindex);
+            self.refresh_primary(i);
+            self.open_socket(i);
+        }
+        if changed || renumbered {
+            self.link_changed(now, i);
+        }
+    }
+
+    fn on_link_removed(&mut self, now: Instant, ifindex: u32) {
+        let Some(i) = self.ifaces.iter().position(|f| f.ifindex == ifindex) else {
+            return;
+        };
+        warn!("({}) interface removed", self.ifaces[i].name);
+        if let Some(sock) = self.ifaces[i].sock.take() {
+            let _ = self.poll.registry().deregister(&mut SourceFd(&sock.as_raw_fd()));
+        }
+        self.ifaces[i].forget_link();
+        self.link_changed(now, i);
+    }
+
+    fn link_changed(&mut self, now: Instant, i: usize) {
+        let up = self.ifaces[i].up;
+        info!("({}) link is {}", self.ifaces[i].name, if up { "up" } else { "down" });
+        let input = if up { Input::LinkUp } else { Input::LinkDown };
+        for k in 0..self.routers.len() {
+            if self.routers[k].iface == i {
+                self.feed(k, now, input);
+            }
+        }
+    }
+
+    fn on_addr(&mut self, now: Instant, a: &AddrInfo, added: bool) {
+        let Some(i) = self.ifaces.iter().position(|f| f.ifindex == a.ifindex) else {
+            return;
+        };
+        let is_vip = self.is_vip(i, a.addr);
+        if !is_vip && (added && self.ifaces[i].primary.is_none() || !added && self.ifaces[i].primary == Some(a.addr)) {
+            self.refresh_primary(i);
+            self.primary_changed(now, i);
+            return;
+        }
+        if is_vip && !added {
+            // Someone removed a VIP under a master: put it back, or the service is gone.
+            for k in 0..self.routers.len() {
+                let r = &self.routers[k];
+                if r.iface_of_vip(a.addr, &self.ifaces) == Some(a.ifindex) && r.is_master() {
+                    warn!("({}) {} was removed from {} by someone else; restoring it", r.cfg.name, a.addr, self.ifaces[i].name);
+                    self.routers[k].add_vips(&mut self.netlink, &self.ifaces);
+                }
+            }
+        }
+    }
+
+    fn primary_changed(&mut self, now: Instant, i: usize) {
+        for k in 0..self.routers.len() {
+            if self.routers[k].iface == i {
+                if let Some(src) = self.routers[k].source(&self.ifaces) {
+                    self.feed(k, now, Input::Primary(src));
+                }
+            }
+        }
+    }
+
+    fn is_vip(&self, i: usize, addr: Ipv4Addr) -> bool {
+        self.routers
+            .iter()
+            .any(|r| r.cfg.vips.iter().any(|v| v.addr == addr) && (r.iface == i || r.cfg.vips.iter().any(|v| v.dev.as_deref() == Some(self.ifaces[i].name.as_str()))))
+    }
+
+    fn refresh_primary(&mut self, i: usize) {
+        let mut addrs: heapless::Vec<AddrInfo, 256> = heapless::Vec::new();
+        let ifindex = self.ifaces[i].ifindex;
+        if let Err(e) = self.netlink.dump_addrs(&mut |a| {
+            if a.ifindex == ifindex {
+                let _ = addrs.push(a);
+            }
+        }) {
+            warn!("({}) reading addresses failed: {e}", self.ifaces[i].name);
+            return;
+        }
+        let primary = iface::pick_primary(&addrs, ifindex, |a| self.is_vip(i, a));
+        if primary != self.ifaces[i].primary {
+            match primary {
+                Some(p) => info!("({}) primary address {p}", self.ifaces[i].name),
+                None => warn!("({}) has no IPv4 address of its own; adverts cannot be sent", self.ifaces[i].name),
+            }
+        }
+        self.ifaces[i].primary = primary;
+    }
+
+    /// Reads every link and address from the kernel (at start-up and after lost events).
+    fn resync(&mut self) {
+        let mut links: heapless::Vec<LinkInfo, MAX_EVENTS> = heapless::Vec::new();
+        if let Err(e) = self.netlink.dump_links(&mut |l| {
+            let _ = links.push(l);
+        }) {
+            error!("reading links failed: {e}");
+        }
+        for i in 0..self.ifaces.len() {
+            match links.iter().find(|l| l.name.as_str() == self.ifaces[i].name) {
+                Some(l) => {
+                    let renumbered = self.ifaces[i].ifindex != l.ifindex;
+                    self.ifaces[i].update_link(l);
+                    if renumbered || self.ifaces[i].sock.is_none() {
+                        self.open_socket(i);
+                    }
+                }
+                None => {
+                    if self.ifaces[i].ifindex != 0 || self.ifaces[i].sock.is_some() {
+                        self.ifaces[i].forget_link();
+                    }
+                    warn!("({}) no such interface; instances on it stay in FAULT until it appears", self.ifaces[i].name);
+                }
+            }
+            if self.ifaces[i].ifindex != 0 {
+                self.refresh_primary(i);
+            }
+        }
+    }
+
+    /// After lost events: re-read everything and feed the differences to the instances.
+    fn resync_and_follow(&mut self, now: Instant) {
+        let before: heapless::Vec<bool, MAX_INTERFACES> = self.ifaces.iter().map(|f| f.up).collect();
+        self.resync();
+        for i in 0..self.ifaces.len() {
+            if before.get(i) != Some(&self.ifaces[i].up) {
+                self.link_changed(now, i);
+            }
+            self.primary_changed(now, i);
+        }
+    }
+
+    fn open_socket(&mut self, i: usize) {
+        let f = &mut self.ifaces[i];
+        if f.ifindex == 0 || !self.routers.iter().any(|r| r.iface == i) {
+            return;
+        }
+        if let Some(old) = f.sock.take() {
+            let _ = self.poll.registry().deregister(&mut SourceFd(&old.as_raw_fd()));
+        }
+        let sock = match VrrpSocket::open(&f.name, f.ifindex) {
+            Ok(s) => s,
+            Err(e) => {
+                error!("({}) cannot open VRRP socket: {e}", f.name);
+                return;
+            }
+        };
+        if f.multicast {
+            if let Err(e) = sock.join(MULTICAST_V4, f.ifindex) {
+                error!("({}) cannot join {MULTICAST_V4}: {e}", f.name);
+            }
+        }
+        let token = Token(IFACE_BASE + i);
+        if let Err(e) = self.poll.registry().register(&mut SourceFd(&sock.as_raw_fd()), token, Interest::READABLE) {
+            error!("({}) cannot poll VRRP socket: {e}", f.name);
+            return;
+        }
+        f.sock = Some(sock);
+    }
+
+    /// Makes the interface table match the routers: one entry per interface in use, sockets
+    /// kept for interfaces that stay, and each router pointed at its entry.
+    fn rebuild_ifaces(&mut self) {
+        let mut old = std::mem::take(&mut self.ifaces);
+        for r in &self.routers {
+            let names = std::iter::once(r.cfg.interface.as_str()).chain(r.cfg.vips.iter().filter_map(|v| v.dev.as_deref()));
+            for name in names {
+                if self.ifaces.iter().any(|f| f.name == name) {
+                    continue;
+                }
+                let f = match old.iter().position(|f| f.name == name) {
+                    Some(p) => old.swap_remove(p),
+                    None => Iface::new(name),
+                };
+                self.ifaces.push(f);
+            }
+        }
+        for f in old {
+            if let Some(sock) = f.sock {
+                let _ = self.poll.registry().deregister(&mut SourceFd(&sock.as_raw_fd()));
+            }
+        }
+        for f in &mut self.ifaces {
+            f.vrids = [NO_INSTANCE; 256];
+            f.multicast = false;
+        }
+        for (k, r) in self.routers.iter_mut().enumerate() {
+            let i = self.ifaces.iter().position(|f| f.name == r.cfg.interface).unwrap_or(0);
+            r.iface = i;
+            let f = &mut self.ifaces[i];
+            f.vrids[usize::from(r.cfg.vrid)] = k as u16;
+            f.multicast |= !r.cfg.uses_unicast();
+        }
+        // Re-register sockets under their new positions, and join or leave the group as needed.
+        for i in 0..self.ifaces.len() {
+            if self.ifaces[i].sock.is_some() {
+                self.open_socket(i);
+            }
+        }
+    }
+
+    /// A VIP left on the interface by a run that was killed must go until we are master again.
+    fn remove_stale_vips(&mut self) {
+        let mut addrs: heapless::Vec<AddrInfo, 256> = heapless::Vec::new();
+        if let Err(e) = self.netlink.dump_addrs(&mut |a| {
+            let _ = addrs.push(a);
+        }) {
+            warn!("reading addresses failed: {e}");
+            return;
+        }
+        for r in &self.routers {
+            for v in &r.cfg.vips {
+                let Some(ifindex) = r.iface_of_vip(v.addr, &self.ifaces) else {
+                    continue;
+                };
+                if addrs.iter().any(|a| a.ifindex == ifindex && a.addr == v.addr) {
+                    info!("({}) removing stale {} left on the interface by an earlier run", r.cfg.name, v.addr);
+                    if let Err(e) = self.netlink.del_addr(ifindex, v.addr, v.prefix_len) {
+                        warn!("({}) cannot remove {}: {e}", r.cfg.name, v.addr);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- instances -----------------------------------------------------------------------
+
+    fn start(&mut self, k: usize, now: Instant) {
+        let i = self.routers[k].iface;
+        if !self.ifaces[i].up {
+            self.feed(k, now, Input::LinkDown);
+        }
+        if let Some(src) = self.routers[k].source(&self.ifaces) {
+            self.feed(k, now, Input::Primary(src));
+        }
+        self.feed(k, now, Input::Start);
+    }
+
+    /// Hands one input to instance `k`, carries out what it answers, and re-arms its timer.
+    fn feed(&mut self, k: usize, now: Instant, input: Input) {
+        let Some(r) = self.routers.get_mut(k) else {
+            return;
+        };
+        let mut out = Actions::new();
+        r.core.handle(now, input, &mut out);
+        r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
+        self.timers.set(k, r.core.next_deadline());
+    }
+
+    fn stop_all(&mut self) {
+        info!("Stopping");
+        let now = clock::now();
+        for k in 0..self.routers.len() {
+            self.feed(k, now, Input::Shutdown);
+        }
+    }
+
+    fn reload(&mut self) {
+        info!("Reloading configuration from {}", self.config_path.display());
+        let loaded = config::load(&self.config_path);
+        for d in &loaded.diagnostics {
+            match d.severity {
+                config::Severity::Error => error!("{d}"),
+                config::Severity::Warning => warn!("{d}"),
+            }
+        }
+        let Some(cfg) = loaded.config else {
+            error!("Reload failed: keeping the running configuration");
+            return;
+        };
+        let now = clock::now();
+        let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers).into_iter().map(Some).collect();
+        let mut fresh = Vec::with_capacity(MAX_INSTANCES);
+        let mut started = Vec::new();
+        for c in &cfg.instances {
+            let same = old.iter_mut().find(|o| o.as_ref().is_some_and(|o| o.cfg.same_as(c)));
+            match same.and_then(Option::take) {
+                Some(r) => fresh.push(r),
+                None => {
+                    started.push(fresh.len());
+                    fresh.push(Router::new(c));
+                }
+            }
+        }
+        // Instances that went away or changed leave cleanly (priority 0, VIPs removed).
+        for mut r in old.into_iter().flatten() {
+            info!("({}) removed or changed by the reload", r.cfg.name);
+            let mut out = Actions::new();
+            r.core.handle(now, Input::Shutdown, &mut out);
+            r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
+        }
+        self.routers = fresh;
+        self.rebuild_ifaces();
+        self.resync();
+        self.timers = Timers::new();
+        for k in 0..self.routers.len() {
+            self.timers.set(k, self.routers[k].core.next_deadline());
+        }
+        for k in started {
+            self.start(k, now);
+        }
+    }
+
+    fn dump_state(&self) {
+        for r in &self.routers {
+            info!(
+                "({}) state {} priority {} adverts_rx {} adverts_tx {} {}",
+                r.cfg.name,
+                r.core.state(),
+                r.core.priority(),
+                r.adverts_rx,
+                r.adverts_tx,
+                r.drops
+            );
+        }
+    }
+
+    fn arm_timer(&mut self) -> io::Result<()> {
+        let next = self.timers.next_deadline();
+        if next == self.armed {
+            return Ok(());
+        }
+        match next {
+            Some(t) => self.timerfd.arm_at(t)?,
+            None => self.timerfd.disarm()?,
+        }
+        self.armed = next;
+        Ok(())
+    }
+}

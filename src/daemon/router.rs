@@ -1,0 +1,269 @@
+//! One configured instance at run time: its pure core plus what it takes to carry out the core's
+//! actions on real interfaces (adverts, virtual addresses, gratuitous ARPs) and its counters.
+
+use core::time::Duration;
+use std::net::Ipv4Addr;
+
+use log::{debug, info, warn};
+
+use super::iface::Iface;
+use crate::config;
+use crate::limits::{MAX_PACKET, MAX_VIPS};
+use crate::sys::netlink::{Netlink, VipSpec};
+use crate::sys::packet::PacketSocket;
+use crate::time::Instant;
+use crate::vrrp::rx::{self, Counters, Drop, Expect};
+use crate::vrrp::{Action, Garp, Instance, Params, Reason, State};
+use crate::wire::{arp, ipv4, vrrp};
+
+/// One log line per drop reason per this period, with a count, so a flood cannot fill the disk.
+const DROP_LOG_PERIOD: Duration = Duration::from_secs(10);
+
+pub struct Router {
+    pub cfg: config::Instance,
+    pub core: Instance,
+    /// Index of the instance's interface in the daemon's table.
+    pub iface: usize,
+    version: vrrp::Version,
+    vips: heapless::Vec<Ipv4Addr, MAX_VIPS>,
+    pub drops: Counters,
+    pub adverts_rx: u64,
+    pub adverts_tx: u64,
+    /// When each drop reason was last logged, and how many since.
+    drop_log: [(Option<Instant>, u64); Drop::ALL.len()],
+}
+
+impl Router {
+    pub fn new(cfg: &config::Instance) -> Router {
+        let params = Params {
+            vrid: cfg.vrid,
+            priority: cfg.priority,
+            advert_int_cs: cfg.advert_int_cs,
+            v3: cfg.version == 3,
+            preempt: cfg.preempt,
+            preempt_delay: cfg.preempt_delay,
+            start_as_master: cfg.initial_state == config::InitialState::Master,
+            garp: Garp {
+                repeat: cfg.garp_master_repeat,
+                delay: Duration::from_secs(u64::from(cfg.garp_master_delay)),
+                refresh: Duration::from_secs(u64::from(cfg.garp_master_refresh)),
+                refresh_repeat: cfg.garp_master_refresh_repeat,
+            },
+        };
+        Router {
+            core: Instance::new(params, Ipv4Addr::UNSPECIFIED),
+            iface: 0,
+            version: if cfg.version == 3 { vrrp::Version::V3 } else { vrrp::Version::V2 },
+            vips: cfg.vips.iter().map(|v| v.addr).take(MAX_VIPS).collect(),
+            drops: Counters::default(),
+            adverts_rx: 0,
+            adverts_tx: 0,
+            drop_log: [(None, 0); Drop::ALL.len()],
+            cfg: cfg.clone(),
+        }
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.core.state() == State::Master
+    }
+
+    pub fn expect(&self) -> Expect<'_> {
+        Expect {
+            version: self.version,
+            auth: self.cfg.auth_pass,
+            advert_int_cs: self.cfg.advert_int_cs,
+            vips: &self.vips,
+            peers: &self.cfg.unicast_peers,
+        }
+    }
+
+    /// Counts a dropped advert and logs it, at most once per reason per period.
+    pub fn dropped(&mut self, now: Instant, d: Drop) {
+        let total = self.drops.count(d);
+        let (last, since) = &mut self.drop_log[d as usize];
+        *since += 1;
+        if last.is_some_and(|t| now < t + DROP_LOG_PERIOD) {
+            return;
+        }
+        let what = match d {
+            Drop::Len => "bad length",
+            Drop::Ttl => "TTL not 255",
+            Drop::Version => "wrong VRRP version",
+            Drop::Type => "unknown packet type",
+            Drop::Checksum => "bad checksum",
+            Drop::Auth => "authentication mismatch (wrong auth_type or auth_pass)",
+            Drop::Interval => "advert interval differs from ours",
+            Drop::Addrs => "virtual address list differs from ours",
+            Drop::Peer => "source is not a configured unicast peer",
+            Drop::Vrid => "VRID not configured here",
+        };
+        let line = format_args!(
+            "({}) dropped {} advert(s): {what} ({total} in all)",
+            self.cfg.name, since
+        );
+        if d == Drop::Vrid {
+            debug!("{line}");
+        } else {
+            warn!("{line}");
+        }
+        *last = Some(now);
+        *since = 0;
+    }
+
+    /// The address our adverts come from, which also breaks priority ties.
+    pub fn source(&self, ifaces: &[Iface]) -> Option<Ipv4Addr> {
+        self.cfg
+            .unicast_src_ip
+            .or(self.cfg.mcast_src_ip)
+            .or_else(|| ifaces.get(self.iface).and_then(|f| f.primary))
+    }
+
+    /// The ifindex a VIP lives on: its own `dev`, or the instance's interface.
+    pub fn iface_of_vip(&self, addr: Ipv4Addr, ifaces: &[Iface]) -> Option<u32> {
+        let v = self.cfg.vips.iter().find(|v| v.addr == addr)?;
+        let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+        ifaces
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.ifindex)
+            .filter(|&i| i != 0)
+    }
+
+    pub fn execute(
+        &mut self,
+        actions: &[Action],
+        netlink: &mut Netlink,
+        garp: &PacketSocket,
+        ifaces: &[Iface],
+    ) {
+        for a in actions {
+            match *a {
+                Action::Transition { to, reason, .. } => {
+                    if reason != Reason::Startup {
+                        info!("({}) {reason}", self.cfg.name);
+                    }
+                    info!("({}) Entering {to} STATE", self.cfg.name);
+                }
+                Action::SendAdvert { priority } => self.send_advert(priority, ifaces),
+                Action::AddVips => self.add_vips(netlink, ifaces),
+                Action::RemoveVips => self.remove_vips(netlink, ifaces),
+                Action::SendGarp { repeat } => self.send_garps(repeat, garp, ifaces),
+            }
+        }
+    }
+
+    fn send_advert(&mut self, priority: u8, ifaces: &[Iface]) {
+        let Some(f) = ifaces.get(self.iface) else {
+            return;
+        };
+        let (Some(sock), Some(src)) = (f.sock.as_ref(), self.source(ifaces)) else {
+            debug!("({}) cannot send advert: {} has no socket or address", self.cfg.name, f.name);
+            return;
+        };
+        let multicast = [vrrp::MULTICAST_V4];
+        let dsts: &[Ipv4Addr] = if self.cfg.uses_unicast() {
+            &self.cfg.unicast_peers
+        } else {
+            &multicast
+        };
+        for &dst in dsts {
+            let mut buf = [0u8; MAX_PACKET];
+            match self.emit_advert(&mut buf, priority, src, dst) {
+                Some(n) => match sock.send_to(&buf[..n], dst) {
+                    Ok(()) => self.adverts_tx += 1,
+                    Err(e) => debug!("({}) advert to {dst} failed: {e}", self.cfg.name),
+                },
+                None => warn!("({}) advert does not fit a packet", self.cfg.name),
+            }
+        }
+    }
+
+    /// Writes IPv4 header + advert into `buf`; the length written.
+    fn emit_advert(&self, buf: &mut [u8], priority: u8, src: Ipv4Addr, dst: Ipv4Addr) -> Option<usize> {
+        let auth = match (self.version, self.cfg.auth_pass) {
+            (vrrp::Version::V2, Some(p)) => vrrp::Auth::Pass(p),
+            _ => vrrp::Auth::None,
+        };
+        let repr = vrrp::Repr {
+            version: self.version,
+            vrid: self.cfg.vrid,
+            priority,
+            max_adver_int_cs: self.cfg.advert_int_cs,
+            auth,
+            addrs: self.vips.clone(),
+        };
+        let vlen = repr.buffer_len();
+        let total = ipv4::HEADER_LEN + vlen;
+        let ip = ipv4::Repr {
+            src,
+            dst,
+            protocol: ipv4::PROTOCOL_VRRP,
+            ttl: 255,
+            payload_len: vlen,
+        };
+        let (head, body) = buf.get_mut(..total)?.split_at_mut(ipv4::HEADER_LEN);
+        ip.emit(&mut ipv4::Packet::new_unchecked(head));
+        let how = rx::tx_checksum(self.version, self.cfg.v3_checksum_as_v2, src, dst);
+        repr.emit(&mut vrrp::Packet::new_unchecked(body), how);
+        Some(total)
+    }
+
+    pub fn add_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
+        for v in &self.cfg.vips {
+            let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
+                warn!("({}) cannot add {}: interface missing", self.cfg.name, v.addr);
+                continue;
+            };
+            let spec = VipSpec {
+                ifindex,
+                addr: v.addr,
+                prefix_len: v.prefix_len,
+                brd: v.brd,
+                scope: v.scope,
+                label: v.label.as_deref(),
+            };
+            if let Err(e) = netlink.add_addr(&spec) {
+                warn!("({}) cannot add {}/{}: {e}", self.cfg.name, v.addr, v.prefix_len);
+            }
+        }
+    }
+
+    fn remove_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
+        for v in &self.cfg.vips {
+            let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
+                continue;
+            };
+            if let Err(e) = netlink.del_addr(ifindex, v.addr, v.prefix_len) {
+                warn!("({}) cannot remove {}/{}: {e}", self.cfg.name, v.addr, v.prefix_len);
+            }
+        }
+    }
+
+    fn send_garps(&self, repeat: u32, garp: &PacketSocket, ifaces: &[Iface]) {
+        for v in &self.cfg.vips {
+            let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+            let Some(f) = ifaces.iter().find(|f| f.name == name && f.ifindex != 0) else {
+                continue;
+            };
+            info!("({}) Sending gratuitous ARPs on {} for {}", self.cfg.name, f.name, v.addr);
+            let mut frame = [0u8; arp::FRAME_LEN];
+            let repr = arp::Repr { sender_mac: f.mac, ip: v.addr };
+            let Ok(n) = repr.emit(&mut frame) else {
+                continue;
+            };
+            for _ in 0..repeat {
+                if let Err(e) = garp.send(f.ifindex, &frame[..n]) {
+                    debug!("({}) gratuitous ARP on {} failed: {e}", self.cfg.name, f.name);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a reload left an instance's configuration as it was (where it sits in the file aside).
+pub fn same_config(a: &config::Instance, b: &config::Instance) -> bool {
+    let mut b = b.clone();
+    b.location = a.location.clone();
+    *a == b
+}
