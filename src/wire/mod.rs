@@ -7,6 +7,7 @@
 
 pub mod checksum;
 pub mod ipv4;
+pub mod vrrp;
 
 #[cfg(test)]
 mod testdata;
