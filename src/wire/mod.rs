@@ -5,6 +5,7 @@
 //! `Packet` and `emit`s into one. No I/O, no allocation, and no input can make them panic: every
 //! length is checked in `Packet::check_len` before a getter touches the bytes.
 
+pub mod arp;
 pub mod checksum;
 pub mod ipv4;
 pub mod vrrp;
