@@ -110,9 +110,6 @@ pub struct Expect<'a> {
     pub vips: &'a [Ipv4Addr],
     /// Unicast peers; empty for multicast.
     pub peers: &'a [Ipv4Addr],
-    /// v3 over IPv4: send without the pseudo-header. We accept either form on receive, as peers
-    /// differ on it (RFC 5798 includes it, RFC 9568 and `v3_checksum_as_v2` leave it out).
-    pub checksum_as_v2: bool,
 }
 
 /// The VRID of a VRRP packet inside an IPv4 packet, to find the instance before the full checks.
@@ -163,6 +160,8 @@ pub fn check(ip_packet: &[u8], want: &Expect<'_>) -> Result<Advert, Drop> {
     })
 }
 
+/// v3 over IPv4 is accepted with or without the pseudo-header in its checksum, as peers differ
+/// on it (RFC 5798 includes it; RFC 9568 and keepalived's `v3_checksum_as_v2` leave it out).
 fn parse_either_checksum(
     pkt: &vrrp::Packet<&[u8]>,
     version: vrrp::Version,
@@ -183,26 +182,193 @@ fn constant_time_eq(a: &[u8; 8], b: &[u8; 8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Order-insensitive comparison of address lists (both at most MAX_VIPS long).
+/// Order-insensitive comparison of address lists (each at most MAX_VIPS long).
 fn same_set(got: &[Ipv4Addr], ours: &[Ipv4Addr]) -> bool {
-    let mut seen = [false; MAX_VIPS];
-    if got.len() != ours.len() {
+    if got.len() != ours.len() || ours.len() > MAX_VIPS {
         return false;
     }
+    let mut used = [false; MAX_VIPS];
     got.iter().all(|g| {
-        ours.iter()
-            .enumerate()
-            .position(|(k, o)| o == g && !seen.get(k).copied().unwrap_or(true))
-            .map(|k| seen[k] = true)
-            .is_some()
+        let hit = (0..ours.len()).find(|&k| !used[k] && ours[k] == *g);
+        hit.map(|k| used[k] = true).is_some()
     })
 }
 
 /// How the checksum of an advert we send is computed.
-pub fn tx_checksum(version: vrrp::Version, as_v2: bool, src: Ipv4Addr, dst: Ipv4Addr) -> vrrp::Checksum {
+pub fn tx_checksum(
+    version: vrrp::Version,
+    as_v2: bool,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+) -> vrrp::Checksum {
     if version == vrrp::Version::V3 && !as_v2 {
         vrrp::Checksum::Pseudo { src, dst }
     } else {
         vrrp::Checksum::Message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::testdata::*;
+
+    const VIP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 100);
+    const VIP2: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 101);
+    const PASS: [u8; 8] = *b"s3cret\0\0";
+
+    /// The captures are Ethernet frames; the raw socket hands us the IP packet.
+    fn ip(frame: &[u8]) -> &[u8] {
+        &frame[14..]
+    }
+
+    fn v2(auth: Option<[u8; 8]>) -> Expect<'static> {
+        Expect {
+            version: vrrp::Version::V2,
+            auth,
+            advert_int_cs: 100,
+            vips: &[VIP],
+            peers: &[],
+        }
+    }
+
+    fn v3() -> Expect<'static> {
+        Expect {
+            version: vrrp::Version::V3,
+            auth: None,
+            advert_int_cs: 100,
+            vips: &[VIP, VIP2],
+            peers: &[],
+        }
+    }
+
+    #[test]
+    fn keepalived_v2_pass_advert_is_accepted() {
+        let adv = check(ip(&V2_PASS_1), &v2(Some(PASS))).unwrap();
+        assert_eq!(adv.src, Ipv4Addr::new(10, 99, 0, 11));
+        assert_eq!(adv.priority, 150);
+        assert_eq!(adv.interval_cs, 100);
+        assert_eq!(peek_vrid(ip(&V2_PASS_1)), Ok(51));
+    }
+
+    #[test]
+    fn keepalived_v3_advert_is_accepted_with_reversed_vip_order() {
+        let want = Expect {
+            vips: &[VIP2, VIP],
+            ..v3()
+        };
+        let adv = check(ip(&V3_ADVERT_1), &want).unwrap();
+        assert_eq!(adv.priority, 150);
+    }
+
+    #[test]
+    fn each_mismatch_has_its_own_reason() {
+        assert_eq!(
+            check(ip(&V2_PASS_1), &v2(Some(*b"wrong\0\0\0"))),
+            Err(Drop::Auth)
+        );
+        assert_eq!(check(ip(&V2_PASS_1), &v2(None)), Err(Drop::Auth));
+        assert_eq!(
+            check(
+                ip(&V2_PASS_1),
+                &Expect {
+                    advert_int_cs: 200,
+                    ..v2(Some(PASS))
+                }
+            ),
+            Err(Drop::Interval)
+        );
+        assert_eq!(
+            check(
+                ip(&V2_PASS_1),
+                &Expect {
+                    vips: &[VIP2],
+                    ..v2(Some(PASS))
+                }
+            ),
+            Err(Drop::Addrs)
+        );
+        assert_eq!(check(ip(&V2_PASS_1), &v3()), Err(Drop::Version));
+        let peers = [Ipv4Addr::new(10, 99, 0, 12)];
+        assert_eq!(
+            check(
+                ip(&V2_PASS_1),
+                &Expect {
+                    peers: &peers,
+                    ..v2(Some(PASS))
+                }
+            ),
+            Err(Drop::Peer)
+        );
+    }
+
+    #[test]
+    fn v3_interval_may_differ_and_is_reported() {
+        let want = Expect {
+            advert_int_cs: 10,
+            ..v3()
+        };
+        assert_eq!(
+            check(ip(&V3_ADVERT_1), &want).map(|a| a.interval_cs),
+            Ok(100)
+        );
+    }
+
+    #[test]
+    fn ttl_below_255_on_multicast_is_dropped() {
+        let mut p = ip(&V2_PASS_1).to_vec();
+        p[8] = 254;
+        // Keep the IP header checksum right so only the TTL is wrong.
+        let mut view = ipv4::Packet::new_unchecked(&mut p[..]);
+        view.fill_checksum();
+        assert_eq!(check(&p, &v2(Some(PASS))), Err(Drop::Ttl));
+    }
+
+    #[test]
+    fn corrupted_bytes_are_checksum_or_length_drops() {
+        let mut p = ip(&V3_ADVERT_1).to_vec();
+        p[20 + 2] ^= 1; // priority
+        assert_eq!(check(&p, &v3()), Err(Drop::Checksum));
+        let p = ip(&V3_ADVERT_1);
+        assert_eq!(check(&p[..p.len() - 1], &v3()), Err(Drop::Len));
+        assert_eq!(check(&p[..10], &v3()), Err(Drop::Len));
+        assert_eq!(peek_vrid(&p[..10]), Err(Drop::Len));
+    }
+
+    #[test]
+    fn v3_message_only_checksum_is_accepted_too() {
+        let mut p = ip(&V3_ADVERT_1).to_vec();
+        let mut view = vrrp::Packet::new_unchecked(&mut p[20..]);
+        view.fill_checksum(vrrp::Checksum::Message);
+        assert!(check(&p, &v3()).is_ok());
+    }
+
+    #[test]
+    fn no_input_panics() {
+        let base = ip(&V2_PASS_1);
+        for len in 0..base.len() {
+            let _ = check(&base[..len], &v2(Some(PASS)));
+        }
+        let mut p = base.to_vec();
+        for i in 0..p.len() {
+            for b in [0u8, 1, 0x7f, 0xff] {
+                let old = p[i];
+                p[i] = b;
+                let _ = check(&p, &v2(Some(PASS)));
+                let _ = peek_vrid(&p);
+                p[i] = old;
+            }
+        }
+    }
+
+    #[test]
+    fn counters_display_every_reason() {
+        let mut c = Counters::default();
+        c.count(Drop::Auth);
+        c.count(Drop::Auth);
+        assert_eq!(
+            c.to_string(),
+            "dropped len 0 ttl 0 version 0 type 0 checksum 0 auth 2 interval 0 addrs 0 peer 0 vrid 0"
+        );
     }
 }

@@ -11,7 +11,7 @@ pub mod ipv4;
 pub mod vrrp;
 
 #[cfg(test)]
-mod testdata;
+pub(crate) mod testdata;
 
 /// Why a packet was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
