@@ -13,3 +13,6 @@ pub mod signalfd;
 pub mod timerfd;
 
 mod os;
+
+#[cfg(test)]
+mod nstest;

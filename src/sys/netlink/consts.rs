@@ -16,6 +16,11 @@ pub const NLM_F_DUMP_INTR: u16 = 0x10;
 pub const NLM_F_DUMP: u16 = 0x300;
 pub const NLM_F_EXCL: u16 = 0x200;
 pub const NLM_F_CREATE: u16 = 0x400;
+/// Flags of an NLMSG_ERROR: the request copy is only its header; attributes follow.
+pub const NLM_F_CAPPED: u16 = 0x100;
+pub const NLM_F_ACK_TLVS: u16 = 0x200;
+/// Extended-ACK attribute holding the error text.
+pub const NLMSGERR_ATTR_MSG: u16 = 1;
 
 pub const RTM_NEWLINK: u16 = 16;
 pub const RTM_DELLINK: u16 = 17;
@@ -31,6 +36,8 @@ pub const RTMGRP_IPV4_IFADDR: u32 = 0x10;
 /// setsockopt level and the option that trims the request copy out of ACK messages.
 pub const SOL_NETLINK: libc::c_int = 270;
 pub const NETLINK_CAP_ACK: libc::c_int = 10;
+/// ... and the one that has errors carry a text reason.
+pub const NETLINK_EXT_ACK: libc::c_int = 11;
 
 /// rtattr types carry two flag bits (nested, byte order) above the type proper.
 pub const NLA_TYPE_MASK: u16 = 0x3fff;

@@ -14,7 +14,7 @@ mod tests;
 
 use super::os;
 use consts::*;
-use parse::{Messages, decode_event, read_i32};
+use parse::{Attrs, Messages, align4, decode_event, read_i32, read_u32};
 pub use parse::{ParseError, parse_messages};
 use request::Request;
 
@@ -108,6 +108,8 @@ impl Netlink {
         // without the option just send more, which we handle too.
         let one: libc::c_int = 1;
         let _ = os::setsockopt(&fd, SOL_NETLINK, NETLINK_CAP_ACK, &one);
+        // Errors then carry the kernel's reason as text, which we log.
+        let _ = os::setsockopt(&fd, SOL_NETLINK, NETLINK_EXT_ACK, &one);
         bind(&fd, 0)?;
         Ok(Netlink {
             fd,
@@ -137,10 +139,7 @@ impl Netlink {
             name[..label.len()].copy_from_slice(label.as_bytes());
             req.attr(IFA_LABEL, &name[..=label.len()])?;
         }
-        match self.transact(&mut req, seq) {
-            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
-            other => other,
-        }
+        self.transact(&mut req, seq, libc::EEXIST)
     }
 
     /// Removes `addr`/`prefix_len` from interface `ifindex`. Already absent (EADDRNOTAVAIL)
@@ -154,10 +153,7 @@ impl Netlink {
         // With IFA_ADDRESS present the kernel also matches the prefix length, so an
         // administrator's same address with another prefix is left alone.
         req.attr(IFA_ADDRESS, &addr.octets())?;
-        match self.transact(&mut req, seq) {
-            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(()),
-            other => other,
-        }
+        self.transact(&mut req, seq, libc::EADDRNOTAVAIL)
     }
 
     /// Calls `f` for every link. If links change during the dump, the dump is redone, so `f`
@@ -221,16 +217,28 @@ impl Netlink {
     }
 
     /// Sends a request that asked for an ACK and waits for the answer with our sequence number.
-    fn transact(&mut self, req: &mut Request, seq: u32) -> io::Result<()> {
+    /// The errno `benign` counts as success.
+    fn transact(&mut self, req: &mut Request, seq: u32, benign: i32) -> io::Result<()> {
         self.send(req)?;
         loop {
             let n = self.recv()?;
             for msg in Messages::new(&self.buf.0[..n]) {
                 let msg = msg.map_err(invalid_data)?;
                 // Replies to an earlier request that timed out carry older numbers.
-                if msg.header.seq == seq && msg.header.ty == NLMSG_ERROR {
-                    return ack_result(msg.payload);
+                if msg.header.seq != seq || msg.header.ty != NLMSG_ERROR {
+                    continue;
                 }
+                return match ack_result(msg.payload) {
+                    Err(e) if e.raw_os_error() == Some(benign) => Ok(()),
+                    Err(e) => {
+                        // The errno stays the error's value; the kernel's own words go to the log.
+                        if let Some(why) = ext_ack_message(msg.header.flags, msg.payload) {
+                            log::warn!("netlink request failed ({e}): {why}");
+                        }
+                        Err(e)
+                    }
+                    ok => ok,
+                };
             }
         }
     }
@@ -399,6 +407,27 @@ fn ack_result(payload: &[u8]) -> io::Result<()> {
         // The kernel sends -errno.
         e => Err(io::Error::from_raw_os_error(e.checked_neg().unwrap_or(e))),
     }
+}
+
+/// The kernel's explanation attached to an NLMSG_ERROR (extended ACK), if it sent one.
+fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<&str> {
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    // After the errno comes the failed request: just its header when capped, else all of it.
+    let request_len = if flags & NLM_F_CAPPED != 0 {
+        NLMSG_HDRLEN
+    } else {
+        read_u32(payload, 4)? as usize
+    };
+    let tlvs = payload.get(4usize.checked_add(align4(request_len))?..)?;
+    for attr in Attrs::new(tlvs) {
+        if let (NLMSGERR_ATTR_MSG, data) = attr.ok()? {
+            let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+            return core::str::from_utf8(&data[..end]).ok();
+        }
+    }
+    None
 }
 
 /// struct ifaddrmsg for AF_INET.

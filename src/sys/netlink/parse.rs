@@ -249,7 +249,7 @@ fn ipv4(data: &[u8]) -> Result<Ipv4Addr, ParseError> {
     Ok(Ipv4Addr::from(octets))
 }
 
-fn align4(len: usize) -> usize {
+pub(super) fn align4(len: usize) -> usize {
     len.saturating_add(3) & !3
 }
 

@@ -377,3 +377,27 @@ fn bad_vip_specs_are_refused() {
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("\"lo\""), "{err}");
 }
+
+#[test]
+fn extended_ack_text() {
+    let mut payload = (-libc::EINVAL).to_ne_bytes().to_vec();
+    payload.extend(nlmsg(RTM_NEWADDR, 0, 5, &[])); // the capped request header
+    payload.extend(rta(NLMSGERR_ATTR_MSG, b"ipv4: Invalid scope value.\0"));
+    let flags = NLM_F_CAPPED | NLM_F_ACK_TLVS;
+    assert_eq!(
+        ext_ack_message(flags, &payload),
+        Some("ipv4: Invalid scope value.")
+    );
+    assert_eq!(ext_ack_message(NLM_F_CAPPED, &payload), None, "no TLV flag");
+    // Uncapped: the whole request (header + 8 bytes) precedes the attributes.
+    let mut full = (-libc::EINVAL).to_ne_bytes().to_vec();
+    full.extend(nlmsg(RTM_NEWADDR, 0, 5, &[0; 8]));
+    full.extend(rta(NLMSGERR_ATTR_MSG, b"why"));
+    assert_eq!(ext_ack_message(NLM_F_ACK_TLVS, &full), Some("why"));
+    // Lies about lengths give None, not a panic.
+    for cut in 0..full.len() {
+        let _ = ext_ack_message(NLM_F_ACK_TLVS, &full[..cut]);
+    }
+    full[4..8].copy_from_slice(&u32::MAX.to_ne_bytes());
+    assert_eq!(ext_ack_message(NLM_F_ACK_TLVS, &full), None);
+}
