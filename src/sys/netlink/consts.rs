@@ -1,0 +1,63 @@
+//! rtnetlink numbers from the kernel's uapi headers (linux/netlink.h, linux/rtnetlink.h,
+//! linux/if_link.h, linux/if_addr.h). They are ABI, so they never change; defining them here
+//! keeps us independent of which of them a given libc target happens to export.
+
+pub const NLMSG_HDRLEN: usize = 16;
+pub const RTA_HDRLEN: usize = 4;
+pub const IFINFOMSG_LEN: usize = 16;
+pub const IFADDRMSG_LEN: usize = 8;
+
+pub const NLMSG_ERROR: u16 = 2;
+pub const NLMSG_DONE: u16 = 3;
+
+pub const NLM_F_REQUEST: u16 = 0x1;
+pub const NLM_F_ACK: u16 = 0x4;
+pub const NLM_F_DUMP_INTR: u16 = 0x10;
+pub const NLM_F_DUMP: u16 = 0x300;
+pub const NLM_F_EXCL: u16 = 0x200;
+pub const NLM_F_CREATE: u16 = 0x400;
+/// Flags of an NLMSG_ERROR: the request copy is only its header; attributes follow.
+pub const NLM_F_CAPPED: u16 = 0x100;
+pub const NLM_F_ACK_TLVS: u16 = 0x200;
+/// Extended-ACK attribute holding the error text.
+pub const NLMSGERR_ATTR_MSG: u16 = 1;
+
+pub const RTM_NEWLINK: u16 = 16;
+pub const RTM_DELLINK: u16 = 17;
+pub const RTM_GETLINK: u16 = 18;
+pub const RTM_NEWADDR: u16 = 20;
+pub const RTM_DELADDR: u16 = 21;
+pub const RTM_GETADDR: u16 = 22;
+
+/// Multicast groups for bind(): link changes and IPv4 address changes.
+pub const RTMGRP_LINK: u32 = 0x1;
+pub const RTMGRP_IPV4_IFADDR: u32 = 0x10;
+
+/// setsockopt level and the option that trims the request copy out of ACK messages.
+pub const SOL_NETLINK: libc::c_int = 270;
+pub const NETLINK_CAP_ACK: libc::c_int = 10;
+/// ... and the one that has errors carry a text reason.
+pub const NETLINK_EXT_ACK: libc::c_int = 11;
+
+/// rtattr types carry two flag bits (nested, byte order) above the type proper.
+pub const NLA_TYPE_MASK: u16 = 0x3fff;
+
+pub const IFLA_ADDRESS: u16 = 1;
+pub const IFLA_IFNAME: u16 = 3;
+pub const IFLA_EXT_MASK: u16 = 29;
+/// IFLA_EXT_MASK bit: leave the counters out of link dumps (smaller replies; ignored by
+/// kernels that predate it).
+pub const RTEXT_FILTER_SKIP_STATS: u32 = 1 << 3;
+
+pub const IFA_ADDRESS: u16 = 1;
+pub const IFA_LOCAL: u16 = 2;
+pub const IFA_LABEL: u16 = 3;
+pub const IFA_BROADCAST: u16 = 4;
+pub const IFA_FLAGS: u16 = 8;
+pub const IFA_F_SECONDARY: u32 = 0x01;
+
+pub const IFF_UP: u32 = 0x1;
+pub const IFF_RUNNING: u32 = 0x40;
+
+pub const AF_UNSPEC: u8 = 0;
+pub const AF_INET: u8 = 2;

@@ -1,0 +1,487 @@
+//! Hand-written rtnetlink (NETLINK_ROUTE): a request socket that adds and removes addresses and
+//! dumps links and addresses, and a monitor socket that reports link and IPv4 address changes.
+
+use std::io;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+mod consts;
+mod parse;
+mod request;
+
+#[cfg(test)]
+mod tests;
+
+use super::os;
+use consts::*;
+use parse::{Attrs, Messages, align4, decode_event, read_i32, read_u32};
+pub use parse::{ParseError, parse_messages};
+use request::Request;
+
+/// An interface as a link message describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub ifindex: u32,
+    pub name: heapless::String<16>,
+    /// Administratively up (IFF_UP) and with carrier (IFF_RUNNING).
+    pub up: bool,
+    /// All zero for links without a 6-byte hardware address.
+    pub mac: [u8; 6],
+}
+
+/// An IPv4 address on an interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrInfo {
+    pub ifindex: u32,
+    pub addr: Ipv4Addr,
+    pub prefix_len: u8,
+    pub secondary: bool,
+    /// Empty if the kernel sent none.
+    pub label: heapless::String<16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// RTM_NEWLINK: a link appeared or changed.
+    Link(LinkInfo),
+    /// RTM_DELLINK: a link is gone.
+    LinkRemoved {
+        ifindex: u32,
+    },
+    AddrAdded(AddrInfo),
+    AddrRemoved(AddrInfo),
+}
+
+/// A virtual address to add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VipSpec<'a> {
+    pub ifindex: u32,
+    pub addr: Ipv4Addr,
+    pub prefix_len: u8,
+    pub brd: Option<Ipv4Addr>,
+    /// RT_SCOPE_* (0 global, 253 link, 254 host).
+    pub scope: u8,
+    /// Must start with the interface's name, as `ip` and ifconfig aliases expect.
+    pub label: Option<&'a str>,
+}
+
+/// Room for one reply datagram. The kernel sizes dump datagrams to the reader's buffer (up to
+/// 32 KiB), and a link message without counters is a few hundred bytes.
+const REQUEST_BUF: usize = 16 * 1024;
+/// Room for one event datagram: the kernel sends each event on its own.
+const MONITOR_BUF: usize = 8 * 1024;
+/// Asking for a kernel socket buffer this big makes overflow under event bursts unlikely.
+const MONITOR_RCVBUF: libc::c_int = 256 * 1024;
+/// A dump that races with changes is marked interrupted; redo it this many times at most.
+const DUMP_TRIES: usize = 4;
+
+/// A receive buffer, 4-byte aligned like the netlink structures in it.
+#[repr(C, align(4))]
+struct Buf<const N: usize>([u8; N]);
+
+impl<const N: usize> Buf<N> {
+    fn boxed() -> Box<Self> {
+        Box::new(Buf([0; N]))
+    }
+}
+
+/// The request/response socket. Blocking, with a 1 s receive timeout so that a kernel that does
+/// not answer cannot hang the daemon.
+pub struct Netlink {
+    fd: OwnedFd,
+    seq: u32,
+    buf: Box<Buf<REQUEST_BUF>>,
+}
+
+impl Netlink {
+    pub fn open() -> io::Result<Netlink> {
+        let fd = os::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        )?;
+        // SAFETY: timeval is plain integers (plus padding on some targets); zero is valid.
+        let mut timeout: libc::timeval = unsafe { std::mem::zeroed() };
+        timeout.tv_sec = 1;
+        os::setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &timeout)?;
+        // Acks then carry only the request's header, not the whole request; old kernels
+        // without the option just send more, which we handle too.
+        let one: libc::c_int = 1;
+        let _ = os::setsockopt(&fd, SOL_NETLINK, NETLINK_CAP_ACK, &one);
+        // Errors then carry the kernel's reason as text, which we log.
+        let _ = os::setsockopt(&fd, SOL_NETLINK, NETLINK_EXT_ACK, &one);
+        bind(&fd, 0)?;
+        Ok(Netlink {
+            fd,
+            seq: 0,
+            buf: Buf::boxed(),
+        })
+    }
+
+    /// Adds `vip`. Already present (EEXIST) counts as success.
+    pub fn add_addr(&mut self, vip: &VipSpec) -> io::Result<()> {
+        check_prefix(vip.prefix_len)?;
+        if let Some(label) = vip.label {
+            check_label(label, vip.ifindex)?;
+        }
+        let seq = self.next_seq();
+        let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+        let mut req = Request::new(RTM_NEWADDR, flags, seq);
+        req.push(&ifaddrmsg(vip.prefix_len, vip.scope, vip.ifindex))?;
+        req.attr(IFA_LOCAL, &vip.addr.octets())?;
+        req.attr(IFA_ADDRESS, &vip.addr.octets())?;
+        if let Some(brd) = vip.brd {
+            req.attr(IFA_BROADCAST, &brd.octets())?;
+        }
+        if let Some(label) = vip.label {
+            let mut name = [0u8; libc::IFNAMSIZ];
+            // check_label made sure it fits with its NUL.
+            name[..label.len()].copy_from_slice(label.as_bytes());
+            req.attr(IFA_LABEL, &name[..=label.len()])?;
+        }
+        self.transact(&mut req, seq, libc::EEXIST)
+    }
+
+    /// Removes `addr`/`prefix_len` from interface `ifindex`. Already absent (EADDRNOTAVAIL)
+    /// counts as success.
+    pub fn del_addr(&mut self, ifindex: u32, addr: Ipv4Addr, prefix_len: u8) -> io::Result<()> {
+        check_prefix(prefix_len)?;
+        let seq = self.next_seq();
+        let mut req = Request::new(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, seq);
+        req.push(&ifaddrmsg(prefix_len, 0, ifindex))?;
+        req.attr(IFA_LOCAL, &addr.octets())?;
+        // With IFA_ADDRESS present the kernel also matches the prefix length, so an
+        // administrator's same address with another prefix is left alone.
+        req.attr(IFA_ADDRESS, &addr.octets())?;
+        self.transact(&mut req, seq, libc::EADDRNOTAVAIL)
+    }
+
+    /// Calls `f` for every link. If links change during the dump, the dump is redone, so `f`
+    /// may see a link more than once; the later report is the current one.
+    pub fn dump_links(&mut self, f: &mut dyn FnMut(LinkInfo)) -> io::Result<()> {
+        self.dump(RTM_GETLINK, &mut |ev| {
+            if let Event::Link(link) = ev {
+                f(link)
+            }
+        })
+    }
+
+    /// Calls `f` for every IPv4 address, with the same redo rule as `dump_links`.
+    pub fn dump_addrs(&mut self, f: &mut dyn FnMut(AddrInfo)) -> io::Result<()> {
+        self.dump(RTM_GETADDR, &mut |ev| {
+            if let Event::AddrAdded(addr) = ev {
+                f(addr)
+            }
+        })
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    fn send(&self, req: &mut Request) -> io::Result<()> {
+        let bytes = req.bytes();
+        let sent = os::retry(|| os::sendto(&self.fd, bytes, &kernel_addr()))?;
+        if sent != bytes.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "netlink: request only partly sent",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads one datagram from the kernel; its length, never more than the buffer.
+    fn recv(&mut self) -> io::Result<usize> {
+        loop {
+            match os::retry(|| recv_from_kernel(&self.fd, &mut self.buf.0)) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "netlink: no answer from the kernel within 1 s",
+                    ));
+                }
+                Err(e) => return Err(e),
+                // Not from the kernel: someone else wrote to our port; ignore it.
+                Ok(None) => continue,
+                Ok(Some(n)) if n > REQUEST_BUF => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "netlink: reply larger than the receive buffer",
+                    ));
+                }
+                Ok(Some(n)) => return Ok(n),
+            }
+        }
+    }
+
+    /// Sends a request that asked for an ACK and waits for the answer with our sequence number.
+    /// The errno `benign` counts as success.
+    fn transact(&mut self, req: &mut Request, seq: u32, benign: i32) -> io::Result<()> {
+        self.send(req)?;
+        loop {
+            let n = self.recv()?;
+            for msg in Messages::new(&self.buf.0[..n]) {
+                let msg = msg.map_err(invalid_data)?;
+                // Replies to an earlier request that timed out carry older numbers.
+                if msg.header.seq != seq || msg.header.ty != NLMSG_ERROR {
+                    continue;
+                }
+                return match ack_result(msg.payload) {
+                    Err(e) if e.raw_os_error() == Some(benign) => Ok(()),
+                    Err(e) => {
+                        // The errno stays the error's value; the kernel's own words go to the log.
+                        if let Some(why) = ext_ack_message(msg.header.flags, msg.payload) {
+                            log::warn!("netlink request failed ({e}): {why}");
+                        }
+                        Err(e)
+                    }
+                    ok => ok,
+                };
+            }
+        }
+    }
+
+    /// Runs one dump request of type `ty` and hands each decoded event to `f`.
+    fn dump(&mut self, ty: u16, f: &mut dyn FnMut(Event)) -> io::Result<()> {
+        for _ in 0..DUMP_TRIES {
+            let seq = self.next_seq();
+            let mut req = Request::new(ty, NLM_F_REQUEST | NLM_F_DUMP, seq);
+            if ty == RTM_GETLINK {
+                req.push(&[0u8; IFINFOMSG_LEN])?;
+                req.attr(IFLA_EXT_MASK, &RTEXT_FILTER_SKIP_STATS.to_ne_bytes())?;
+            } else {
+                req.push(&ifaddrmsg(0, 0, 0))?;
+            }
+            self.send(&mut req)?;
+            if !self.read_dump(seq, f)? {
+                return Ok(());
+            }
+            log::debug!("netlink dump raced with a change; dumping again");
+        }
+        Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "netlink: dump kept changing under us",
+        ))
+    }
+
+    /// Reads the replies of dump `seq` up to NLMSG_DONE; true if the kernel flagged the dump as
+    /// inconsistent.
+    fn read_dump(&mut self, seq: u32, f: &mut dyn FnMut(Event)) -> io::Result<bool> {
+        let mut interrupted = false;
+        loop {
+            let n = self.recv()?;
+            for msg in Messages::new(&self.buf.0[..n]) {
+                let msg = msg.map_err(invalid_data)?;
+                if msg.header.seq != seq {
+                    continue;
+                }
+                interrupted |= msg.header.flags & NLM_F_DUMP_INTR != 0;
+                match msg.header.ty {
+                    NLMSG_DONE => return Ok(interrupted),
+                    NLMSG_ERROR => {
+                        // A dump ends with DONE; an error message here is a refusal.
+                        ack_result(msg.payload)?;
+                        return Ok(interrupted);
+                    }
+                    _ => match decode_event(&msg) {
+                        Ok(Some(ev)) => f(ev),
+                        Ok(None) => {}
+                        Err(e) => log::debug!("skipping a dumped netlink message: {e}"),
+                    },
+                }
+            }
+        }
+    }
+}
+
+impl AsRawFd for Netlink {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// The event socket: non-blocking, subscribed to link and IPv4 address changes.
+pub struct Monitor {
+    fd: OwnedFd,
+    buf: Box<Buf<MONITOR_BUF>>,
+}
+
+impl Monitor {
+    pub fn open() -> io::Result<Monitor> {
+        let fd = os::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        )?;
+        // Best effort: the default buffer is enough for a quiet router, and the daemon re-dumps
+        // after an overflow anyway.
+        let _ = os::setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &MONITOR_RCVBUF);
+        bind(&fd, RTMGRP_LINK | RTMGRP_IPV4_IFADDR)?;
+        Ok(Monitor {
+            fd,
+            buf: Buf::boxed(),
+        })
+    }
+
+    /// Hands every queued event to `f`, reading until the socket is empty (as edge-triggered
+    /// polling requires). Events were lost if this fails with raw_os_error ENOBUFS: the queue
+    /// overflowed, or a datagram did not fit our buffer. The caller should then dump again.
+    pub fn recv(&mut self, f: &mut dyn FnMut(Event)) -> io::Result<()> {
+        loop {
+            match os::retry(|| recv_from_kernel(&self.fd, &mut self.buf.0)) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+                Ok(None) => continue,
+                Ok(Some(n)) => {
+                    let fits = n.min(MONITOR_BUF);
+                    if let Err(e) = parse_messages(&self.buf.0[..fits], f) {
+                        log::debug!("rest of a netlink event datagram skipped: {e}");
+                    }
+                    if n > MONITOR_BUF {
+                        return Err(io::Error::from_raw_os_error(libc::ENOBUFS));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl AsRawFd for Monitor {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// sockaddr_nl of the kernel (port 0, no groups).
+fn kernel_addr() -> libc::sockaddr_nl {
+    // SAFETY: sockaddr_nl is plain integers plus private padding; all-zero is valid.
+    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    sa
+}
+
+/// Binds to a kernel-chosen port, joining the multicast `groups`.
+fn bind(fd: &OwnedFd, groups: u32) -> io::Result<()> {
+    let mut sa = kernel_addr();
+    sa.nl_groups = groups;
+    let len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    // SAFETY: `sa` is a live sockaddr_nl of `len` bytes that the kernel only reads.
+    let ret = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sa as *const libc::sockaddr_nl).cast(),
+            len,
+        )
+    };
+    os::cvt(ret).map(drop)
+}
+
+/// Receives one datagram. Returns its full length (which may exceed `buf`: MSG_TRUNC), or
+/// `None` if it did not come from the kernel.
+fn recv_from_kernel(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    let mut from = kernel_addr();
+    let mut from_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes, and `from`/`from_len` a live
+    // sockaddr_nl and its size; the kernel writes no more than those sizes.
+    let ret = unsafe {
+        libc::recvfrom(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_TRUNC,
+            (&mut from as *mut libc::sockaddr_nl).cast(),
+            &mut from_len,
+        )
+    };
+    let n = os::cvt_len(ret)?;
+    Ok((from.nl_pid == 0).then_some(n))
+}
+
+/// The outcome an NLMSG_ERROR payload reports: error 0 is an ACK.
+fn ack_result(payload: &[u8]) -> io::Result<()> {
+    let err = read_i32(payload, 0).ok_or_else(|| invalid_data(ParseError::Truncated))?;
+    match err {
+        0 => Ok(()),
+        // The kernel sends -errno.
+        e => Err(io::Error::from_raw_os_error(e.checked_neg().unwrap_or(e))),
+    }
+}
+
+/// The kernel's explanation attached to an NLMSG_ERROR (extended ACK), if it sent one.
+fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<&str> {
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    // After the errno comes the failed request: just its header when capped, else all of it.
+    let request_len = if flags & NLM_F_CAPPED != 0 {
+        NLMSG_HDRLEN
+    } else {
+        read_u32(payload, 4)? as usize
+    };
+    let tlvs = payload.get(4usize.checked_add(align4(request_len))?..)?;
+    for attr in Attrs::new(tlvs) {
+        if let (NLMSGERR_ATTR_MSG, data) = attr.ok()? {
+            let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+            return core::str::from_utf8(&data[..end]).ok();
+        }
+    }
+    None
+}
+
+/// struct ifaddrmsg for AF_INET.
+fn ifaddrmsg(prefix_len: u8, scope: u8, ifindex: u32) -> [u8; IFADDRMSG_LEN] {
+    let mut m = [0u8; IFADDRMSG_LEN];
+    m[0] = AF_INET;
+    m[1] = prefix_len;
+    m[3] = scope;
+    m[4..].copy_from_slice(&ifindex.to_ne_bytes());
+    m
+}
+
+fn check_prefix(prefix_len: u8) -> io::Result<()> {
+    if prefix_len > 32 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("IPv4 prefix length {prefix_len} is over 32"),
+        ));
+    }
+    Ok(())
+}
+
+/// A label must fit IFNAMSIZ with its NUL and start with the interface name (ifconfig-style
+/// aliases such as "eth0:1"; `ip` and the kernel's ioctl interface rely on it).
+fn check_label(label: &str, ifindex: u32) -> io::Result<()> {
+    let bad = |why: String| Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+    if label.len() >= libc::IFNAMSIZ || label.contains('\0') {
+        return bad(format!("label {label:?} is longer than 15 bytes"));
+    }
+    let name = ifname(ifindex)?;
+    if !label.starts_with(name.as_str()) {
+        return bad(format!(
+            "label {label:?} must start with the interface name {name:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// The current name of interface `ifindex`.
+fn ifname(ifindex: u32) -> io::Result<heapless::String<16>> {
+    let mut buf = [0 as libc::c_char; libc::IFNAMSIZ];
+    // SAFETY: `buf` has the IFNAMSIZ bytes if_indextoname may write (name plus NUL).
+    let ret = unsafe { libc::if_indextoname(ifindex, buf.as_mut_ptr()) };
+    if ret.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    let bytes = buf.map(|c| c as u8);
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    core::str::from_utf8(&bytes[..end])
+        .ok()
+        .and_then(|s| heapless::String::try_from(s).ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "interface name not UTF-8"))
+}
+
+fn invalid_data(e: ParseError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
