@@ -10,3 +10,5 @@ pub mod time;
 pub mod timer;
 pub mod vrrp;
 pub mod wire;
+pub mod daemon;
+pub mod logging;

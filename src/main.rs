@@ -1,4 +1,114 @@
-fn main() {
-    eprintln!("vrrpd: not yet");
-    std::process::exit(1);
+//! `vrrpd`: command line, logging and exit codes. Flags follow keepalived where it has them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use log::{error, info, warn};
+
+use vrrpd::config::{self, Severity};
+use vrrpd::daemon::Daemon;
+use vrrpd::logging;
+use vrrpd::sys::pidfile::PidFile;
+
+const DEFAULT_CONFIG: &str = "/etc/vrrpd.conf";
+const DEFAULT_PIDFILE: &str = "/var/run/vrrpd.pid";
+
+fn usage(opts: &getopts::Options) -> String {
+    opts.usage(&format!(
+        "Usage: vrrpd [options]\n\nA VRRP (RFC 3768 / RFC 5798) daemon configured like keepalived.\n\
+         Defaults: -f {DEFAULT_CONFIG} -p {DEFAULT_PIDFILE}"
+    ))
+}
+
+fn main() -> ExitCode {
+    let mut opts = getopts::Options::new();
+    opts.optopt("f", "use-file", "configuration file", "FILE");
+    opts.optflag("t", "config-test", "check the configuration, print problems and exit (0 ok, 1 errors)");
+    opts.optflag("n", "dont-fork", "stay in the foreground (as under procd or systemd)");
+    opts.optflag("l", "log-console", "log to the console (stderr) instead of syslog");
+    opts.optflag("D", "log-detail", "detailed (debug) logging");
+    opts.optopt("p", "pid", "pid file, locked so a second vrrpd refuses to start", "PIDFILE");
+    opts.optflag("v", "version", "print the version and exit");
+    opts.optflag("h", "help", "print this help and exit");
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let m = match opts.parse(&args) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("vrrpd: {e}\n\n{}", usage(&opts));
+            return ExitCode::from(1);
+        }
+    };
+    if m.opt_present("h") {
+        print!("{}", usage(&opts));
+        return ExitCode::SUCCESS;
+    }
+    if m.opt_present("v") {
+        println!("vrrpd {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let path = PathBuf::from(m.opt_str("f").unwrap_or_else(|| DEFAULT_CONFIG.into()));
+    let loaded = config::load(&path);
+
+    if m.opt_present("t") {
+        for d in &loaded.diagnostics {
+            eprintln!("{d}");
+        }
+        return match loaded.config {
+            Some(c) => {
+                eprintln!("{}: configuration OK ({} instance(s))", path.display(), c.instances.len());
+                ExitCode::SUCCESS
+            }
+            None => ExitCode::from(1),
+        };
+    }
+
+    let console = m.opt_present("l") || m.opt_present("n");
+    let level = if m.opt_present("D") { log::LevelFilter::Debug } else { log::LevelFilter::Info };
+    if !m.opt_present("n") {
+        if let Err(e) = vrrpd::sys::daemonize() {
+            eprintln!("vrrpd: cannot go to the background: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    logging::init(console, level);
+
+    for d in &loaded.diagnostics {
+        match d.severity {
+            Severity::Error => error!("{d}"),
+            Severity::Warning => warn!("{d}"),
+        }
+    }
+    let Some(config) = loaded.config else {
+        error!("{}: configuration has errors; not starting", path.display());
+        return ExitCode::from(1);
+    };
+
+    let pid_path = PathBuf::from(m.opt_str("p").unwrap_or_else(|| DEFAULT_PIDFILE.into()));
+    let _pidfile = match PidFile::lock(&pid_path) {
+        Ok(p) => p,
+        Err(e) => {
+            error!("{}: {e}", pid_path.display());
+            return ExitCode::from(1);
+        }
+    };
+
+    info!("Starting vrrpd {} with {} instance(s)", env!("CARGO_PKG_VERSION"), config.instances.len());
+    let mut daemon = match Daemon::new(path, config) {
+        Ok(d) => d,
+        Err(e) => {
+            error!("cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match daemon.run() {
+        Ok(_) => {
+            info!("Stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            error!("event loop failed: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
-use log::{debug, error, info, warn};
+use log::{error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
@@ -524,7 +524,7 @@ impl Daemon {
         let mut fresh = Vec::with_capacity(MAX_INSTANCES);
         let mut started = Vec::new();
         for c in &cfg.instances {
-            let same = old.iter_mut().find(|o| o.as_ref().is_some_and(|o| o.cfg.same_as(c)));
+            let same = old.iter_mut().find(|o| o.as_ref().is_some_and(|o| router::same_config(&o.cfg, c)));
             match same.and_then(Option::take) {
                 Some(r) => fresh.push(r),
                 None => {

@@ -5,6 +5,7 @@
 //! kernel hands back. The `unsafe` lives in small functions, each with its reason.
 
 pub mod clock;
+mod daemonize;
 pub mod netlink;
 pub mod packet;
 pub mod pidfile;
@@ -13,6 +14,8 @@ pub mod signalfd;
 pub mod timerfd;
 
 mod os;
+
+pub use daemonize::daemonize;
 
 #[cfg(test)]
 mod nstest;
