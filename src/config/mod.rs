@@ -29,6 +29,9 @@ mod validate;
 mod value;
 mod vip;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 
 pub use diag::{Diagnostic, Location, Severity};
