@@ -1,0 +1,508 @@
+//! `vrrp_instance NAME { … }`, read into a [`RawInstance`]: the values as written, with
+//! positions. `resolve` turns it into an `Instance` once the whole file is read.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::common::{Notify, at_least_one, has_block, unknown_in, unsupported};
+use super::diag::{Pos, Sink};
+use super::tree::Stmt;
+use super::types::{InitialState, TrackInterface, TrackRef, Vip};
+use super::value::{
+    Addr, addr, arg, ifname, int_in, no_args, parse_micros, stmt_bool, stmt_duration, stmt_int,
+    stmt_ipv4, stmt_u32,
+};
+use super::vip;
+
+/// vrrp_instance keywords vrrpd implements.
+pub(crate) const KEYWORDS: &[&str] = &[
+    "state",
+    "interface",
+    "virtual_router_id",
+    "priority",
+    "advert_int",
+    "version",
+    "nopreempt",
+    "preempt",
+    "preempt_delay",
+    "authentication",
+    "virtual_ipaddress",
+    "no_virtual_ipaddress",
+    "unicast_src_ip",
+    "vrrp_unicast_bind",
+    "unicast_peer",
+    "vrrp_unicast_peer",
+    "mcast_src_ip",
+    "garp_master_delay",
+    "garp_master_repeat",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
+    "v3_checksum_as_v2",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
+    "notify_stop",
+    "notify",
+    "track_interface",
+    "track_script",
+    "track_file",
+];
+
+/// keepalived vrrp_instance keywords vrrpd does not implement.
+const UNSUPPORTED: &[&str] = &[
+    "accept",
+    "check_unicast_src",
+    "debug",
+    "dont_track_primary",
+    "down_timer_adverts",
+    "garp_extra_if",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
+    "higher_prio_send_advert",
+    "kernel_rx_buf_size",
+    "linkbeat_use_polling",
+    "lower_prio_no_advert",
+    "lvs_sync_daemon_interface",
+    "mcast_dst_ip",
+    "native_ipv6",
+    "no_accept",
+    "notify_deleted",
+    "notify_master_rx_lower_pri",
+    "notify_priority_changes",
+    "old_unicast_checksum",
+    "promote_secondaries",
+    "skip_check_adv_addr",
+    "smtp_alert",
+    "strict_mode",
+    "timer_expired_backup",
+    "track_bfd",
+    "track_process",
+    "track_src_ip",
+    "unicast_fault_no_peer",
+    "unicast_ttl",
+    "use_ipvlan",
+    "use_vmac",
+    "use_vmac_addr",
+    "virtual_ipaddress_excluded",
+    "virtual_routes",
+    "virtual_rules",
+    "vmac_garp_intvl",
+    "vmac_xmit_base",
+    "vrf",
+];
+
+/// Keywords whose value is a block rather than words.
+const BLOCKS: &[&str] = &[
+    "authentication",
+    "virtual_ipaddress",
+    "unicast_peer",
+    "vrrp_unicast_peer",
+    "track_interface",
+    "track_script",
+    "track_file",
+];
+
+/// preempt_delay range (keepalived's): 0..=1000 s.
+const PREEMPT_DELAY_MAX_US: u64 = 1_000_000_000;
+
+#[derive(Debug)]
+pub(crate) struct Auth {
+    pub pos: Pos,
+    /// Some(true) for PASS, Some(false) after an error about the type, None if not given.
+    pub pass_type: Option<bool>,
+    pub pass: Option<[u8; 8]>,
+}
+
+/// An instance as written, positions kept for the checks that need the whole file.
+#[derive(Debug)]
+pub(crate) struct RawInstance {
+    pub name: String,
+    pub pos: Pos,
+    pub state: Option<InitialState>,
+    pub interface: Option<String>,
+    pub vrid: Option<u8>,
+    pub priority: Option<u8>,
+    /// Microseconds, as written, where.
+    pub advert: Option<(u64, String, Pos)>,
+    pub version: Option<u8>,
+    /// Where `nopreempt` was, if it is in force (a later `preempt` clears it).
+    pub nopreempt: Option<Pos>,
+    pub preempt_delay: Option<(Duration, Pos)>,
+    pub auth: Option<Auth>,
+    pub vips: Vec<(Vip, Pos)>,
+    pub ipv6_vips: usize,
+    pub no_vips_ok: bool,
+    pub unicast_src_ip: Option<(Ipv4Addr, Pos)>,
+    pub unicast_peer_at: Option<Pos>,
+    pub peers: Vec<(Ipv4Addr, Pos)>,
+    pub mcast_src_ip: Option<Ipv4Addr>,
+    pub garp_master_delay: Option<u32>,
+    pub garp_master_repeat: Option<u32>,
+    pub garp_master_refresh: Option<u32>,
+    pub garp_master_refresh_repeat: Option<u32>,
+    pub v3_checksum_as_v2: Option<bool>,
+    pub notify: Notify,
+    pub track_interfaces: Vec<TrackInterface>,
+    pub track_scripts: Vec<(TrackRef, Pos)>,
+    pub track_files: Vec<(TrackRef, Pos)>,
+}
+
+impl RawInstance {
+    /// Every address was IPv6: vrrpd cannot run this instance at all.
+    pub fn ipv6_only(&self) -> bool {
+        self.vips.is_empty() && self.ipv6_vips > 0
+    }
+}
+
+/// Reads `vrrp_instance NAME { body }`; None if it has no name. See `resolve` for what
+/// happens next.
+pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawInstance> {
+    let Some(name) = stmt.args.first() else {
+        sink.error(stmt.pos(), "vrrp_instance needs a name");
+        return None;
+    };
+    super::value::extra_words(stmt, 1, sink);
+    let mut raw = RawInstance {
+        name: name.text.clone(),
+        pos: stmt.pos(),
+        state: None,
+        interface: None,
+        vrid: None,
+        priority: None,
+        advert: None,
+        version: None,
+        nopreempt: None,
+        preempt_delay: None,
+        auth: None,
+        vips: Vec::new(),
+        ipv6_vips: 0,
+        no_vips_ok: false,
+        unicast_src_ip: None,
+        unicast_peer_at: None,
+        peers: Vec::new(),
+        mcast_src_ip: None,
+        garp_master_delay: None,
+        garp_master_repeat: None,
+        garp_master_refresh: None,
+        garp_master_refresh_repeat: None,
+        v3_checksum_as_v2: None,
+        notify: Notify::default(),
+        track_interfaces: Vec::new(),
+        track_scripts: Vec::new(),
+        track_files: Vec::new(),
+    };
+    for s in body {
+        raw.statement(s, sink);
+    }
+    Some(raw)
+}
+
+impl RawInstance {
+    fn statement(&mut self, s: &Stmt, sink: &mut Sink) {
+        let k = s.keyword();
+        if UNSUPPORTED.contains(&k) {
+            unsupported(s, sink);
+            return;
+        }
+        if !KEYWORDS.contains(&k) {
+            unknown_in(s, "vrrp_instance", sink);
+            return;
+        }
+        if BLOCKS.contains(&k) {
+            // Without a block the tree builder has already reported the missing '{'.
+            if let Some(block) = &s.block {
+                no_args(s, sink);
+                self.block(k, s.pos(), block, sink);
+            }
+            return;
+        }
+        if has_block(s, sink) || self.notify.read(s, sink) {
+            return;
+        }
+        match k {
+            "state" => {
+                if let Some(w) = arg(s, "MASTER or BACKUP", sink) {
+                    match w.text.as_str() {
+                        "MASTER" => self.state = Some(InitialState::Master),
+                        "BACKUP" => self.state = Some(InitialState::Backup),
+                        other => sink.error(
+                            w.pos,
+                            format!("state must be MASTER or BACKUP, not '{other}'"),
+                        ),
+                    }
+                }
+            }
+            "interface" => {
+                if let Some(w) = arg(s, "an interface name", sink) {
+                    self.interface = ifname(w, sink).or(self.interface.take());
+                }
+            }
+            "virtual_router_id" => {
+                if let Some(v) = stmt_int(s, 1, 255, sink) {
+                    self.vrid = u8::try_from(v).ok();
+                }
+            }
+            "priority" => {
+                if let Some(v) = stmt_int(s, 1, 255, sink) {
+                    self.priority = u8::try_from(v).ok();
+                }
+            }
+            "advert_int" => {
+                if let Some(w) = arg(s, "a time in seconds", sink) {
+                    match parse_micros(&w.text) {
+                        Some(us) => self.advert = Some((us, w.text.clone(), w.pos)),
+                        None => sink.error(
+                            w.pos,
+                            format!(
+                                "'{}' is not a valid time in seconds for 'advert_int'",
+                                w.text
+                            ),
+                        ),
+                    }
+                }
+            }
+            "version" => {
+                if let Some(v) = stmt_int(s, 2, 3, sink) {
+                    self.version = u8::try_from(v).ok();
+                }
+            }
+            "nopreempt" => {
+                no_args(s, sink);
+                self.nopreempt = Some(s.pos());
+            }
+            "preempt" => {
+                no_args(s, sink);
+                self.nopreempt = None;
+            }
+            "preempt_delay" => {
+                if let Some(d) = stmt_duration(s, PREEMPT_DELAY_MAX_US, sink) {
+                    self.preempt_delay = Some((d, s.pos()));
+                }
+            }
+            "no_virtual_ipaddress" => {
+                no_args(s, sink);
+                self.no_vips_ok = true;
+            }
+            "unicast_src_ip" | "vrrp_unicast_bind" => {
+                if let Some(a) = stmt_ipv4(s, sink) {
+                    self.unicast_src_ip = Some((a, s.pos()));
+                }
+            }
+            "mcast_src_ip" => {
+                if let Some(a) = stmt_ipv4(s, sink) {
+                    self.mcast_src_ip = Some(a);
+                }
+            }
+            "garp_master_delay" => {
+                self.garp_master_delay = stmt_u32(s, 0, sink).or(self.garp_master_delay)
+            }
+            "garp_master_refresh" => {
+                self.garp_master_refresh = stmt_u32(s, 0, sink).or(self.garp_master_refresh)
+            }
+            "garp_master_repeat" => {
+                if let Some(v) = stmt_u32(s, 0, sink) {
+                    self.garp_master_repeat = Some(at_least_one(s, v, sink));
+                }
+            }
+            "garp_master_refresh_repeat" => {
+                if let Some(v) = stmt_u32(s, 0, sink) {
+                    self.garp_master_refresh_repeat = Some(at_least_one(s, v, sink));
+                }
+            }
+            "v3_checksum_as_v2" => {
+                self.v3_checksum_as_v2 = stmt_bool(s, sink).or(self.v3_checksum_as_v2)
+            }
+            // KEYWORDS and the arms above list the same words; a slip is a bug, not input.
+            _ => unknown_in(s, "vrrp_instance", sink),
+        }
+    }
+
+    fn block(&mut self, k: &str, pos: Pos, body: &[Stmt], sink: &mut Sink) {
+        match k {
+            "authentication" => self.authentication(pos, body, sink),
+            "virtual_ipaddress" => {
+                for s in body {
+                    match vip::read(s, sink) {
+                        Some(vip::Entry::V4(v)) => {
+                            if self.vips.iter().any(|(o, _)| o.addr == v.addr) {
+                                sink.warn(
+                                    s.pos(),
+                                    format!("virtual address {} is listed twice; ignored", v.addr),
+                                );
+                            } else {
+                                self.vips.push((v, s.pos()));
+                            }
+                        }
+                        Some(vip::Entry::V6) => self.ipv6_vips += 1,
+                        None => {}
+                    }
+                }
+            }
+            "unicast_peer" | "vrrp_unicast_peer" => {
+                self.unicast_peer_at = Some(pos);
+                for s in body {
+                    self.peer_line(s, sink);
+                }
+            }
+            "track_interface" => {
+                for s in body {
+                    if let Some(weight) = track_weight(s, 253, sink) {
+                        if let Some(name) = ifname(&s.key, sink) {
+                            self.track_interfaces.push(TrackInterface {
+                                name,
+                                weight: weight.unwrap_or(0),
+                            });
+                        }
+                    }
+                }
+            }
+            "track_script" => {
+                for s in body {
+                    if let Some(weight) = track_weight(s, 253, sink) {
+                        let r = TrackRef {
+                            name: s.key.text.clone(),
+                            weight,
+                        };
+                        self.track_scripts.push((r, s.pos()));
+                    }
+                }
+            }
+            _ => {
+                for s in body {
+                    if let Some(weight) = track_weight(s, 254, sink) {
+                        let r = TrackRef {
+                            name: s.key.text.clone(),
+                            weight,
+                        };
+                        self.track_files.push((r, s.pos()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn authentication(&mut self, pos: Pos, body: &[Stmt], sink: &mut Sink) {
+        let auth = self.auth.get_or_insert(Auth {
+            pos,
+            pass_type: None,
+            pass: None,
+        });
+        for s in body {
+            if has_block(s, sink) {
+                continue;
+            }
+            match s.keyword() {
+                "auth_type" => {
+                    if let Some(w) = arg(s, "an authentication type", sink) {
+                        auth.pass_type = Some(match w.text.as_str() {
+                            "PASS" => true,
+                            "AH" => {
+                                sink.error(
+                                    w.pos,
+                                    "auth_type AH is not supported by vrrpd (only PASS)",
+                                );
+                                false
+                            }
+                            other => {
+                                sink.error(
+                                    w.pos,
+                                    format!("unknown auth_type '{other}' (only PASS is supported)"),
+                                );
+                                false
+                            }
+                        });
+                    }
+                }
+                "auth_pass" => {
+                    if let Some(w) = arg(s, "a password", sink) {
+                        let bytes = w.text.as_bytes();
+                        if bytes.len() > 8 {
+                            sink.warn(
+                                w.pos,
+                                "auth_pass is longer than 8 bytes; only the first 8 are used (as in keepalived)",
+                            );
+                        }
+                        let mut pass = [0u8; 8];
+                        let n = bytes.len().min(8);
+                        pass[..n].copy_from_slice(&bytes[..n]);
+                        auth.pass = Some(pass);
+                    }
+                }
+                _ => unknown_in(s, "authentication", sink),
+            }
+        }
+    }
+
+    /// `ADDR [min_ttl N] [max_ttl N]`; further addresses on the same line are also peers.
+    fn peer_line(&mut self, s: &Stmt, sink: &mut Sink) {
+        if has_block(s, sink) {
+            return;
+        }
+        let mut words = std::iter::once(&s.key).chain(s.args.iter());
+        while let Some(w) = words.next() {
+            if w.text == "min_ttl" || w.text == "max_ttl" {
+                sink.warn(
+                    w.pos,
+                    format!(
+                        "'{}' for a unicast peer is not supported by vrrpd; ignored",
+                        w.text
+                    ),
+                );
+                words.next();
+                continue;
+            }
+            match addr(w, "unicast_peer", sink) {
+                Some(Addr::V4(a)) => {
+                    if self.peers.iter().any(|(p, _)| *p == a) {
+                        sink.warn(w.pos, format!("unicast peer {a} is listed twice; ignored"));
+                    } else {
+                        self.peers.push((a, w.pos));
+                    }
+                }
+                Some(Addr::V6) => sink.warn(
+                    w.pos,
+                    format!(
+                        "IPv6 unicast peer '{}' is not supported by vrrpd; ignored",
+                        w.text
+                    ),
+                ),
+                None => {}
+            }
+        }
+    }
+}
+
+/// The `weight W` of a track line (`NAME [weight W] [reverse|noreverse]`): Some(None) when
+/// absent, None after an error.
+fn track_weight(s: &Stmt, limit: i64, sink: &mut Sink) -> Option<Option<i32>> {
+    if has_block(s, sink) {
+        return None;
+    }
+    let mut weight = None;
+    let mut words = s.args.iter();
+    while let Some(w) = words.next() {
+        match w.text.as_str() {
+            "weight" => {
+                let Some(v) = words.next() else {
+                    sink.error(w.pos, "expected a number after 'weight'");
+                    return None;
+                };
+                let v = int_in(v, "weight", -limit, limit, sink)?;
+                weight = i32::try_from(v).ok();
+            }
+            "reverse" => sink.warn(w.pos, "'reverse' is not supported by vrrpd; ignored"),
+            "noreverse" | "no_reverse" => {}
+            other => {
+                sink.error(
+                    w.pos,
+                    format!(
+                        "unexpected '{other}' after '{}' (expected weight N)",
+                        s.key.text
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    Some(weight)
+}

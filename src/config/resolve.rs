@@ -1,0 +1,218 @@
+//! From a [`RawInstance`] to an [`Instance`]: defaults and `global_defs` values filled in,
+//! and the rules that concern one instance alone (rules across instances are in `validate`).
+
+use std::time::Duration;
+
+use super::diag::Sink;
+use super::instance::RawInstance;
+use super::types::{Global, InitialState, Instance};
+use super::value::format_micros;
+use crate::limits::{MAX_PEERS, MAX_VIPS};
+
+/// The instance with defaults and global values filled in, or None if it cannot run.
+/// Per-instance rules are checked here; rules across instances are in `validate`.
+pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<Instance> {
+    let name = &raw.name;
+    let mut ok = true;
+    let interface = raw.interface.clone();
+    if interface.is_none() {
+        sink.error(
+            raw.pos,
+            format!("vrrp_instance '{name}' has no 'interface'"),
+        );
+        ok = false;
+    }
+    if raw.vrid.is_none() {
+        sink.error(
+            raw.pos,
+            format!("vrrp_instance '{name}' has no 'virtual_router_id'"),
+        );
+        ok = false;
+    }
+    let state = raw.state.unwrap_or(InitialState::Backup);
+    let priority = raw.priority.unwrap_or(100);
+    let version = raw.version.unwrap_or(g.vrrp_version);
+    let advert_int_cs = advert_cs(raw, version, sink);
+    ok &= advert_int_cs.is_some();
+
+    let mut preempt = true;
+    if let Some(pos) = raw.nopreempt {
+        if priority == 255 {
+            sink.warn(
+                pos,
+                "'nopreempt' has no effect with priority 255: the address owner always preempts",
+            );
+        } else if state == InitialState::Master {
+            sink.warn(
+                pos,
+                "'nopreempt' needs 'state BACKUP' (as in keepalived); vrrpd keeps preemption on",
+            );
+        } else {
+            preempt = false;
+        }
+    }
+    let mut preempt_delay = Duration::ZERO;
+    if let Some((d, pos)) = raw.preempt_delay.filter(|(d, _)| !d.is_zero()) {
+        if state == InitialState::Master {
+            sink.warn(
+                pos,
+                "'preempt_delay' has no effect with 'state MASTER' (as in keepalived); ignored",
+            );
+        } else if !preempt {
+            sink.warn(
+                pos,
+                "'preempt_delay' has no effect with 'nopreempt'; ignored",
+            );
+        } else {
+            preempt_delay = d;
+        }
+    }
+
+    let mut auth_pass = None;
+    if let Some(auth) = &raw.auth {
+        if version == 3 {
+            sink.warn(
+                auth.pos,
+                "authentication is ignored with VRRPv3 (as in keepalived)",
+            );
+        } else {
+            match (auth.pass_type, auth.pass) {
+                (Some(true), Some(p)) => auth_pass = Some(p),
+                (Some(true), None) => {
+                    sink.error(auth.pos, "auth_type PASS needs an auth_pass");
+                    ok = false;
+                }
+                (Some(false), _) => ok = false,
+                (None, Some(_)) => sink.warn(
+                    auth.pos,
+                    "auth_pass without 'auth_type PASS'; no authentication is used",
+                ),
+                (None, None) => {}
+            }
+        }
+    }
+
+    if let Some(at) = raw.unicast_peer_at {
+        if raw.peers.is_empty() {
+            sink.error(
+                at,
+                "unicast_peer has no addresses: vrrpd will not fall back to multicast",
+            );
+            ok = false;
+        }
+    } else if let Some((_, at)) = raw.unicast_src_ip {
+        sink.error(
+            at,
+            "unicast_src_ip given but no unicast_peer: vrrpd will not fall back to multicast",
+        );
+        ok = false;
+    }
+    if let Some((_, at)) = raw.peers.get(MAX_PEERS) {
+        sink.error(
+            *at,
+            format!("more than {MAX_PEERS} unicast peers (limit MAX_PEERS)"),
+        );
+        ok = false;
+    }
+    if let Some((_, at)) = raw.vips.get(MAX_VIPS) {
+        sink.error(
+            *at,
+            format!("more than {MAX_VIPS} virtual addresses (limit MAX_VIPS)"),
+        );
+        ok = false;
+    }
+    if raw.vips.is_empty() && !raw.no_vips_ok {
+        sink.warn(
+            raw.pos,
+            format!("vrrp_instance '{name}' has no virtual addresses"),
+        );
+    }
+
+    if !ok {
+        return None;
+    }
+    Some(Instance {
+        name: name.clone(),
+        location: sink.location(raw.pos),
+        initial_state: state,
+        interface: interface?,
+        vrid: raw.vrid?,
+        priority,
+        advert_int_cs: advert_int_cs?,
+        version,
+        preempt,
+        preempt_delay,
+        auth_pass,
+        vips: raw.vips.iter().map(|(v, _)| v.clone()).collect(),
+        unicast_src_ip: raw.unicast_src_ip.map(|(a, _)| a),
+        unicast_peers: raw.peers.iter().map(|(a, _)| *a).collect(),
+        mcast_src_ip: raw.mcast_src_ip,
+        garp_master_delay: raw.garp_master_delay.unwrap_or(g.garp_master_delay),
+        garp_master_repeat: raw.garp_master_repeat.unwrap_or(g.garp_master_repeat),
+        garp_master_refresh: raw.garp_master_refresh.unwrap_or(g.garp_master_refresh),
+        garp_master_refresh_repeat: raw
+            .garp_master_refresh_repeat
+            .unwrap_or(g.garp_master_refresh_repeat),
+        v3_checksum_as_v2: raw.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2),
+        notify_master: raw.notify.master.clone(),
+        notify_backup: raw.notify.backup.clone(),
+        notify_fault: raw.notify.fault.clone(),
+        notify_stop: raw.notify.stop.clone(),
+        notify: raw.notify.any.clone(),
+        track_interfaces: raw.track_interfaces.clone(),
+        track_scripts: raw.track_scripts.iter().map(|(r, _)| r.clone()).collect(),
+        track_files: raw.track_files.iter().map(|(r, _)| r.clone()).collect(),
+    })
+}
+
+/// The advert interval in centiseconds for `version`, rounding as keepalived does.
+fn advert_cs(raw: &RawInstance, version: u8, sink: &mut Sink) -> Option<u16> {
+    let Some((us, text, pos)) = &raw.advert else {
+        return Some(100);
+    };
+    let (us, pos) = (*us, *pos);
+    let cs = if version == 2 {
+        if us == 0 || us > 255_000_000 {
+            sink.error(
+                pos,
+                format!("advert_int {text} is out of range for VRRPv2 (1-255 s)"),
+            );
+            return None;
+        }
+        if us % 1_000_000 == 0 {
+            us / 10_000
+        } else {
+            // Nearest whole second, half up, at least 1 (keepalived's rule).
+            let secs = ((us + 500_000) / 1_000_000).max(1);
+            sink.warn(
+                pos,
+                format!(
+                    "VRRPv2 advert_int must be whole seconds; {text} rounded to {secs} (as in keepalived)"
+                ),
+            );
+            secs * 100
+        }
+    } else {
+        if !(10_000..=40_950_000).contains(&us) {
+            sink.error(
+                pos,
+                format!("advert_int {text} is out of range for VRRPv3 (0.01-40.95 s)"),
+            );
+            return None;
+        }
+        if us % 10_000 == 0 {
+            us / 10_000
+        } else {
+            let cs = (us + 5_000) / 10_000;
+            sink.warn(
+                pos,
+                format!(
+                    "VRRPv3 advert_int is in units of 0.01 s; {text} rounded to {} (as in keepalived)",
+                    format_micros(cs * 10_000)
+                ),
+            );
+            cs
+        }
+    };
+    u16::try_from(cs).ok()
+}

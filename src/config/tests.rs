@@ -1,0 +1,1211 @@
+//! End-to-end tests of the reader: real keepalived configs, every important diagnostic with
+//! its exact text and line, includes, and robustness on arbitrary input.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use std::{fs, process};
+
+use super::*;
+
+fn diags(loaded: &Loaded) -> Vec<String> {
+    loaded.diagnostics.iter().map(|d| d.to_string()).collect()
+}
+
+/// Loads text that must produce no diagnostics at all.
+fn clean(text: &str) -> Config {
+    let loaded = load_str(text, "t.conf");
+    assert!(loaded.diagnostics.is_empty(), "{:#?}", diags(&loaded));
+    loaded.config.expect("no errors, so a config")
+}
+
+/// Loads text that must be rejected, returning the diagnostics.
+fn rejected(text: &str) -> Vec<String> {
+    let loaded = load_str(text, "t.conf");
+    assert!(loaded.config.is_none(), "accepted: {:#?}", diags(&loaded));
+    diags(&loaded)
+}
+
+/// Loads text that must be accepted with warnings, returning both.
+fn warned(text: &str) -> (Config, Vec<String>) {
+    let loaded = load_str(text, "t.conf");
+    let d = diags(&loaded);
+    let config = loaded.config.unwrap_or_else(|| panic!("rejected: {d:#?}"));
+    assert!(!d.is_empty(), "expected warnings");
+    (config, d)
+}
+
+fn has(diags: &[String], want: &str) -> bool {
+    diags.iter().any(|d| d == want)
+}
+
+/// A valid instance with `body` from line 7 on.
+fn inst(body: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {{\n        10.0.0.1/24\n    }}\n{body}\n}}\n"
+    )
+}
+
+// ---- the configs of the keepalived captures in /work/shared/vectors ----
+
+const V2_PASS: &str = "global_defs {
+    router_id vr-h1
+    vrrp_version 2
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass s3cret
+    }
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0
+    }
+}
+";
+
+const V2_UNICAST_H2: &str = "global_defs {
+    router_id vr-h2
+    vrrp_version 2
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass s3cret
+    }
+    unicast_src_ip 10.99.0.12
+    unicast_peer {
+        10.99.0.11
+    }
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0
+    }
+}
+";
+
+const V3_TWO_VIPS: &str = "global_defs {
+    router_id vr-h1
+    vrrp_version 3
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0
+        10.99.0.101/24 dev eth0
+    }
+}
+";
+
+const V3_10MS: &str = "global_defs {
+    router_id vr-h1
+    vrrp_version 3
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 0.01
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0
+    }
+}
+";
+
+const V3_IPV6: &str = "global_defs {
+    router_id vr-h1
+    vrrp_version 3
+}
+vrrp_instance VI_6 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        fe80::1:100/64 dev eth0
+        fd00:99::100/64 dev eth0
+    }
+}
+";
+
+fn vip(a: [u8; 4], len: u8, dev: Option<&str>) -> Vip {
+    Vip {
+        addr: Ipv4Addr::from(a),
+        prefix_len: len,
+        dev: dev.map(str::to_string),
+        label: None,
+        scope: 0,
+        brd: None,
+    }
+}
+
+#[test]
+fn vector_v2_pass() {
+    let c = clean(V2_PASS);
+    assert_eq!(c.global.router_id.as_deref(), Some("vr-h1"));
+    assert_eq!(c.global.vrrp_version, 2);
+    let i = &c.instances[0];
+    assert_eq!(i.name, "VI_1");
+    assert_eq!(
+        i.location,
+        Location {
+            file: "t.conf".into(),
+            line: 5
+        }
+    );
+    assert_eq!(i.initial_state, InitialState::Backup);
+    assert_eq!(
+        (i.interface.as_str(), i.vrid, i.priority),
+        ("eth0", 51, 150)
+    );
+    assert_eq!((i.advert_int_cs, i.version), (100, 2));
+    assert_eq!(i.auth_pass, Some(*b"s3cret\0\0"));
+    assert_eq!(i.vips, vec![vip([10, 99, 0, 100], 24, Some("eth0"))]);
+    assert!(i.preempt && !i.uses_unicast());
+    assert_eq!((i.garp_master_delay, i.garp_master_repeat), (5, 5));
+    assert_eq!(
+        (i.garp_master_refresh, i.garp_master_refresh_repeat),
+        (0, 1)
+    );
+}
+
+#[test]
+fn vector_v2_unicast() {
+    let c = clean(V2_UNICAST_H2);
+    let i = &c.instances[0];
+    assert!(i.uses_unicast());
+    assert_eq!(i.unicast_src_ip, Some(Ipv4Addr::new(10, 99, 0, 12)));
+    assert_eq!(i.unicast_peers, vec![Ipv4Addr::new(10, 99, 0, 11)]);
+    assert_eq!(i.priority, 100);
+}
+
+#[test]
+fn vector_v3() {
+    let c = clean(V3_TWO_VIPS);
+    let i = &c.instances[0];
+    assert_eq!((i.version, i.advert_int_cs, i.auth_pass), (3, 100, None));
+    assert_eq!(
+        i.vips,
+        vec![
+            vip([10, 99, 0, 100], 24, Some("eth0")),
+            vip([10, 99, 0, 101], 24, Some("eth0"))
+        ]
+    );
+    let c = clean(V3_10MS);
+    assert_eq!(c.instances[0].advert_int_cs, 1);
+}
+
+#[test]
+fn vector_ipv6_loads_with_the_instance_left_out() {
+    let (c, d) = warned(V3_IPV6);
+    assert!(c.instances.is_empty());
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:5: warning: vrrp_instance 'VI_6' has only IPv6 addresses, which vrrpd does not support; instance ignored",
+            "t.conf:12: warning: IPv6 virtual address 'fe80::1:100/64' is not supported by vrrpd; ignored",
+            "t.conf:13: warning: IPv6 virtual address 'fd00:99::100/64' is not supported by vrrpd; ignored",
+        ]
+    );
+}
+
+/// Every `--- config of … ---` section of the shared capture notes loads, if they are here.
+#[test]
+fn shared_vector_files_load() {
+    let Ok(dir) = fs::read_dir("/work/shared/vectors") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        for section in text.split("--- config of ").skip(1) {
+            let body = section.split_once("---\n").map_or("", |(_, b)| b);
+            let loaded = load_str(body, &path.display().to_string());
+            assert!(
+                loaded.config.is_some(),
+                "{}: {:#?}",
+                path.display(),
+                diags(&loaded)
+            );
+            let ipv6 = body.contains("::");
+            assert_eq!(
+                loaded.diagnostics.is_empty(),
+                !ipv6,
+                "{}: {:#?}",
+                path.display(),
+                diags(&loaded)
+            );
+        }
+    }
+}
+
+// ---- a larger, realistic keepalived.conf ----
+
+const REALISTIC: &str = r#"! Configuration File for keepalived
+global_defs {
+   notification_email {
+     acassen@firewall.loc
+     failover@firewall.loc
+   }
+   notification_email_from Alexandre.Cassen@firewall.loc
+   smtp_server 192.168.200.1
+   smtp_connect_timeout 30
+   router_id LVS_DEVEL
+   vrrp_skip_check_adv_addr
+   vrrp_garp_interval 0.001
+   vrrp_garp_master_refresh 60
+   script_user keepalived_script
+   enable_script_security
+}
+
+vrrp_script chk_haproxy {
+    script "/usr/bin/killall -0 haproxy"   # cheap liveness check
+    interval 2
+    timeout 3
+    weight -20
+    rise 2
+    fall 3
+}
+
+vrrp_track_file fo_file {
+    file /var/run/vrrp/force_fault
+    weight 0
+}
+
+vrrp_instance VI_WAN {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass 1111
+    }
+    unicast_src_ip 10.99.0.11
+    unicast_peer {
+        10.99.0.12
+        10.99.0.13
+    }
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0 label eth0:1
+        10.99.0.101/24 dev eth0
+    }
+    track_interface {
+        eth1 weight -10
+        eth2
+    }
+    track_script {
+        chk_haproxy
+    }
+    track_file {
+        fo_file weight 0
+    }
+    notify_master "/etc/keepalived/notify.sh master WAN"
+    notify_backup /etc/keepalived/notify.sh backup
+    notify /etc/keepalived/notify-any.sh
+    garp_master_delay 2
+    smtp_alert
+}
+
+vrrp_instance VI_LAN {
+    state BACKUP
+    interface eth1
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    nopreempt
+    authentication {
+        auth_type PASS
+        auth_pass 2222
+    }
+    virtual_ipaddress {
+        192.168.99.1/24 dev eth1
+    }
+    track_script {
+        chk_haproxy weight 10
+    }
+}
+
+vrrp_sync_group VG_1 {
+    group {
+        VI_WAN
+        VI_LAN
+    }
+    notify_master "/etc/keepalived/sync.sh master"
+    notify_fault /etc/keepalived/sync.sh fault
+}
+"#;
+
+#[test]
+fn realistic_config() {
+    let loaded = load_str(REALISTIC, "keepalived.conf");
+    assert_eq!(
+        diags(&loaded),
+        vec![
+            "keepalived.conf:3: warning: 'notification_email' block is not supported by vrrpd; ignored",
+            "keepalived.conf:7: warning: 'notification_email_from' is not supported by vrrpd; ignored",
+            "keepalived.conf:8: warning: 'smtp_server' is not supported by vrrpd; ignored",
+            "keepalived.conf:9: warning: 'smtp_connect_timeout' is not supported by vrrpd; ignored",
+            "keepalived.conf:11: warning: 'vrrp_skip_check_adv_addr' is not supported by vrrpd; ignored",
+            "keepalived.conf:65: warning: 'smtp_alert' is not supported by vrrpd; ignored",
+        ]
+    );
+    let c = loaded.config.expect("accepted");
+    let g = &c.global;
+    assert_eq!(g.router_id.as_deref(), Some("LVS_DEVEL"));
+    assert_eq!(g.garp_interval, Duration::from_millis(1));
+    assert_eq!(g.garp_master_refresh, 60);
+    assert_eq!(g.script_user, Some(("keepalived_script".into(), None)));
+    assert!(g.enable_script_security);
+
+    assert_eq!(
+        c.scripts,
+        vec![Script {
+            name: "chk_haproxy".into(),
+            location: Location {
+                file: "keepalived.conf".into(),
+                line: 18
+            },
+            script: "/usr/bin/killall -0 haproxy".into(),
+            interval: Duration::from_secs(2),
+            timeout: Some(Duration::from_secs(3)),
+            weight: -20,
+            rise: 2,
+            fall: 3,
+            user: None,
+        }]
+    );
+    assert_eq!(
+        c.track_files,
+        vec![TrackFile {
+            name: "fo_file".into(),
+            location: Location {
+                file: "keepalived.conf".into(),
+                line: 27
+            },
+            file: "/var/run/vrrp/force_fault".into(),
+            weight: 0,
+        }]
+    );
+
+    let wan = &c.instances[0];
+    let want = Instance {
+        name: "VI_WAN".into(),
+        location: Location {
+            file: "keepalived.conf".into(),
+            line: 32,
+        },
+        initial_state: InitialState::Master,
+        interface: "eth0".into(),
+        vrid: 51,
+        priority: 150,
+        advert_int_cs: 100,
+        version: 2,
+        preempt: true,
+        preempt_delay: Duration::ZERO,
+        auth_pass: Some(*b"1111\0\0\0\0"),
+        vips: vec![
+            Vip {
+                label: Some("eth0:1".into()),
+                ..vip([10, 99, 0, 100], 24, Some("eth0"))
+            },
+            vip([10, 99, 0, 101], 24, Some("eth0")),
+        ],
+        unicast_src_ip: Some(Ipv4Addr::new(10, 99, 0, 11)),
+        unicast_peers: vec![Ipv4Addr::new(10, 99, 0, 12), Ipv4Addr::new(10, 99, 0, 13)],
+        mcast_src_ip: None,
+        garp_master_delay: 2,
+        garp_master_repeat: 5,
+        garp_master_refresh: 60,
+        garp_master_refresh_repeat: 1,
+        v3_checksum_as_v2: false,
+        notify_master: Some("/etc/keepalived/notify.sh master WAN".into()),
+        notify_backup: Some("/etc/keepalived/notify.sh backup".into()),
+        notify_fault: None,
+        notify_stop: None,
+        notify: Some("/etc/keepalived/notify-any.sh".into()),
+        track_interfaces: vec![
+            TrackInterface {
+                name: "eth1".into(),
+                weight: -10,
+            },
+            TrackInterface {
+                name: "eth2".into(),
+                weight: 0,
+            },
+        ],
+        track_scripts: vec![TrackRef {
+            name: "chk_haproxy".into(),
+            weight: None,
+        }],
+        track_files: vec![TrackRef {
+            name: "fo_file".into(),
+            weight: Some(0),
+        }],
+    };
+    assert_eq!(wan, &want);
+
+    let lan = &c.instances[1];
+    assert_eq!(lan.initial_state, InitialState::Backup);
+    assert!(!lan.preempt);
+    assert!(!lan.uses_unicast());
+    assert_eq!(lan.auth_pass, Some(*b"2222\0\0\0\0"));
+    assert_eq!(
+        lan.track_scripts,
+        vec![TrackRef {
+            name: "chk_haproxy".into(),
+            weight: Some(10)
+        }]
+    );
+
+    assert_eq!(
+        c.sync_groups,
+        vec![SyncGroup {
+            name: "VG_1".into(),
+            location: Location {
+                file: "keepalived.conf".into(),
+                line: 87
+            },
+            members: vec!["VI_WAN".into(), "VI_LAN".into()],
+            notify_master: Some("/etc/keepalived/sync.sh master".into()),
+            notify_backup: None,
+            notify_fault: Some("/etc/keepalived/sync.sh fault".into()),
+            notify_stop: None,
+            notify: None,
+        }]
+    );
+}
+
+#[test]
+fn example_config_is_clean() {
+    let text = include_str!("../../etc/vrrpd.conf");
+    let c = clean(text);
+    let i = &c.instances[0];
+    assert_eq!((i.version, i.advert_int_cs, i.priority), (3, 100, 150));
+    assert_eq!(i.vips, vec![vip([10, 99, 0, 100], 24, Some("eth0"))]);
+}
+
+// ---- lexical details ----
+
+#[test]
+fn comments_quotes_and_glued_braces() {
+    let c = clean(
+        "vrrp_instance VI_1{ # comment after a glued brace\n\
+         interface eth0 ! bang comment\n\
+         virtual_router_id 51#no space\n\
+         virtual_ipaddress{10.0.0.1/24}\n\
+         notify \"/x.sh arg\"\n\
+         notify_master /y.sh  a   b\n\
+         notify_backup \"/z.sh 'two words' #x\"\n\
+         }",
+    );
+    let i = &c.instances[0];
+    assert_eq!(i.vrid, 51);
+    assert_eq!(i.vips, vec![vip([10, 0, 0, 1], 24, None)]);
+    assert_eq!(i.notify.as_deref(), Some("/x.sh arg"));
+    assert_eq!(i.notify_master.as_deref(), Some("/y.sh a b"));
+    assert_eq!(i.notify_backup.as_deref(), Some("/z.sh 'two words' #x"));
+}
+
+#[test]
+fn one_line_blocks_and_brace_on_next_line() {
+    let c = clean(
+        "global_defs { router_id r1 }\n\
+         vrrp_instance VI_1\n{\n interface eth0\n virtual_router_id 7\n\
+         virtual_ipaddress { 10.0.0.1 }\n unicast_peer { 10.0.0.2 10.0.0.3 }\n}\n",
+    );
+    assert_eq!(c.global.router_id.as_deref(), Some("r1"));
+    assert_eq!(c.instances[0].unicast_peers.len(), 2);
+}
+
+#[test]
+fn aliases_and_defaults() {
+    let c = clean(&inst(
+        "    vrrp_unicast_bind 10.0.0.2\n    vrrp_unicast_peer {\n        10.0.0.3\n    }",
+    ));
+    let i = &c.instances[0];
+    assert_eq!(i.unicast_src_ip, Some(Ipv4Addr::new(10, 0, 0, 2)));
+    assert_eq!(i.unicast_peers, vec![Ipv4Addr::new(10, 0, 0, 3)]);
+    assert_eq!((i.priority, i.advert_int_cs, i.version), (100, 100, 2));
+    assert_eq!(i.initial_state, InitialState::Backup);
+}
+
+#[test]
+fn priority_255_is_valid() {
+    let c = clean(&inst("    priority 255\n    state MASTER"));
+    assert_eq!(c.instances[0].priority, 255);
+}
+
+#[test]
+fn global_values_flow_into_instances() {
+    let c = clean(&format!(
+        "global_defs {{\n vrrp_version 3\n vrrp_garp_master_delay 1\n vrrp_garp_master_repeat 2\n\
+         vrrp_garp_master_refresh 30\n vrrp_garp_master_refresh_repeat 3\n v3_checksum_as_v2\n}}\n{}",
+        inst(
+            "    version 3\n    garp_master_repeat 9\n    v3_checksum_as_v2 off\n    preempt_delay 2.5"
+        )
+    ));
+    let i = &c.instances[0];
+    assert_eq!(i.version, 3);
+    assert_eq!((i.garp_master_delay, i.garp_master_repeat), (1, 9));
+    assert_eq!(
+        (i.garp_master_refresh, i.garp_master_refresh_repeat),
+        (30, 3)
+    );
+    assert!(c.global.v3_checksum_as_v2 && !i.v3_checksum_as_v2);
+    assert_eq!(i.preempt_delay, Duration::from_millis(2500));
+}
+
+#[test]
+fn vrrp_min_garp() {
+    let c = clean(&format!("global_defs {{\n vrrp_min_garp\n}}\n{}", inst("")));
+    assert_eq!(
+        (c.global.garp_master_delay, c.global.garp_master_repeat),
+        (0, 1)
+    );
+}
+
+// ---- errors: exact text and line ----
+
+#[test]
+fn structure_errors() {
+    assert_eq!(
+        rejected("vrrp_instance VI_1\n    interface eth0\n}\n"),
+        vec![
+            "t.conf:1: error: expected '{' after 'vrrp_instance'",
+            "t.conf:1: error: vrrp_instance 'VI_1' has no 'virtual_router_id'",
+            "t.conf:1: warning: vrrp_instance 'VI_1' has no virtual addresses",
+        ]
+    );
+    assert!(has(
+        &rejected(&format!("{}}}\n", inst(""))),
+        "t.conf:9: error: unexpected '}' with no open block (was a block closed too early?)"
+    ));
+    assert!(has(
+        &rejected("vrrp_instance VI_1 {\n    interface eth0\n"),
+        "t.conf:1: error: 'vrrp_instance' block is not closed (missing '}')"
+    ));
+    assert!(has(
+        &rejected(&inst("    notify \"/x.sh")),
+        "t.conf:7: error: unterminated quoted string"
+    ));
+}
+
+#[test]
+fn block_closed_early() {
+    let d = rejected(&inst("    }\n    priority 200"));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:8: warning: 'priority' is outside any vrrp_instance; ignored (was a block closed too early?)",
+            "t.conf:9: error: unexpected '}' with no open block (was a block closed too early?)",
+        ]
+    );
+}
+
+#[test]
+fn missing_arguments_and_bad_values() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "    unicast_src_ip",
+            "t.conf:7: error: expected an IPv4 address after 'unicast_src_ip'",
+        ),
+        (
+            "    priority",
+            "t.conf:7: error: expected a number after 'priority'",
+        ),
+        (
+            "    priority 0",
+            "t.conf:7: error: priority 0 is out of range (1-255)",
+        ),
+        (
+            "    priority 256",
+            "t.conf:7: error: priority 256 is out of range (1-255)",
+        ),
+        (
+            "    priority high",
+            "t.conf:7: error: 'high' is not a valid number for 'priority'",
+        ),
+        (
+            "    state PRIMARY",
+            "t.conf:7: error: state must be MASTER or BACKUP, not 'PRIMARY'",
+        ),
+        (
+            "    version 4",
+            "t.conf:7: error: version 4 is out of range (2-3)",
+        ),
+        (
+            "    advert_int 256",
+            "t.conf:7: error: advert_int 256 is out of range for VRRPv2 (1-255 s)",
+        ),
+        (
+            "    advert_int 0",
+            "t.conf:7: error: advert_int 0 is out of range for VRRPv2 (1-255 s)",
+        ),
+        (
+            "    version 3\n    advert_int 41",
+            "t.conf:8: error: advert_int 41 is out of range for VRRPv3 (0.01-40.95 s)",
+        ),
+        (
+            "    version 3\n    advert_int 0.001",
+            "t.conf:8: error: advert_int 0.001 is out of range for VRRPv3 (0.01-40.95 s)",
+        ),
+        (
+            "    advert_int 1s",
+            "t.conf:7: error: '1s' is not a valid time in seconds for 'advert_int'",
+        ),
+        (
+            "    preempt_delay 1001",
+            "t.conf:7: error: preempt_delay 1001 is out of range (0-1000 s)",
+        ),
+        (
+            "    unicast_src_ip 10.0.0.256\n    unicast_peer {\n 10.0.0.2\n }",
+            "t.conf:7: error: '10.0.0.256' is not a valid IPv4 address (after 'unicast_src_ip')",
+        ),
+        (
+            "    unicast_peer {\n        10.0.0.x\n    }",
+            "t.conf:8: error: '10.0.0.x' is not a valid IPv4 address (after 'unicast_peer')",
+        ),
+        (
+            "    interface averyveryverylongname",
+            "t.conf:7: error: 'averyveryverylongname' is not a valid interface name (1-15 bytes)",
+        ),
+        (
+            "    track_interface {\n        eth1 weight 254\n    }",
+            "t.conf:8: error: weight 254 is out of range (-253 to 253)",
+        ),
+        (
+            "    priority 100 {\n    }",
+            "t.conf:7: error: 'priority' does not take a '{' block",
+        ),
+    ];
+    for (body, want) in cases {
+        let d = rejected(&inst(body));
+        assert!(has(&d, want), "for {body:?}: {d:#?}");
+    }
+}
+
+#[test]
+fn vrid_range() {
+    let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 0\n}\n";
+    assert!(has(
+        &rejected(text),
+        "t.conf:3: error: virtual_router_id 0 is out of range (1-255)"
+    ));
+    let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 256\n}\n";
+    assert!(has(
+        &rejected(text),
+        "t.conf:3: error: virtual_router_id 256 is out of range (1-255)"
+    ));
+}
+
+#[test]
+fn missing_required() {
+    let d = rejected("vrrp_instance VI_1 {\n virtual_router_id 5\n}\n");
+    assert!(has(
+        &d,
+        "t.conf:1: error: vrrp_instance 'VI_1' has no 'interface'"
+    ));
+    assert!(has(
+        &rejected("vrrp_instance {\n}\n"),
+        "t.conf:1: error: vrrp_instance needs a name"
+    ));
+}
+
+#[test]
+fn duplicates() {
+    let text = format!("{}{}", inst(""), inst(""));
+    assert!(has(
+        &rejected(&text),
+        "t.conf:9: error: vrrp_instance 'VI_1' is defined twice (first at t.conf:1)"
+    ));
+    let text = format!("{}{}", inst(""), inst("").replace("VI_1", "VI_2"));
+    assert!(has(
+        &rejected(&text),
+        "t.conf:9: error: virtual_router_id 51 on eth0 is already used by vrrp_instance 'VI_1'"
+    ));
+    // The same VRID on another interface is fine.
+    let other = inst("").replace("VI_1", "VI_2").replace("eth0", "eth1");
+    clean(&format!("{}{other}", inst("")));
+    let text = "vrrp_script s {\n script /a\n}\nvrrp_script s {\n script /b\n}\n";
+    assert!(has(
+        &rejected(text),
+        "t.conf:4: error: vrrp_script 's' is defined twice (first at t.conf:1)"
+    ));
+}
+
+#[test]
+fn unicast_without_peers() {
+    assert_eq!(
+        rejected(&inst("    unicast_src_ip 10.0.0.2")),
+        vec![
+            "t.conf:7: error: unicast_src_ip given but no unicast_peer: vrrpd will not fall back to multicast"
+        ]
+    );
+    assert_eq!(
+        rejected(&inst("    unicast_peer {\n    }")),
+        vec![
+            "t.conf:7: error: unicast_peer has no addresses: vrrpd will not fall back to multicast"
+        ]
+    );
+}
+
+#[test]
+fn undefined_references() {
+    assert_eq!(
+        rejected(&inst("    track_script {\n        chk_nothing\n    }")),
+        vec!["t.conf:8: error: track_script 'chk_nothing' is not defined by any vrrp_script"]
+    );
+    assert_eq!(
+        rejected(&inst("    track_file {\n        tf weight 3\n    }")),
+        vec!["t.conf:8: error: track_file 'tf' is not defined by any vrrp_track_file"]
+    );
+    let text = format!(
+        "{}vrrp_sync_group G {{\n group {{\n VI_1 VI_9\n }}\n}}\n",
+        inst("")
+    );
+    assert_eq!(
+        rejected(&text),
+        vec!["t.conf:11: error: vrrp_sync_group 'G' names undefined vrrp_instance 'VI_9'"]
+    );
+}
+
+#[test]
+fn limits() {
+    let vips: String = (1..=33).map(|n| format!("        10.0.1.{n}\n")).collect();
+    let text = format!(
+        "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n{vips} }}\n}}\n"
+    );
+    assert_eq!(
+        rejected(&text),
+        vec!["t.conf:37: error: more than 32 virtual addresses (limit MAX_VIPS)"]
+    );
+    let peers: String = (1..=17).map(|n| format!("        10.0.2.{n}\n")).collect();
+    let text = inst(&format!("    unicast_peer {{\n{peers}    }}"));
+    assert_eq!(
+        rejected(&text),
+        vec!["t.conf:24: error: more than 16 unicast peers (limit MAX_PEERS)"]
+    );
+    let many: String = (0..33)
+        .map(|n| {
+            format!(
+                "vrrp_instance V{n} {{\n interface e{n}\n virtual_router_id 1\n virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n"
+            )
+        })
+        .collect();
+    assert_eq!(
+        rejected(&many),
+        vec!["t.conf:225: error: more than 32 interfaces (limit MAX_INTERFACES)"]
+    );
+    let many: String = (0..256)
+        .map(|n| {
+            format!(
+                "vrrp_instance V{n} {{\n interface eth0\n virtual_router_id {}\n virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n",
+                n % 255 + 1
+            )
+        })
+        .collect();
+    let d = rejected(&many);
+    assert!(
+        has(
+            &d,
+            "t.conf:1786: error: more than 255 vrrp instances (limit MAX_INSTANCES)"
+        ),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn authentication() {
+    let auth = |body: &str| inst(&format!("    authentication {{\n{body}\n    }}"));
+    assert_eq!(
+        rejected(&auth("        auth_type AH\n        auth_pass x")),
+        vec!["t.conf:8: error: auth_type AH is not supported by vrrpd (only PASS)"]
+    );
+    assert_eq!(
+        rejected(&auth("        auth_type PASS")),
+        vec!["t.conf:7: error: auth_type PASS needs an auth_pass"]
+    );
+    let (c, d) = warned(&auth(
+        "        auth_type PASS\n        auth_pass 0123456789",
+    ));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:9: warning: auth_pass is longer than 8 bytes; only the first 8 are used (as in keepalived)"
+        ]
+    );
+    assert_eq!(c.instances[0].auth_pass, Some(*b"01234567"));
+    let (c, d) = warned(
+        &auth("        auth_type PASS\n        auth_pass x").replace(
+            "virtual_router_id 51",
+            "virtual_router_id 51\n    version 3",
+        ),
+    );
+    assert_eq!(
+        d,
+        vec!["t.conf:8: warning: authentication is ignored with VRRPv3 (as in keepalived)"]
+    );
+    assert_eq!(c.instances[0].auth_pass, None);
+}
+
+// ---- warnings ----
+
+#[test]
+fn unsupported_keywords_are_skipped_with_their_blocks() {
+    let (c, d) = warned(&inst(
+        "    use_vmac vrrp.51\n    virtual_routes {\n        10.1.0.0/16 via 10.0.0.254 {\n        }\n    }\n    priority 120",
+    ));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:7: warning: 'use_vmac' is not supported by vrrpd; ignored",
+            "t.conf:8: warning: 'virtual_routes' block is not supported by vrrpd; ignored",
+        ]
+    );
+    assert_eq!(c.instances[0].priority, 120);
+    let (_, d) = warned(&format!(
+        "virtual_server 10.0.0.1 80 {{\n  real_server 10.0.0.2 80 {{\n    TCP_CHECK {{\n    }}\n  }}\n}}\nstatic_ipaddress {{\n 1.2.3.4/32 dev lo\n}}\nfoo bar\n{}",
+        inst("    priorty 1")
+    ));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:1: warning: 'virtual_server' block is not supported by vrrpd; ignored",
+            "t.conf:7: warning: 'static_ipaddress' block is not supported by vrrpd; ignored",
+            "t.conf:10: warning: unknown top-level keyword 'foo'; ignored",
+            "t.conf:17: warning: unknown keyword 'priorty' in vrrp_instance; ignored",
+        ]
+    );
+}
+
+#[test]
+fn advert_rounding() {
+    let (c, d) = warned(&inst("    advert_int 1.5"));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:7: warning: VRRPv2 advert_int must be whole seconds; 1.5 rounded to 2 (as in keepalived)"
+        ]
+    );
+    assert_eq!(c.instances[0].advert_int_cs, 200);
+    let (c, _) = warned(&inst("    advert_int 0.2"));
+    assert_eq!(c.instances[0].advert_int_cs, 100);
+    let (c, d) = warned(&inst("    version 3\n    advert_int 0.015"));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:8: warning: VRRPv3 advert_int is in units of 0.01 s; 0.015 rounded to 0.02 (as in keepalived)"
+        ]
+    );
+    assert_eq!(c.instances[0].advert_int_cs, 2);
+    let c = clean(&inst("    version 3\n    advert_int 40.95"));
+    assert_eq!(c.instances[0].advert_int_cs, 4095);
+}
+
+#[test]
+fn preempt_rules() {
+    let (c, d) = warned(&inst("    state MASTER\n    nopreempt"));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:8: warning: 'nopreempt' needs 'state BACKUP' (as in keepalived); vrrpd keeps preemption on"
+        ]
+    );
+    assert!(c.instances[0].preempt);
+    let c = clean(&inst("    nopreempt"));
+    assert!(!c.instances[0].preempt);
+    let c = clean(&inst("    nopreempt\n    preempt"));
+    assert!(c.instances[0].preempt);
+    let (c, d) = warned(&inst("    priority 255\n    nopreempt"));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:8: warning: 'nopreempt' has no effect with priority 255: the address owner always preempts"
+        ]
+    );
+    assert!(c.instances[0].preempt);
+    let (c, _) = warned(&inst("    nopreempt\n    preempt_delay 5"));
+    assert_eq!(c.instances[0].preempt_delay, Duration::ZERO);
+}
+
+#[test]
+fn instance_without_vips() {
+    let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n}\n";
+    let (c, d) = warned(text);
+    assert_eq!(
+        d,
+        vec!["t.conf:1: warning: vrrp_instance 'VI_1' has no virtual addresses"]
+    );
+    assert_eq!(c.instances.len(), 1);
+    clean(
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n no_virtual_ipaddress\n}\n",
+    );
+}
+
+// ---- includes ----
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("vrrpd-config-{tag}-{}", process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create dir");
+        }
+        fs::write(&path, text).expect("write");
+        path
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn includes_relative_to_the_including_file() {
+    let dir = TempDir::new("incl");
+    let main = dir.write(
+        "keepalived.conf",
+        "global_defs {\n router_id r\n}\ninclude conf.d/*.conf\ninclude none/*.conf\n",
+    );
+    // a.conf includes relative to conf.d/, and an include inside a block works too.
+    dir.write(
+        "conf.d/a.conf",
+        "include scripts/chk.conf\nvrrp_instance VI_1 {\n include body/vi1.conf\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n",
+    );
+    dir.write(
+        "conf.d/scripts/chk.conf",
+        "vrrp_script chk {\n script /bin/true\n}\n",
+    );
+    dir.write(
+        "conf.d/body/vi1.conf",
+        "interface eth0\nvirtual_router_id 9\ntrack_script {\n chk\n}\n",
+    );
+    dir.write("conf.d/b.txt", "this is not read\n");
+
+    let loaded = load(&main);
+    let d = diags(&loaded);
+    assert_eq!(
+        d,
+        vec![format!(
+            "{}:5: warning: include pattern 'none/*.conf' matches no files",
+            main.display()
+        )]
+    );
+    let c = loaded.config.expect("accepted");
+    let i = &c.instances[0];
+    assert_eq!(i.vrid, 9);
+    assert_eq!(
+        i.location,
+        Location {
+            file: dir.path().join("conf.d/a.conf").display().to_string(),
+            line: 2
+        }
+    );
+    assert_eq!(
+        c.scripts[0].location,
+        Location {
+            file: dir
+                .path()
+                .join("conf.d/scripts/chk.conf")
+                .display()
+                .to_string(),
+            line: 1
+        }
+    );
+}
+
+#[test]
+fn include_loop_and_errors_inside_includes() {
+    let dir = TempDir::new("loop");
+    let main = dir.write("main.conf", "include a.conf\n");
+    let a = dir.write(
+        "a.conf",
+        "include main.conf\nvrrp_instance X {\n priority 0\n}\n",
+    );
+    let d = diags(&load(&main));
+    assert!(
+        has(
+            &d,
+            &format!(
+                "{}:1: error: include loop: '{}' is already being read",
+                a.display(),
+                dir.path().join("main.conf").display()
+            )
+        ),
+        "{d:#?}"
+    );
+    assert!(
+        has(
+            &d,
+            &format!(
+                "{}:3: error: priority 0 is out of range (1-255)",
+                a.display()
+            )
+        ),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn include_depth_is_bounded() {
+    let dir = TempDir::new("deep");
+    // Each file includes a new one: no loop, so only the depth limit stops it.
+    for n in 0..12 {
+        dir.write(&format!("f{n}.conf"), &format!("include f{}.conf\n", n + 1));
+    }
+    dir.write("f12.conf", "");
+    let d = diags(&load(&dir.path().join("f0.conf")));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(
+        d[0].ends_with("error: includes nested more than 8 deep; not reading 'f9.conf'"),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn unreadable_files() {
+    let missing = std::env::temp_dir().join(format!("vrrpd-config-missing-{}.conf", process::id()));
+    let loaded = load(&missing);
+    assert!(loaded.config.is_none());
+    assert_eq!(loaded.diagnostics.len(), 1);
+    let d = &loaded.diagnostics[0];
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(
+        d.location,
+        Location {
+            file: missing.display().to_string(),
+            line: 0
+        }
+    );
+    assert!(d.message.starts_with("cannot read file: "), "{}", d.message);
+    assert!(has(
+        &rejected("include\n"),
+        "t.conf:1: error: expected a file name after 'include'"
+    ));
+}
+
+// ---- robustness ----
+
+/// Every prefix of a real config, and pseudo-random token soup, load without panicking.
+#[test]
+fn never_panics() {
+    for end in 0..=REALISTIC.len() {
+        if REALISTIC.is_char_boundary(end) {
+            let _ = load_str(&REALISTIC[..end], "p.conf");
+        }
+    }
+    let vocabulary = [
+        "{",
+        "}",
+        "\"",
+        "#",
+        "!",
+        "\n",
+        "\n",
+        "\n",
+        "vrrp_instance",
+        "VI",
+        "interface",
+        "eth0",
+        "virtual_router_id",
+        "priority",
+        "255",
+        "0",
+        "-1",
+        "1.5",
+        "99999999999999",
+        "advert_int",
+        "version",
+        "3",
+        "state",
+        "MASTER",
+        "nopreempt",
+        "preempt_delay",
+        "virtual_ipaddress",
+        "10.0.0.1/24",
+        "dev",
+        "brd",
+        "+",
+        "scope",
+        "label",
+        "fe80::1",
+        "unicast_peer",
+        "unicast_src_ip",
+        "track_script",
+        "track_file",
+        "track_interface",
+        "weight",
+        "authentication",
+        "auth_type",
+        "PASS",
+        "AH",
+        "auth_pass",
+        "global_defs",
+        "vrrp_version",
+        "vrrp_garp_interval",
+        "vrrp_sync_group",
+        "group",
+        "vrrp_script",
+        "script",
+        "vrrp_track_file",
+        "file",
+        "notify",
+        "include",
+        "virtual_server",
+        "\u{e9}",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize
+    };
+    for _ in 0..500 {
+        let len = next() % 60;
+        let mut text = String::new();
+        for _ in 0..len {
+            text.push_str(vocabulary[next() % vocabulary.len()]);
+            if next() % 3 != 0 {
+                text.push(' ');
+            }
+        }
+        let _ = load_str(&text, "r.conf");
+        // Also inside an instance, where most keyword handlers run.
+        let _ = load_str(&inst(&text), "r.conf");
+    }
+}

@@ -1,0 +1,285 @@
+//! Groups tokens into statements and nested blocks, and reports brace errors.
+//!
+//! A statement is a keyword, the words after it on the same line, and optionally a `{ … }`
+//! block. This layer knows nothing about what keywords mean, except which ones open a block:
+//! that lets it name a forgotten `{` instead of misreading the rest of the file.
+
+use super::diag::{Pos, Sink};
+use super::lexer::{Kind, Token};
+
+/// Blocks nest at most this deep (keepalived's own grammar needs four). Deeper input is
+/// skipped, which also keeps the recursion below bounded on hostile files.
+const MAX_NESTING: usize = 16;
+
+/// Keywords that are always followed by a block, in keepalived or vrrpd.
+const BLOCK_KEYWORDS: &[&str] = &[
+    "authentication",
+    "bfd_instance",
+    "garp_group",
+    "global_defs",
+    "group",
+    "interface_up_down_delays",
+    "linkbeat_interfaces",
+    "notification_email",
+    "real_server",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "track_bfd",
+    "track_file",
+    "track_group",
+    "track_interface",
+    "track_process",
+    "track_script",
+    "unicast_peer",
+    "virtual_ipaddress",
+    "virtual_ipaddress_excluded",
+    "virtual_routes",
+    "virtual_rules",
+    "virtual_server",
+    "virtual_server_group",
+    "vrrp_instance",
+    "vrrp_script",
+    "vrrp_sync_group",
+    "vrrp_track_file",
+    "vrrp_track_process",
+    "vrrp_unicast_peer",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Word {
+    pub text: String,
+    pub quoted: bool,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stmt {
+    pub key: Word,
+    pub args: Vec<Word>,
+    pub block: Option<Vec<Stmt>>,
+}
+
+impl Stmt {
+    pub fn pos(&self) -> Pos {
+        self.key.pos
+    }
+    /// The keyword, or "" if it was quoted (a quoted word is never a keyword).
+    pub fn keyword(&self) -> &str {
+        if self.key.quoted { "" } else { &self.key.text }
+    }
+}
+
+/// Builds the statement tree of a whole token stream.
+pub(crate) fn build(tokens: Vec<Token>, sink: &mut Sink) -> Vec<Stmt> {
+    let mut builder = Builder {
+        tokens: tokens.into_iter().peekable(),
+        sink,
+    };
+    builder.block(0, None)
+}
+
+struct Builder<'a, I: Iterator<Item = Token>> {
+    tokens: std::iter::Peekable<I>,
+    sink: &'a mut Sink,
+}
+
+impl<I: Iterator<Item = Token>> Builder<'_, I> {
+    /// Reads statements until the `}` closing `opener` (or end of input at top level).
+    fn block(&mut self, depth: usize, opener: Option<(Pos, &str)>) -> Vec<Stmt> {
+        let mut stmts = Vec::new();
+        loop {
+            let Some(token) = self.tokens.next() else {
+                if let Some((pos, name)) = opener {
+                    self.sink
+                        .error(pos, format!("'{name}' block is not closed (missing '}}')"));
+                }
+                return stmts;
+            };
+            match token.kind {
+                Kind::Close if opener.is_some() => return stmts,
+                Kind::Close => self.sink.error(
+                    token.pos,
+                    "unexpected '}' with no open block (was a block closed too early?)",
+                ),
+                Kind::Open => {
+                    self.sink
+                        .error(token.pos, "unexpected '{' with no keyword before it");
+                    // Parse and drop it so its contents are not read as statements here.
+                    let _ = self.sub_block(depth, token.pos, "{");
+                }
+                Kind::Word { text, quoted } => {
+                    let key = Word {
+                        text,
+                        quoted,
+                        pos: token.pos,
+                    };
+                    let stmt = self.statement(key, depth);
+                    stmts.push(stmt);
+                }
+            }
+        }
+    }
+
+    fn statement(&mut self, key: Word, depth: usize) -> Stmt {
+        let mut args = Vec::new();
+        while let Some(t) = self
+            .tokens
+            .next_if(|t| !t.bol && matches!(t.kind, Kind::Word { .. }))
+        {
+            if let Kind::Word { text, quoted } = t.kind {
+                args.push(Word {
+                    text,
+                    quoted,
+                    pos: t.pos,
+                });
+            }
+        }
+        let wants_block = !key.quoted && BLOCK_KEYWORDS.contains(&key.text.as_str());
+        let block = match self.tokens.peek() {
+            // `{` may also start the next line (`vrrp_instance X` / `{`).
+            Some(t) if t.kind == Kind::Open => {
+                self.tokens.next();
+                Some(self.sub_block(depth, key.pos, &key.text))
+            }
+            // A block keyword ending its line without `{`: the `{` was most likely forgotten,
+            // so read what follows as its body; that keeps to one error instead of a cascade.
+            None | Some(Token { bol: true, .. }) if wants_block => {
+                self.sink
+                    .error(key.pos, format!("expected '{{' after '{}'", key.text));
+                Some(self.sub_block(depth, key.pos, &key.text))
+            }
+            _ if wants_block => {
+                self.sink
+                    .error(key.pos, format!("expected '{{' after '{}'", key.text));
+                None
+            }
+            _ => None,
+        };
+        Stmt { key, args, block }
+    }
+
+    fn sub_block(&mut self, depth: usize, pos: Pos, name: &str) -> Vec<Stmt> {
+        if depth + 1 > MAX_NESTING {
+            self.sink
+                .error(pos, format!("blocks nested more than {MAX_NESTING} deep"));
+            self.skip_block();
+            return Vec::new();
+        }
+        self.block(depth + 1, Some((pos, name)))
+    }
+
+    /// Skips to the `}` matching an already-read `{`, without recursion.
+    fn skip_block(&mut self) {
+        let mut level = 1usize;
+        for t in self.tokens.by_ref() {
+            match t.kind {
+                Kind::Open => level += 1,
+                Kind::Close => {
+                    level -= 1;
+                    if level == 0 {
+                        return;
+                    }
+                }
+                Kind::Word { .. } => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lexer::lex;
+    use super::*;
+
+    fn parse(text: &str) -> (Vec<Stmt>, Vec<String>) {
+        let mut sink = Sink::default();
+        let f = sink.add_file("t");
+        let toks = lex(text, f, &mut sink);
+        let stmts = build(toks, &mut sink);
+        let diags = sink
+            .into_diagnostics()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        (stmts, diags)
+    }
+
+    fn shape(stmts: &[Stmt]) -> String {
+        let mut s = String::new();
+        for st in stmts {
+            s.push_str(&st.key.text);
+            for a in &st.args {
+                s.push(' ');
+                s.push_str(&a.text);
+            }
+            if let Some(b) = &st.block {
+                s.push_str(" {");
+                s.push_str(&shape(b));
+                s.push('}');
+            }
+            s.push(';');
+        }
+        s
+    }
+
+    #[test]
+    fn nested_and_one_line_blocks() {
+        let (st, d) = parse("a 1 {\n b 2\n c { x y }\n}\nz");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(shape(&st), "a 1 {b 2;c {x y;};};z;");
+    }
+
+    #[test]
+    fn brace_on_next_line_and_after_close() {
+        let (st, d) = parse("a\n{\n b\n} c 1\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(shape(&st), "a {b;};c 1;");
+    }
+
+    #[test]
+    fn stray_close() {
+        let (_, d) = parse("a {\n}\n}\n");
+        assert_eq!(
+            d,
+            vec!["t:3: error: unexpected '}' with no open block (was a block closed too early?)"]
+        );
+    }
+
+    #[test]
+    fn unclosed() {
+        let (_, d) = parse("vrrp_instance X {\n state MASTER\n");
+        assert_eq!(
+            d,
+            vec!["t:1: error: 'vrrp_instance' block is not closed (missing '}')"]
+        );
+    }
+
+    #[test]
+    fn missing_open_recovers() {
+        let (st, d) = parse("vrrp_instance X\n state MASTER\n}\nvrrp_script s {\n}\n");
+        assert_eq!(d, vec!["t:1: error: expected '{' after 'vrrp_instance'"]);
+        assert_eq!(
+            shape(&st),
+            "vrrp_instance X {state MASTER;};vrrp_script s {};"
+        );
+    }
+
+    #[test]
+    fn lone_open() {
+        let (st, d) = parse("{ a }\nb\n");
+        assert_eq!(
+            d,
+            vec!["t:1: error: unexpected '{' with no keyword before it"]
+        );
+        assert_eq!(shape(&st), "b;");
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let text = format!("{}{}", "a {".repeat(100_000), "}".repeat(100_000));
+        let (st, d) = parse(&text);
+        assert_eq!(st.len(), 1);
+        assert_eq!(d, vec!["t:1: error: blocks nested more than 16 deep"]);
+    }
+}

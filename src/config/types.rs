@@ -1,0 +1,171 @@
+//! The typed configuration the daemon runs from. Every default is resolved by the reader, so
+//! nothing here is "unset": what you see is what vrrpd does.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::diag::Location;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub global: Global,
+    pub instances: Vec<Instance>,
+    pub scripts: Vec<Script>,
+    pub sync_groups: Vec<SyncGroup>,
+    pub track_files: Vec<TrackFile>,
+}
+
+/// `global_defs`. Defaults are keepalived's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Global {
+    pub router_id: Option<String>,
+    /// `vrrp_version`, the default for instances without `version`.
+    pub vrrp_version: u8,
+    /// `vrrp_garp_master_delay`: seconds until the second GARP burst after becoming master.
+    pub garp_master_delay: u32,
+    /// `vrrp_garp_master_repeat`: GARPs per burst.
+    pub garp_master_repeat: u32,
+    /// `vrrp_garp_master_refresh`: seconds between refresh bursts while master; 0 = never.
+    pub garp_master_refresh: u32,
+    /// `vrrp_garp_master_refresh_repeat`: GARPs per refresh burst.
+    pub garp_master_refresh_repeat: u32,
+    /// `vrrp_garp_interval`: gap between GARPs on one interface.
+    pub garp_interval: Duration,
+    /// `script_user USER [GROUP]`.
+    pub script_user: Option<(String, Option<String>)>,
+    pub enable_script_security: bool,
+    /// `v3_checksum_as_v2`: the default for instances.
+    pub v3_checksum_as_v2: bool,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            router_id: None,
+            vrrp_version: 2,
+            garp_master_delay: 5,
+            garp_master_repeat: 5,
+            garp_master_refresh: 0,
+            garp_master_refresh_repeat: 1,
+            garp_interval: Duration::ZERO,
+            script_user: None,
+            enable_script_security: false,
+            v3_checksum_as_v2: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialState {
+    Master,
+    Backup,
+}
+
+/// One `vrrp_instance`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    pub name: String,
+    /// Where `vrrp_instance NAME {` is.
+    pub location: Location,
+    pub initial_state: InitialState,
+    pub interface: String,
+    pub vrid: u8,
+    /// 1..=255; 255 is the address owner.
+    pub priority: u8,
+    /// Advertisement interval in centiseconds (a whole number of seconds for VRRPv2).
+    pub advert_int_cs: u16,
+    /// 2 or 3.
+    pub version: u8,
+    pub preempt: bool,
+    pub preempt_delay: Duration,
+    /// VRRPv2 simple-text password, zero-padded; None = no authentication.
+    pub auth_pass: Option<[u8; 8]>,
+    pub vips: Vec<Vip>,
+    pub unicast_src_ip: Option<Ipv4Addr>,
+    pub unicast_peers: Vec<Ipv4Addr>,
+    pub mcast_src_ip: Option<Ipv4Addr>,
+    pub garp_master_delay: u32,
+    pub garp_master_repeat: u32,
+    pub garp_master_refresh: u32,
+    pub garp_master_refresh_repeat: u32,
+    pub v3_checksum_as_v2: bool,
+    pub notify_master: Option<String>,
+    pub notify_backup: Option<String>,
+    pub notify_fault: Option<String>,
+    pub notify_stop: Option<String>,
+    pub notify: Option<String>,
+    pub track_interfaces: Vec<TrackInterface>,
+    pub track_scripts: Vec<TrackRef>,
+    pub track_files: Vec<TrackRef>,
+}
+
+impl Instance {
+    /// Adverts go to the unicast peers instead of the multicast group.
+    pub fn uses_unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
+    }
+}
+
+/// One `virtual_ipaddress` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vip {
+    pub addr: Ipv4Addr,
+    /// Default 32.
+    pub prefix_len: u8,
+    pub dev: Option<String>,
+    pub label: Option<String>,
+    /// rtnetlink scope number (0 global, 200 site, 253 link, 254 host, 255 nowhere).
+    pub scope: u8,
+    pub brd: Option<Ipv4Addr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackInterface {
+    pub name: String,
+    /// 0 = go to FAULT while the interface is down; otherwise adjust the priority.
+    pub weight: i32,
+}
+
+/// A `track_script` / `track_file` entry; `weight` None means the script's or file's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackRef {
+    pub name: String,
+    pub weight: Option<i32>,
+}
+
+/// One `vrrp_script`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Script {
+    pub name: String,
+    pub location: Location,
+    pub script: String,
+    pub interval: Duration,
+    pub timeout: Option<Duration>,
+    /// -253..=253; 0 = FAULT on failure.
+    pub weight: i32,
+    pub rise: u32,
+    pub fall: u32,
+    pub user: Option<(String, Option<String>)>,
+}
+
+/// One `vrrp_sync_group`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncGroup {
+    pub name: String,
+    pub location: Location,
+    pub members: Vec<String>,
+    pub notify_master: Option<String>,
+    pub notify_backup: Option<String>,
+    pub notify_fault: Option<String>,
+    pub notify_stop: Option<String>,
+    pub notify: Option<String>,
+}
+
+/// One `vrrp_track_file` (or `track_file`) definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackFile {
+    pub name: String,
+    pub location: Location,
+    pub file: String,
+    pub weight: i32,
+}

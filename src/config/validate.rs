@@ -1,0 +1,188 @@
+//! Checks that need the whole file: names defined once, references resolve, VRIDs unique per
+//! interface, and the fixed limits of `crate::limits`. Produces the final [`Config`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::diag::{Pos, Sink};
+use super::parse::Parsed;
+use super::resolve::resolve;
+use super::types::{Config, SyncGroup};
+use crate::limits::{MAX_INSTANCES, MAX_INTERFACES};
+
+/// Reports `what 'name'` defined a second time at `pos` (first at `first`).
+fn duplicate(sink: &mut Sink, pos: Pos, what: &str, name: &str, first: Pos) {
+    let first = sink.location(first);
+    sink.error(
+        pos,
+        format!("{what} '{name}' is defined twice (first at {first})"),
+    );
+}
+
+pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
+    let global = parsed.global.finish();
+
+    let mut script_names: HashMap<String, Pos> = HashMap::new();
+    let mut scripts = Vec::new();
+    for (script, pos) in parsed.scripts {
+        if let Some(first) = script_names.get(&script.name) {
+            duplicate(sink, pos, "vrrp_script", &script.name, *first);
+            continue;
+        }
+        script_names.insert(script.name.clone(), pos);
+        scripts.push(script);
+    }
+
+    let mut file_names: HashMap<String, Pos> = HashMap::new();
+    let mut track_files = Vec::new();
+    for (track, pos) in parsed.track_files {
+        if let Some(first) = file_names.get(&track.name) {
+            duplicate(sink, pos, "vrrp_track_file", &track.name, *first);
+            continue;
+        }
+        file_names.insert(track.name.clone(), pos);
+        track_files.push(track);
+    }
+
+    // Names of every instance read, including ones that cannot run, so that a sync group
+    // naming a broken instance is not also told the instance does not exist.
+    let mut instance_names: HashMap<String, Pos> = HashMap::new();
+    let mut ipv6_only: BTreeSet<String> = BTreeSet::new();
+    let mut vrids: HashMap<(String, u8), String> = HashMap::new();
+    let mut interfaces: BTreeSet<String> = BTreeSet::new();
+    let mut interfaces_reported = false;
+    let mut instances = Vec::new();
+    for raw in &parsed.instances {
+        if let Some(first) = instance_names.get(&raw.name) {
+            duplicate(sink, raw.pos, "vrrp_instance", &raw.name, *first);
+            continue;
+        }
+        instance_names.insert(raw.name.clone(), raw.pos);
+        if raw.ipv6_only() {
+            sink.warn(
+                raw.pos,
+                format!(
+                    "vrrp_instance '{}' has only IPv6 addresses, which vrrpd does not support; instance ignored",
+                    raw.name
+                ),
+            );
+            ipv6_only.insert(raw.name.clone());
+            continue;
+        }
+        for (r, pos) in &raw.track_scripts {
+            if !script_names.contains_key(&r.name) {
+                sink.error(
+                    *pos,
+                    format!(
+                        "track_script '{}' is not defined by any vrrp_script",
+                        r.name
+                    ),
+                );
+            }
+        }
+        for (r, pos) in &raw.track_files {
+            if !file_names.contains_key(&r.name) {
+                sink.error(
+                    *pos,
+                    format!(
+                        "track_file '{}' is not defined by any vrrp_track_file",
+                        r.name
+                    ),
+                );
+            }
+        }
+        let Some(inst) = resolve(raw, &global, sink) else {
+            continue;
+        };
+        let key = (inst.interface.clone(), inst.vrid);
+        if let Some(other) = vrids.get(&key) {
+            sink.error(
+                raw.pos,
+                format!(
+                    "virtual_router_id {} on {} is already used by vrrp_instance '{other}'",
+                    inst.vrid, inst.interface
+                ),
+            );
+        } else {
+            vrids.insert(key, inst.name.clone());
+        }
+        // Every interface the daemon must watch: its own, tracked ones, and VIP devices.
+        interfaces.insert(inst.interface.clone());
+        interfaces.extend(inst.track_interfaces.iter().map(|t| t.name.clone()));
+        interfaces.extend(inst.vips.iter().filter_map(|v| v.dev.clone()));
+        if interfaces.len() > MAX_INTERFACES && !interfaces_reported {
+            sink.error(
+                raw.pos,
+                format!("more than {MAX_INTERFACES} interfaces (limit MAX_INTERFACES)"),
+            );
+            interfaces_reported = true;
+        }
+        if instances.len() == MAX_INSTANCES {
+            sink.error(
+                raw.pos,
+                format!("more than {MAX_INSTANCES} vrrp instances (limit MAX_INSTANCES)"),
+            );
+        }
+        instances.push(inst);
+    }
+
+    let mut group_names: HashMap<String, Pos> = HashMap::new();
+    let mut member_of: HashMap<String, String> = HashMap::new();
+    let mut sync_groups = Vec::new();
+    for raw in parsed.sync_groups {
+        if let Some(first) = group_names.get(&raw.name) {
+            duplicate(sink, raw.pos, "vrrp_sync_group", &raw.name, *first);
+            continue;
+        }
+        group_names.insert(raw.name.clone(), raw.pos);
+        let mut members = Vec::new();
+        for (member, pos) in raw.members {
+            if ipv6_only.contains(&member) {
+                sink.warn(
+                    pos,
+                    format!("vrrp_instance '{member}' was ignored (IPv6 only); left out of vrrp_sync_group '{}'", raw.name),
+                );
+            } else if !instance_names.contains_key(&member) {
+                sink.error(
+                    pos,
+                    format!(
+                        "vrrp_sync_group '{}' names undefined vrrp_instance '{member}'",
+                        raw.name
+                    ),
+                );
+            } else if let Some(other) = member_of.get(&member) {
+                sink.error(
+                    pos,
+                    format!("vrrp_instance '{member}' is already in vrrp_sync_group '{other}'"),
+                );
+            } else {
+                member_of.insert(member.clone(), raw.name.clone());
+                members.push(member);
+            }
+        }
+        if members.is_empty() {
+            sink.warn(
+                raw.pos,
+                format!("vrrp_sync_group '{}' has no members; ignored", raw.name),
+            );
+            continue;
+        }
+        sync_groups.push(SyncGroup {
+            name: raw.name,
+            location: sink.location(raw.pos),
+            members,
+            notify_master: raw.notify.master,
+            notify_backup: raw.notify.backup,
+            notify_fault: raw.notify.fault,
+            notify_stop: raw.notify.stop,
+            notify: raw.notify.any,
+        });
+    }
+
+    Config {
+        global,
+        instances,
+        scripts,
+        sync_groups,
+        track_files,
+    }
+}

@@ -1,0 +1,297 @@
+//! One `virtual_ipaddress` line: `ADDR[/LEN] [dev IF] [label L] [scope S] [brd B] …`.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::diag::Sink;
+use super::tree::{Stmt, Word};
+use super::types::Vip;
+use super::value::{IFNAME_MAX, ifname};
+
+/// What one entry turned out to be.
+pub(crate) enum Entry {
+    V4(Vip),
+    /// An IPv6 address: vrrpd is IPv4-only, so it is warned about and left out.
+    V6,
+}
+
+/// `ip address` options keepalived accepts that vrrpd ignores (flag, takes a value).
+const IGNORED: &[(&str, bool)] = &[
+    ("home", false),
+    ("-nodad", false),
+    ("nodad", false),
+    ("mngtmpaddr", false),
+    ("noprefixroute", false),
+    ("autojoin", false),
+    ("no_track", false),
+    ("use_vmac", false),
+    ("peer", true),
+    ("preferred_lft", true),
+    ("track_group", true),
+];
+
+/// Parses one entry; None after an error (already reported).
+pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Entry> {
+    if stmt.block.is_some() {
+        sink.error(stmt.pos(), "unexpected '{' in virtual_ipaddress");
+        return None;
+    }
+    let text = stmt.key.text.as_str();
+    let (addr_text, len_text) = match text.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (text, None),
+    };
+    let addr = match addr_text.parse::<Ipv4Addr>() {
+        Ok(a) => a,
+        Err(_) if addr_text.parse::<Ipv6Addr>().is_ok() => {
+            sink.warn(
+                stmt.pos(),
+                format!("IPv6 virtual address '{text}' is not supported by vrrpd; ignored"),
+            );
+            return Some(Entry::V6);
+        }
+        Err(_) => {
+            sink.error(
+                stmt.pos(),
+                format!("'{text}' is not a valid IPv4 address in virtual_ipaddress"),
+            );
+            return None;
+        }
+    };
+    let prefix_len = match len_text {
+        None => 32,
+        Some(l) => match l.parse::<u8>() {
+            Ok(n) if n <= 32 => n,
+            _ => {
+                sink.error(
+                    stmt.pos(),
+                    format!("'{l}' is not a valid prefix length (0-32) in '{text}'"),
+                );
+                return None;
+            }
+        },
+    };
+    let mut vip = Vip {
+        addr,
+        prefix_len,
+        dev: None,
+        label: None,
+        scope: 0,
+        brd: None,
+    };
+    let mut ok = true;
+    let mut args = stmt.args.iter();
+    while let Some(opt) = args.next() {
+        let name = opt.text.as_str();
+        match name {
+            "dev" | "label" | "scope" | "brd" | "broadcast" => {
+                let Some(value) = args.next() else {
+                    sink.error(opt.pos, format!("expected a value after '{name}'"));
+                    ok = false;
+                    break;
+                };
+                ok &= option(&mut vip, name, value, sink);
+            }
+            _ => match IGNORED.iter().find(|(n, _)| *n == name) {
+                Some((_, takes_value)) => {
+                    sink.warn(
+                        opt.pos,
+                        format!(
+                            "'{name}' for a virtual address is not supported by vrrpd; ignored"
+                        ),
+                    );
+                    if *takes_value {
+                        args.next();
+                    }
+                }
+                None => {
+                    sink.error(
+                        opt.pos,
+                        format!("unknown option '{name}' for virtual address '{text}'"),
+                    );
+                    ok = false;
+                }
+            },
+        }
+    }
+    ok.then_some(Entry::V4(vip))
+}
+
+/// Applies one `NAME VALUE` option; false after an error.
+fn option(vip: &mut Vip, name: &str, value: &Word, sink: &mut Sink) -> bool {
+    match name {
+        "dev" => match ifname(value, sink) {
+            Some(n) => vip.dev = Some(n),
+            None => return false,
+        },
+        "label" => {
+            if value.text.is_empty() || value.text.len() > IFNAME_MAX {
+                sink.error(
+                    value.pos,
+                    format!("label '{}' is not valid (1-{IFNAME_MAX} bytes)", value.text),
+                );
+                return false;
+            }
+            vip.label = Some(value.text.clone());
+        }
+        "scope" => match scope(&value.text) {
+            Some(s) => vip.scope = s,
+            None => {
+                sink.error(
+                    value.pos,
+                    format!(
+                        "unknown scope '{}' (global, site, link, host, nowhere or 0-255)",
+                        value.text
+                    ),
+                );
+                return false;
+            }
+        },
+        _ => match broadcast(vip, &value.text) {
+            Some(b) => vip.brd = Some(b),
+            None => {
+                sink.error(
+                    value.pos,
+                    format!(
+                        "'{}' is not a valid broadcast address (an IPv4 address, + or -)",
+                        value.text
+                    ),
+                );
+                return false;
+            }
+        },
+    }
+    true
+}
+
+/// rtnetlink scope numbers, by `ip` name (RT_SCOPE_*).
+fn scope(text: &str) -> Option<u8> {
+    match text {
+        "global" | "universe" => Some(0),
+        "site" => Some(200),
+        "link" => Some(253),
+        "host" => Some(254),
+        "nowhere" => Some(255),
+        _ => text.parse().ok(),
+    }
+}
+
+/// `brd ADDR`, or `+` / `-` for the address with all host bits set / clear (as `ip` does).
+fn broadcast(vip: &Vip, text: &str) -> Option<Ipv4Addr> {
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(vip.prefix_len))
+        .unwrap_or(0);
+    let addr = u32::from(vip.addr);
+    match text {
+        "+" => Some(Ipv4Addr::from(addr | !mask)),
+        "-" => Some(Ipv4Addr::from(addr & mask)),
+        _ => text.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::diag::Pos;
+    use super::*;
+
+    fn stmt(line: &str) -> Stmt {
+        let pos = Pos { file: 0, line: 1 };
+        let mut words = line.split_whitespace().map(|t| Word {
+            text: t.to_string(),
+            quoted: false,
+            pos,
+        });
+        let key = words.next().unwrap();
+        Stmt {
+            key,
+            args: words.collect(),
+            block: None,
+        }
+    }
+
+    fn parse(line: &str) -> (Option<Vip>, Vec<String>) {
+        let mut sink = Sink::default();
+        sink.add_file("t");
+        let vip = match read(&stmt(line), &mut sink) {
+            Some(Entry::V4(v)) => Some(v),
+            _ => None,
+        };
+        let d = sink
+            .into_diagnostics()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        (vip, d)
+    }
+
+    #[test]
+    fn full_entry() {
+        let (vip, d) = parse("10.99.0.100/24 dev eth0 label eth0:vip scope link brd 10.99.0.255");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            vip,
+            Some(Vip {
+                addr: Ipv4Addr::new(10, 99, 0, 100),
+                prefix_len: 24,
+                dev: Some("eth0".into()),
+                label: Some("eth0:vip".into()),
+                scope: 253,
+                brd: Some(Ipv4Addr::new(10, 99, 0, 255)),
+            })
+        );
+    }
+
+    #[test]
+    fn defaults_and_brd_plus_minus() {
+        let (vip, _) = parse("10.0.0.1");
+        let vip = vip.unwrap();
+        assert_eq!((vip.prefix_len, vip.scope, vip.dev), (32, 0, None));
+        assert_eq!(
+            parse("10.1.2.3/16 brd +").0.unwrap().brd,
+            Some(Ipv4Addr::new(10, 1, 255, 255))
+        );
+        assert_eq!(
+            parse("10.1.2.3/16 brd -").0.unwrap().brd,
+            Some(Ipv4Addr::new(10, 1, 0, 0))
+        );
+        assert_eq!(
+            parse("10.1.2.3/0 brd +").0.unwrap().brd,
+            Some(Ipv4Addr::BROADCAST)
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            parse("10.0.0.300/24").1,
+            vec!["t:1: error: '10.0.0.300/24' is not a valid IPv4 address in virtual_ipaddress"]
+        );
+        assert_eq!(
+            parse("10.0.0.1/33").1,
+            vec!["t:1: error: '33' is not a valid prefix length (0-32) in '10.0.0.1/33'"]
+        );
+        assert_eq!(
+            parse("10.0.0.1 dev").1,
+            vec!["t:1: error: expected a value after 'dev'"]
+        );
+        assert_eq!(
+            parse("10.0.0.1 bogus").1,
+            vec!["t:1: error: unknown option 'bogus' for virtual address '10.0.0.1'"]
+        );
+    }
+
+    #[test]
+    fn ignored_options_and_ipv6() {
+        let (vip, d) = parse("10.0.0.1/24 no_track preferred_lft forever dev eth1");
+        assert_eq!(vip.unwrap().dev.as_deref(), Some("eth1"));
+        assert_eq!(d.len(), 2);
+        assert!(d[0].contains("'no_track' for a virtual address is not supported"));
+        let (vip, d) = parse("fd00::1/64 dev eth0");
+        assert!(vip.is_none());
+        assert_eq!(
+            d,
+            vec![
+                "t:1: warning: IPv6 virtual address 'fd00::1/64' is not supported by vrrpd; ignored"
+            ]
+        );
+    }
+}
