@@ -4,11 +4,11 @@
 //! `sys` wraps the kernel interfaces, and `daemon` is the one place that joins them.
 
 pub mod config;
+pub mod daemon;
 pub mod limits;
+pub mod logging;
 pub mod sys;
 pub mod time;
 pub mod timer;
 pub mod vrrp;
 pub mod wire;
-pub mod daemon;
-pub mod logging;

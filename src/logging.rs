@@ -5,12 +5,16 @@ use log::{Level, LevelFilter, Log, Metadata, Record};
 /// Installs the logger. Errors only if a logger is already set, which cannot happen in `main`.
 pub fn init(console: bool, level: LevelFilter) {
     let res = if console {
-        simple_logger::SimpleLogger::new()
-            .with_level(level)
-            .init()
+        simple_logger::SimpleLogger::new().with_level(level).init()
     } else {
         // SAFETY: the ident is a static C string that outlives the process's use of syslog.
-        unsafe { libc::openlog(c"vrrpd".as_ptr(), libc::LOG_PID | libc::LOG_NDELAY, libc::LOG_DAEMON) };
+        unsafe {
+            libc::openlog(
+                c"vrrpd".as_ptr(),
+                libc::LOG_PID | libc::LOG_NDELAY,
+                libc::LOG_DAEMON,
+            )
+        };
         log::set_max_level(level);
         log::set_logger(&SYSLOG)
     };
@@ -39,7 +43,10 @@ impl Log for Syslog {
         };
         // One fixed buffer: a log line never allocates. Longer lines are cut.
         let mut buf = [0u8; 512];
-        let mut w = Cursor { buf: &mut buf, len: 0 };
+        let mut w = Cursor {
+            buf: &mut buf,
+            len: 0,
+        };
         let _ = core::fmt::write(&mut w, *r.args());
         let end = w.len.min(buf.len() - 1);
         buf[end] = 0;

@@ -23,11 +23,28 @@ fn usage(opts: &getopts::Options) -> String {
 fn main() -> ExitCode {
     let mut opts = getopts::Options::new();
     opts.optopt("f", "use-file", "configuration file", "FILE");
-    opts.optflag("t", "config-test", "check the configuration, print problems and exit (0 ok, 1 errors)");
-    opts.optflag("n", "dont-fork", "stay in the foreground (as under procd or systemd)");
-    opts.optflag("l", "log-console", "log to the console (stderr) instead of syslog");
+    opts.optflag(
+        "t",
+        "config-test",
+        "check the configuration, print problems and exit (0 ok, 1 errors)",
+    );
+    opts.optflag(
+        "n",
+        "dont-fork",
+        "stay in the foreground (as under procd or systemd)",
+    );
+    opts.optflag(
+        "l",
+        "log-console",
+        "log to the console (stderr) instead of syslog",
+    );
     opts.optflag("D", "log-detail", "detailed (debug) logging");
-    opts.optopt("p", "pid", "pid file, locked so a second vrrpd refuses to start", "PIDFILE");
+    opts.optopt(
+        "p",
+        "pid",
+        "pid file, locked so a second vrrpd refuses to start",
+        "PIDFILE",
+    );
     opts.optflag("v", "version", "print the version and exit");
     opts.optflag("h", "help", "print this help and exit");
 
@@ -56,7 +73,11 @@ fn main() -> ExitCode {
         }
         return match loaded.config {
             Some(c) => {
-                eprintln!("{}: configuration OK ({} instance(s))", path.display(), c.instances.len());
+                eprintln!(
+                    "{}: configuration OK ({} instance(s))",
+                    path.display(),
+                    c.instances.len()
+                );
                 ExitCode::SUCCESS
             }
             None => ExitCode::from(1),
@@ -64,7 +85,11 @@ fn main() -> ExitCode {
     }
 
     let console = m.opt_present("l") || m.opt_present("n");
-    let level = if m.opt_present("D") { log::LevelFilter::Debug } else { log::LevelFilter::Info };
+    let level = if m.opt_present("D") {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    };
     if !m.opt_present("n") {
         if let Err(e) = vrrpd::sys::daemonize() {
             eprintln!("vrrpd: cannot go to the background: {e}");
@@ -93,7 +118,11 @@ fn main() -> ExitCode {
         }
     };
 
-    info!("Starting vrrpd {} with {} instance(s)", env!("CARGO_PKG_VERSION"), config.instances.len());
+    info!(
+        "Starting vrrpd {} with {} instance(s)",
+        env!("CARGO_PKG_VERSION"),
+        config.instances.len()
+    );
     let mut daemon = match Daemon::new(path, config) {
         Ok(d) => d,
         Err(e) => {

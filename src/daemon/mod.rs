@@ -17,12 +17,12 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::config::{self, Config};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
+use crate::sys::clock;
 use crate::sys::netlink::{AddrInfo, Event, LinkInfo, Monitor, Netlink};
 use crate::sys::packet::PacketSocket;
 use crate::sys::raw::VrrpSocket;
 use crate::sys::signalfd::Signals;
 use crate::sys::timerfd::TimerFd;
-use crate::sys::clock;
 use crate::time::Instant;
 use crate::timer::Timers;
 use crate::vrrp::rx::{self, Drop};
@@ -64,12 +64,7 @@ pub enum Exit {
 impl Daemon {
     /// Opens every kernel interface and brings the configured instances up.
     pub fn new(config_path: PathBuf, config: Config) -> io::Result<Daemon> {
-        let signals = Signals::new(&[
-            libc::SIGTERM,
-            libc::SIGINT,
-            libc::SIGHUP,
-            libc::SIGUSR1,
-        ])?;
+        let signals = Signals::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1])?;
         let mut d = Daemon {
             config_path,
             poll: Poll::new()?,
@@ -85,9 +80,21 @@ impl Daemon {
             rx_buf: [0; MAX_PACKET],
         };
         let reg = d.poll.registry();
-        reg.register(&mut SourceFd(&d.timerfd.as_raw_fd()), TIMER, Interest::READABLE)?;
-        reg.register(&mut SourceFd(&d.signals.as_raw_fd()), SIGNALS, Interest::READABLE)?;
-        reg.register(&mut SourceFd(&d.monitor.as_raw_fd()), NETLINK, Interest::READABLE)?;
+        reg.register(
+            &mut SourceFd(&d.timerfd.as_raw_fd()),
+            TIMER,
+            Interest::READABLE,
+        )?;
+        reg.register(
+            &mut SourceFd(&d.signals.as_raw_fd()),
+            SIGNALS,
+            Interest::READABLE,
+        )?;
+        reg.register(
+            &mut SourceFd(&d.monitor.as_raw_fd()),
+            NETLINK,
+            Interest::READABLE,
+        )?;
 
         d.routers = config.instances.iter().map(Router::new).collect();
         d.rebuild_ifaces();
@@ -242,7 +249,11 @@ impl Daemon {
     // ---- links and addresses -------------------------------------------------------------
 
     fn on_link(&mut self, now: Instant, link: &LinkInfo) {
-        let Some(i) = self.ifaces.iter().position(|f| f.name == link.name.as_str()) else {
+        let Some(i) = self
+            .ifaces
+            .iter()
+            .position(|f| f.name == link.name.as_str())
+        else {
             return;
         };
         let renumbered = self.ifaces[i].ifindex != link.ifindex;
@@ -263,7 +274,10 @@ impl Daemon {
         };
         warn!("({}) interface removed", self.ifaces[i].name);
         if let Some(sock) = self.ifaces[i].sock.take() {
-            let _ = self.poll.registry().deregister(&mut SourceFd(&sock.as_raw_fd()));
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&sock.as_raw_fd()));
         }
         self.ifaces[i].forget_link();
         self.link_changed(now, i);
@@ -271,7 +285,11 @@ impl Daemon {
 
     fn link_changed(&mut self, now: Instant, i: usize) {
         let up = self.ifaces[i].up;
-        info!("({}) link is {}", self.ifaces[i].name, if up { "up" } else { "down" });
+        info!(
+            "({}) link is {}",
+            self.ifaces[i].name,
+            if up { "up" } else { "down" }
+        );
         let input = if up { Input::LinkUp } else { Input::LinkDown };
         for k in 0..self.routers.len() {
             if self.routers[k].iface == i {
@@ -285,7 +303,10 @@ impl Daemon {
             return;
         };
         let is_vip = self.is_vip(i, a.addr);
-        if !is_vip && (added && self.ifaces[i].primary.is_none() || !added && self.ifaces[i].primary == Some(a.addr)) {
+        if !is_vip
+            && (added && self.ifaces[i].primary.is_none()
+                || !added && self.ifaces[i].primary == Some(a.addr))
+        {
             self.refresh_primary(i);
             self.primary_changed(now, i);
             return;
@@ -295,7 +316,10 @@ impl Daemon {
             for k in 0..self.routers.len() {
                 let r = &self.routers[k];
                 if r.iface_of_vip(a.addr, &self.ifaces) == Some(a.ifindex) && r.is_master() {
-                    warn!("({}) {} was removed from {} by someone else; restoring it", r.cfg.name, a.addr, self.ifaces[i].name);
+                    warn!(
+                        "({}) {} was removed from {} by someone else; restoring it",
+                        r.cfg.name, a.addr, self.ifaces[i].name
+                    );
                     self.routers[k].add_vips(&mut self.netlink, &self.ifaces);
                 }
             }
@@ -313,9 +337,14 @@ impl Daemon {
     }
 
     fn is_vip(&self, i: usize, addr: Ipv4Addr) -> bool {
-        self.routers
-            .iter()
-            .any(|r| r.cfg.vips.iter().any(|v| v.addr == addr) && (r.iface == i || r.cfg.vips.iter().any(|v| v.dev.as_deref() == Some(self.ifaces[i].name.as_str()))))
+        self.routers.iter().any(|r| {
+            r.cfg.vips.iter().any(|v| v.addr == addr)
+                && (r.iface == i
+                    || r.cfg
+                        .vips
+                        .iter()
+                        .any(|v| v.dev.as_deref() == Some(self.ifaces[i].name.as_str())))
+        })
     }
 
     fn refresh_primary(&mut self, i: usize) {
@@ -333,7 +362,10 @@ impl Daemon {
         if primary != self.ifaces[i].primary {
             match primary {
                 Some(p) => info!("({}) primary address {p}", self.ifaces[i].name),
-                None => warn!("({}) has no IPv4 address of its own; adverts cannot be sent", self.ifaces[i].name),
+                None => warn!(
+                    "({}) has no IPv4 address of its own; adverts cannot be sent",
+                    self.ifaces[i].name
+                ),
             }
         }
         self.ifaces[i].primary = primary;
@@ -348,7 +380,10 @@ impl Daemon {
             error!("reading links failed: {e}");
         }
         for i in 0..self.ifaces.len() {
-            match links.iter().find(|l| l.name.as_str() == self.ifaces[i].name) {
+            match links
+                .iter()
+                .find(|l| l.name.as_str() == self.ifaces[i].name)
+            {
                 Some(l) => {
                     let renumbered = self.ifaces[i].ifindex != l.ifindex;
                     self.ifaces[i].update_link(l);
@@ -360,7 +395,10 @@ impl Daemon {
                     if self.ifaces[i].ifindex != 0 || self.ifaces[i].sock.is_some() {
                         self.ifaces[i].forget_link();
                     }
-                    warn!("({}) no such interface; instances on it stay in FAULT until it appears", self.ifaces[i].name);
+                    warn!(
+                        "({}) no such interface; instances on it stay in FAULT until it appears",
+                        self.ifaces[i].name
+                    );
                 }
             }
             if self.ifaces[i].ifindex != 0 {
@@ -371,7 +409,8 @@ impl Daemon {
 
     /// After lost events: re-read everything and feed the differences to the instances.
     fn resync_and_follow(&mut self, now: Instant) {
-        let before: heapless::Vec<bool, MAX_INTERFACES> = self.ifaces.iter().map(|f| f.up).collect();
+        let before: heapless::Vec<bool, MAX_INTERFACES> =
+            self.ifaces.iter().map(|f| f.up).collect();
         self.resync();
         for i in 0..self.ifaces.len() {
             if before.get(i) != Some(&self.ifaces[i].up) {
@@ -387,7 +426,10 @@ impl Daemon {
             return;
         }
         if let Some(old) = f.sock.take() {
-            let _ = self.poll.registry().deregister(&mut SourceFd(&old.as_raw_fd()));
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&old.as_raw_fd()));
         }
         let sock = match VrrpSocket::open(&f.name, f.ifindex) {
             Ok(s) => s,
@@ -402,7 +444,11 @@ impl Daemon {
             }
         }
         let token = Token(IFACE_BASE + i);
-        if let Err(e) = self.poll.registry().register(&mut SourceFd(&sock.as_raw_fd()), token, Interest::READABLE) {
+        if let Err(e) = self.poll.registry().register(
+            &mut SourceFd(&sock.as_raw_fd()),
+            token,
+            Interest::READABLE,
+        ) {
             error!("({}) cannot poll VRRP socket: {e}", f.name);
             return;
         }
@@ -414,7 +460,8 @@ impl Daemon {
     fn rebuild_ifaces(&mut self) {
         let mut old = std::mem::take(&mut self.ifaces);
         for r in &self.routers {
-            let names = std::iter::once(r.cfg.interface.as_str()).chain(r.cfg.vips.iter().filter_map(|v| v.dev.as_deref()));
+            let names = std::iter::once(r.cfg.interface.as_str())
+                .chain(r.cfg.vips.iter().filter_map(|v| v.dev.as_deref()));
             for name in names {
                 if self.ifaces.iter().any(|f| f.name == name) {
                     continue;
@@ -428,7 +475,10 @@ impl Daemon {
         }
         for f in old {
             if let Some(sock) = f.sock {
-                let _ = self.poll.registry().deregister(&mut SourceFd(&sock.as_raw_fd()));
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(&mut SourceFd(&sock.as_raw_fd()));
             }
         }
         for f in &mut self.ifaces {
@@ -436,7 +486,11 @@ impl Daemon {
             f.multicast = false;
         }
         for (k, r) in self.routers.iter_mut().enumerate() {
-            let i = self.ifaces.iter().position(|f| f.name == r.cfg.interface).unwrap_or(0);
+            let i = self
+                .ifaces
+                .iter()
+                .position(|f| f.name == r.cfg.interface)
+                .unwrap_or(0);
             r.iface = i;
             let f = &mut self.ifaces[i];
             f.vrids[usize::from(r.cfg.vrid)] = k as u16;
@@ -464,8 +518,14 @@ impl Daemon {
                 let Some(ifindex) = r.iface_of_vip(v.addr, &self.ifaces) else {
                     continue;
                 };
-                if addrs.iter().any(|a| a.ifindex == ifindex && a.addr == v.addr) {
-                    info!("({}) removing stale {} left on the interface by an earlier run", r.cfg.name, v.addr);
+                if addrs
+                    .iter()
+                    .any(|a| a.ifindex == ifindex && a.addr == v.addr)
+                {
+                    info!(
+                        "({}) removing stale {} left on the interface by an earlier run",
+                        r.cfg.name, v.addr
+                    );
                     if let Err(e) = self.netlink.del_addr(ifindex, v.addr, v.prefix_len) {
                         warn!("({}) cannot remove {}: {e}", r.cfg.name, v.addr);
                     }
@@ -507,7 +567,10 @@ impl Daemon {
     }
 
     fn reload(&mut self) {
-        info!("Reloading configuration from {}", self.config_path.display());
+        info!(
+            "Reloading configuration from {}",
+            self.config_path.display()
+        );
         let loaded = config::load(&self.config_path);
         for d in &loaded.diagnostics {
             match d.severity {
@@ -520,11 +583,16 @@ impl Daemon {
             return;
         };
         let now = clock::now();
-        let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers).into_iter().map(Some).collect();
+        let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers)
+            .into_iter()
+            .map(Some)
+            .collect();
         let mut fresh = Vec::with_capacity(MAX_INSTANCES);
         let mut started = Vec::new();
         for c in &cfg.instances {
-            let same = old.iter_mut().find(|o| o.as_ref().is_some_and(|o| router::same_config(&o.cfg, c)));
+            let same = old
+                .iter_mut()
+                .find(|o| o.as_ref().is_some_and(|o| router::same_config(&o.cfg, c)));
             match same.and_then(Option::take) {
                 Some(r) => fresh.push(r),
                 None => {

@@ -53,7 +53,11 @@ impl Router {
         Router {
             core: Instance::new(params, Ipv4Addr::UNSPECIFIED),
             iface: 0,
-            version: if cfg.version == 3 { vrrp::Version::V3 } else { vrrp::Version::V2 },
+            version: if cfg.version == 3 {
+                vrrp::Version::V3
+            } else {
+                vrrp::Version::V2
+            },
             vips: cfg.vips.iter().map(|v| v.addr).take(MAX_VIPS).collect(),
             drops: Counters::default(),
             adverts_rx: 0,
@@ -157,7 +161,10 @@ impl Router {
             return;
         };
         let (Some(sock), Some(src)) = (f.sock.as_ref(), self.source(ifaces)) else {
-            debug!("({}) cannot send advert: {} has no socket or address", self.cfg.name, f.name);
+            debug!(
+                "({}) cannot send advert: {} has no socket or address",
+                self.cfg.name, f.name
+            );
             return;
         };
         let multicast = [vrrp::MULTICAST_V4];
@@ -179,7 +186,13 @@ impl Router {
     }
 
     /// Writes IPv4 header + advert into `buf`; the length written.
-    fn emit_advert(&self, buf: &mut [u8], priority: u8, src: Ipv4Addr, dst: Ipv4Addr) -> Option<usize> {
+    fn emit_advert(
+        &self,
+        buf: &mut [u8],
+        priority: u8,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+    ) -> Option<usize> {
         let auth = match (self.version, self.cfg.auth_pass) {
             (vrrp::Version::V2, Some(p)) => vrrp::Auth::Pass(p),
             _ => vrrp::Auth::None,
@@ -211,7 +224,10 @@ impl Router {
     pub fn add_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
         for v in &self.cfg.vips {
             let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
-                warn!("({}) cannot add {}: interface missing", self.cfg.name, v.addr);
+                warn!(
+                    "({}) cannot add {}: interface missing",
+                    self.cfg.name, v.addr
+                );
                 continue;
             };
             let spec = VipSpec {
@@ -223,7 +239,10 @@ impl Router {
                 label: v.label.as_deref(),
             };
             if let Err(e) = netlink.add_addr(&spec) {
-                warn!("({}) cannot add {}/{}: {e}", self.cfg.name, v.addr, v.prefix_len);
+                warn!(
+                    "({}) cannot add {}/{}: {e}",
+                    self.cfg.name, v.addr, v.prefix_len
+                );
             }
         }
     }
@@ -234,7 +253,10 @@ impl Router {
                 continue;
             };
             if let Err(e) = netlink.del_addr(ifindex, v.addr, v.prefix_len) {
-                warn!("({}) cannot remove {}/{}: {e}", self.cfg.name, v.addr, v.prefix_len);
+                warn!(
+                    "({}) cannot remove {}/{}: {e}",
+                    self.cfg.name, v.addr, v.prefix_len
+                );
             }
         }
     }
@@ -245,15 +267,24 @@ impl Router {
             let Some(f) = ifaces.iter().find(|f| f.name == name && f.ifindex != 0) else {
                 continue;
             };
-            info!("({}) Sending gratuitous ARPs on {} for {}", self.cfg.name, f.name, v.addr);
+            info!(
+                "({}) Sending gratuitous ARPs on {} for {}",
+                self.cfg.name, f.name, v.addr
+            );
             let mut frame = [0u8; arp::FRAME_LEN];
-            let repr = arp::Repr { sender_mac: f.mac, ip: v.addr };
+            let repr = arp::Repr {
+                sender_mac: f.mac,
+                ip: v.addr,
+            };
             let Ok(n) = repr.emit(&mut frame) else {
                 continue;
             };
             for _ in 0..repeat {
                 if let Err(e) = garp.send(f.ifindex, &frame[..n]) {
-                    debug!("({}) gratuitous ARP on {} failed: {e}", self.cfg.name, f.name);
+                    debug!(
+                        "({}) gratuitous ARP on {} failed: {e}",
+                        self.cfg.name, f.name
+                    );
                     break;
                 }
             }
