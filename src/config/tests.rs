@@ -367,6 +367,7 @@ fn realistic_config() {
             "keepalived.conf:8: warning: 'smtp_server' is not supported by vrrpd; ignored",
             "keepalived.conf:9: warning: 'smtp_connect_timeout' is not supported by vrrpd; ignored",
             "keepalived.conf:11: warning: 'vrrp_skip_check_adv_addr' is not supported by vrrpd; ignored",
+            "keepalived.conf:12: warning: vrrp_garp_interval is not implemented yet: vrrpd sends each burst of gratuitous ARPs back to back",
             "keepalived.conf:65: warning: 'smtp_alert' is not supported by vrrpd; ignored",
         ]
     );
