@@ -71,7 +71,6 @@ impl Lan {
                     v3,
                     preempt: true,
                     preempt_delay: Duration::ZERO,
-                    start_as_master: false,
                     garp: Garp {
                         repeat: 1,
                         delay: Duration::ZERO,

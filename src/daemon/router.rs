@@ -42,7 +42,6 @@ impl Router {
             v3: cfg.version == 3,
             preempt: cfg.preempt,
             preempt_delay: cfg.preempt_delay,
-            start_as_master: cfg.initial_state == config::InitialState::Master,
             garp: Garp {
                 repeat: cfg.garp_master_repeat,
                 delay: Duration::from_secs(u64::from(cfg.garp_master_delay)),

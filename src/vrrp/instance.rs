@@ -27,8 +27,6 @@ pub struct Params {
     pub v3: bool,
     pub preempt: bool,
     pub preempt_delay: Duration,
-    /// `state MASTER`: without a master on the link, take over after one interval, not three.
-    pub start_as_master: bool,
     pub garp: Garp,
 }
 
@@ -268,13 +266,10 @@ impl Instance {
             return;
         }
         self.master_adver_int_cs = self.params.advert_int_cs;
+        // `state MASTER` changes nothing here, as in keepalived 2.x: a non-owner always listens
+        // for a Master_Down_Interval first, so a restarted router cannot steal the role.
         self.enter(State::Backup, reason, out);
-        let wait = if self.params.start_as_master {
-            self.interval() + self.skew_time()
-        } else {
-            self.master_down_interval()
-        };
-        self.master_down_at = Some(now + wait);
+        self.master_down_at = Some(now + self.master_down_interval());
     }
 
     fn on_timer(&mut self, now: Instant, out: &mut Actions) {

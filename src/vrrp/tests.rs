@@ -18,7 +18,6 @@ fn params(priority: u8, v3: bool) -> Params {
         v3,
         preempt: true,
         preempt_delay: Duration::ZERO,
-        start_as_master: false,
         garp: Garp {
             repeat: 5,
             delay: Duration::from_secs(5),
@@ -306,19 +305,6 @@ fn link_down_faults_and_link_up_returns_to_backup() {
     assert_eq!(entered(&out), Some(State::Fault));
     let out = step(&mut i, at(100), Input::LinkUp);
     assert_eq!(entered(&out), Some(State::Backup));
-}
-
-#[test]
-fn state_master_takes_over_after_one_interval_when_alone() {
-    let mut p = params(100, true);
-    p.start_as_master = true;
-    let mut i = Instance::new(p, ME);
-    step(&mut i, at(0), Input::Start);
-    assert_eq!(i.next_deadline(), Some(Instant::from_micros(1_609_375)));
-    // ... but still defers to a better master it hears first.
-    step(&mut i, at(500), advert(PEER_HI, 200, 100));
-    assert_eq!(i.state(), State::Backup);
-    assert!(i.next_deadline().unwrap() > at(3_500));
 }
 
 #[test]
