@@ -43,6 +43,8 @@ impl Capture {
             return;
         }
         self.stopped = true;
+        // Packets still in flight on the bridge get a moment to reach the file.
+        std::thread::sleep(Duration::from_millis(200));
         // The PID is coreutils' timeout, which passes SIGINT on to tcpdump.
         signal(self.child.id(), libc::SIGINT);
         if wait_timeout(&mut self.child, Duration::from_secs(5)).is_none() {

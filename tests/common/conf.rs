@@ -114,3 +114,28 @@ pub fn conf(instances: &[Vi]) -> String {
     }
     s
 }
+
+impl Vi {
+    /// advert_int in seconds.
+    pub fn advert_secs(&self) -> f64 {
+        self.advert_int.parse().unwrap_or(1.0)
+    }
+
+    /// Skew_Time: v2 (RFC 3768) (256-prio)/256 s; v3 (RFC 5798) scaled by the interval.
+    pub fn skew(&self) -> std::time::Duration {
+        let per = if self.version == 2 {
+            1.0
+        } else {
+            self.advert_secs()
+        };
+        std::time::Duration::from_secs_f64(f64::from(256 - u16::from(self.priority)) * per / 256.0)
+    }
+
+    /// Master_Down_Interval: 3 × interval + Skew_Time.
+    pub fn master_down(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(3.0 * self.advert_secs()) + self.skew()
+    }
+}
+
+/// Slack added to every protocol deadline: the machine is shared and the polling is coarse.
+pub const MARGIN: std::time::Duration = std::time::Duration::from_millis(1500);

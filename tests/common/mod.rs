@@ -17,7 +17,7 @@ mod run;
 mod tools;
 
 pub use capture::{Capture, tshark_fields, tshark_verbose};
-pub use conf::{VIP, Vi, conf};
+pub use conf::{MARGIN, VIP, Vi, conf};
 pub use daemon::{Daemon, Dump, Kind, describe, tail};
 pub use run::Ran;
 
@@ -386,6 +386,8 @@ impl Lab {
             "br0".into(),
             "-n".into(),
             "-U".into(),
+            // Hand each packet over at once, or a stop can lose the last ring block.
+            "--immediate-mode".into(),
             // Stay root: a dropped-privilege tcpdump may not write into our directory.
             "-Z".into(),
             "root".into(),
