@@ -8,6 +8,8 @@
 //!
 //! Set `VRRPD_LAB_SUBJECT=keepalived` to run the vrrpd side of the scenarios (`Lab::dut`) with
 //! keepalived instead: that checks the lab and the scenarios against a known-good daemon.
+//! Set `VRRPD_LAB_KEEP=1` to keep each lab's files (configs, logs, pcaps) in
+//! $TMPDIR/vrrpd-lab/PREFIX; they are always kept when a test fails.
 #![allow(dead_code, unused_imports)]
 
 mod capture;
@@ -533,7 +535,7 @@ impl Drop for Lab {
             kill_netns(ns);
             let _ = run(&t().ip, &["netns", "del", ns]);
         }
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("VRRPD_LAB_KEEP").is_some() {
             eprintln!("lab {}: files kept in {}", self.prefix, self.dir.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);
