@@ -140,6 +140,11 @@ impl Daemon {
         self.exited.and_then(|s| s.code())
     }
 
+    /// Sends SIGTERM without waiting (to time a hand-over apart from the exit); `term` reaps.
+    pub fn sigterm(&self) {
+        signal(self.pid(), libc::SIGTERM);
+    }
+
     pub fn usr1(&self) {
         signal(self.pid(), libc::SIGUSR1);
     }
