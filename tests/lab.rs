@@ -10,7 +10,8 @@ const S: Duration = Duration::from_secs(1);
 
 #[test]
 fn lab_builds_wires_and_cleans_up() {
-    {
+    let names = ["vtlabsw", "vtlabr1", "vtlabr2", "vtlabcl"];
+    let (inodes, pids) = {
         let Some(mut lab) = Lab::new("vtlab", 2) else {
             return;
         };
@@ -26,17 +27,31 @@ fn lab_builds_wires_and_cleans_up() {
             r.stderr.contains("refused"),
             "client cannot reach r1: {r:?}"
         );
-        assert_eq!(
-            lab.client_neigh("10.99.0.11").as_deref(),
-            Some("02:99:00:00:00:01")
-        );
-        assert!(netns_list().iter().any(|n| n == "vtlabsw"));
+        let mac = lab.client_neigh("10.99.0.11");
+        assert_eq!(mac.as_deref(), Some("02:99:00:00:00:01"));
+        // A daemon left running (leaked on purpose) must still die with the lab.
+        let k = lab.keepalived(1, &conf(&[Vi::v3(150)]));
+        assert!(lab.wait_master(VIP, 1, 5 * S), "{}", describe(&k));
+        let pids = [k.pid()];
+        std::mem::forget(k);
+        (names.map(netns_inode), pids)
+    };
+    // Another run may have re-created the names since; what matters is that ours are gone.
+    for (name, ino) in names.iter().zip(inodes) {
+        assert!(ino.is_some(), "{name} was never created");
+        assert_ne!(netns_inode(name), ino, "{name} left behind");
     }
-    let left: Vec<String> = netns_list()
-        .into_iter()
-        .filter(|n| n.starts_with("vtlab"))
-        .collect();
-    assert!(left.is_empty(), "namespaces left behind: {left:?}");
+    for p in pids {
+        assert!(!process_alive(p), "pid {p} survived the lab");
+    }
+}
+
+/// The identity of a named network namespace (its nsfs inode), if the name exists.
+fn netns_inode(name: &str) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/run/netns/{name}"))
+        .ok()
+        .map(|m| m.ino())
 }
 
 #[test]

@@ -21,7 +21,7 @@ mod tools;
 pub use capture::{Capture, tshark_fields, tshark_verbose};
 pub use conf::{MARGIN, VIP, Vi, conf};
 pub use daemon::{Daemon, Dump, Kind, describe, tail};
-pub use run::Ran;
+pub use run::{Ran, alive as process_alive};
 
 use std::cell::Cell;
 use std::fs::File;
