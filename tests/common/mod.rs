@@ -1,0 +1,615 @@
+//! A network-namespace lab for vrrpd's integration tests.
+//!
+//! `Lab::new("vtabc", 3)` builds a switch namespace `vtabcsw` holding bridge `br0`, and router
+//! namespaces `vtabcr1..3`, each with `eth0` (a veth into the bridge) at 10.99.0.(10+i)/24 and MAC
+//! 02:99:00:00:00:0i. Daemons started through the lab run inside those namespaces; everything is
+//! killed and deleted on drop, also when the test panics. Every test uses its own prefix, so tests
+//! run in parallel; a per-prefix lock file serialises two runs that picked the same prefix.
+//!
+//! Set `VRRPD_LAB_SUBJECT=keepalived` to run the vrrpd side of the scenarios (`Lab::dut`) with
+//! keepalived instead: that checks the lab and the scenarios against a known-good daemon.
+//! Set `VRRPD_LAB_KEEP=1` to keep each lab's files (configs, logs, pcaps) in
+//! $TMPDIR/vrrpd-lab/PREFIX; they are always kept when a test fails.
+#![allow(dead_code, unused_imports)]
+
+mod capture;
+mod conf;
+mod daemon;
+mod run;
+mod tools;
+
+pub use capture::{Capture, tshark_fields, tshark_verbose};
+pub use conf::{MARGIN, VIP, Vi, conf};
+pub use daemon::{Daemon, Dump, Kind, describe, tail};
+pub use run::{Ran, alive as process_alive};
+
+use std::cell::Cell;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use daemon::{Registry, spawn_in};
+use run::{must, run, run_for, sigkill, wait_gone};
+use tools::t;
+
+/// Polls `cond` every `every` until it holds (true) or `timeout` passes (false).
+pub fn wait_until(timeout: Duration, every: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// Router `i`'s own address.
+pub fn router_ip(i: usize) -> String {
+    format!("10.99.0.{}", 10 + i)
+}
+
+/// Router `i`'s MAC on eth0.
+pub fn router_mac(i: usize) -> String {
+    format!("02:99:00:00:00:{i:02x}")
+}
+
+/// The client namespace's address and MAC.
+pub const CLIENT_IP: &str = "10.99.0.250";
+pub const CLIENT_MAC: &str = "02:99:00:00:00:fa";
+
+/// Which daemon `Lab::dut` starts: vrrpd, or keepalived when VRRPD_LAB_SUBJECT=keepalived.
+pub fn subject() -> Kind {
+    match std::env::var("VRRPD_LAB_SUBJECT").as_deref() {
+        Ok("keepalived") => Kind::Keepalived,
+        _ => Kind::Vrrpd,
+    }
+}
+
+/// The vrrpd binary cargo built for this test run.
+pub fn vrrpd_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vrrpd")
+}
+
+pub struct Lab {
+    pub prefix: String,
+    pub n: usize,
+    dir: PathBuf,
+    /// Namespaces we created (deleted on drop).
+    namespaces: Vec<String>,
+    registry: Registry,
+    seq: Cell<u32>,
+    /// flock on a per-prefix file, held for the lab's lifetime.
+    _lock: File,
+}
+
+impl Lab {
+    /// Builds the lab, or returns `None` (after printing "skipped: …") when the machine lacks
+    /// root or a tool and CI is not set. In CI a missing tool panics.
+    pub fn new(prefix: &str, n: usize) -> Option<Lab> {
+        assert!(
+            (2..=6).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_lowercase()),
+            "lab prefix must be 2-6 lowercase letters: {prefix:?}"
+        );
+        assert!((1..=9).contains(&n), "a lab has 1-9 routers");
+        tools::tools()?;
+        let base = std::env::temp_dir().join("vrrpd-lab");
+        if let Err(e) = std::fs::create_dir_all(&base) {
+            panic!("cannot create {}: {e}", base.display());
+        }
+        let lock = lock_file(&base.join(format!("{prefix}.lock")));
+        let dir = base.join(prefix);
+        // Leftovers of an earlier run with this prefix: its namespaces, processes, files.
+        // We hold the prefix lock, so whoever made them is gone.
+        delete_stale(prefix);
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("cannot create {}: {e}", dir.display());
+        }
+        let mut lab = Lab {
+            prefix: prefix.to_string(),
+            n,
+            dir,
+            namespaces: Vec::new(),
+            registry: Arc::new(Mutex::new(Vec::new())),
+            seq: Cell::new(0),
+            _lock: lock,
+        };
+        lab.build();
+        Some(lab)
+    }
+
+    fn build(&mut self) {
+        let sw = self.sw();
+        self.add_ns(&sw);
+        self.batch(
+            &sw,
+            &[
+                "link set lo up".into(),
+                // No STP, no forwarding delay: ports forward at once. No IGMP snooping, so
+                // multicast floods to every port whatever the routers joined.
+                "link add br0 type bridge forward_delay 0 stp_state 0 mcast_snooping 0".into(),
+                "link set br0 up".into(),
+            ],
+        );
+        for i in 1..=self.n {
+            let ns = self.ns(i);
+            self.add_port(&ns, &format!("p{i}"), &router_ip(i), &router_mac(i));
+        }
+    }
+
+    /// Adds namespace `ns` with eth0 plugged into the bridge as port `port`.
+    fn add_port(&mut self, ns: &str, port: &str, ip: &str, mac: &str) {
+        self.add_ns(ns);
+        self.batch(
+            &self.sw(),
+            &[
+                format!("link add {port} type veth peer name eth0 netns {ns}"),
+                format!("link set {port} master br0"),
+                format!("link set {port} up"),
+            ],
+        );
+        self.batch(
+            ns,
+            &[
+                "link set lo up".into(),
+                format!("link set eth0 address {mac}"),
+                format!("addr add {ip}/24 dev eth0"),
+                "link set eth0 up".into(),
+            ],
+        );
+    }
+
+    fn add_ns(&mut self, ns: &str) {
+        // Record first, so a failure half-way is still cleaned up on drop.
+        self.namespaces.push(ns.to_string());
+        must(&t().ip, &["netns", "add", ns]);
+    }
+
+    /// Runs iproute2 commands in namespace `ns`, one `ip -batch` per call.
+    fn batch(&self, ns: &str, cmds: &[String]) {
+        let file = self.path(&format!("batch-{}.ip", self.next()));
+        write_file(&file, &(cmds.join("\n") + "\n"));
+        must(&t().ip, &["-n", ns, "-batch", &file.display().to_string()]);
+    }
+
+    fn next(&self) -> u32 {
+        let n = self.seq.get() + 1;
+        self.seq.set(n);
+        n
+    }
+
+    /// A path in the lab's private directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `text` to a file in the lab directory and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        write_file(&p, text);
+        p
+    }
+
+    /// Router `i`'s namespace.
+    pub fn ns(&self, i: usize) -> String {
+        assert!((1..=self.n).contains(&i), "no router {i} in this lab");
+        format!("{}r{i}", self.prefix)
+    }
+
+    /// The switch namespace.
+    pub fn sw(&self) -> String {
+        format!("{}sw", self.prefix)
+    }
+
+    /// The client namespace (exists after `add_client`).
+    pub fn client_ns(&self) -> String {
+        format!("{}cl", self.prefix)
+    }
+
+    /// Adds a client host on the bridge at CLIENT_IP that accepts gratuitous ARP into its
+    /// neighbour table, so `client_neigh` shows who answers for an address.
+    pub fn add_client(&mut self) {
+        let ns = self.client_ns();
+        self.add_port(&ns, "pc", CLIENT_IP, CLIENT_MAC);
+        let r = run(
+            &t().ip,
+            &[
+                "netns",
+                "exec",
+                &ns,
+                "sh",
+                "-c",
+                "echo 1 > /proc/sys/net/ipv4/conf/eth0/arp_accept",
+            ],
+        );
+        assert!(r.ok(), "cannot set arp_accept: {}", r.stderr);
+    }
+
+    /// The MAC the client's neighbour table has for `ip`, if any.
+    pub fn client_neigh(&self, ip: &str) -> Option<String> {
+        let r = run(
+            &t().ip,
+            &[
+                "-n",
+                &self.client_ns(),
+                "neigh",
+                "show",
+                "to",
+                ip,
+                "dev",
+                "eth0",
+            ],
+        );
+        let words: Vec<&str> = r.stdout.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "lladdr")?;
+        words.get(at + 1).map(|s| s.to_string())
+    }
+
+    /// Runs `argv` in router `i`'s namespace (20 s bound).
+    pub fn exec(&self, i: usize, argv: &[&str]) -> Ran {
+        exec_in(&self.ns(i), argv)
+    }
+
+    /// Runs `argv` in the client namespace (20 s bound).
+    pub fn client_exec(&self, argv: &[&str]) -> Ran {
+        exec_in(&self.client_ns(), argv)
+    }
+
+    /// IPv4 addresses on router `i`'s eth0, as "ADDR/LEN".
+    pub fn addrs(&self, i: usize) -> Vec<String> {
+        let r = run(
+            &t().ip,
+            &["-n", &self.ns(i), "-4", "-o", "addr", "show", "dev", "eth0"],
+        );
+        let mut out = Vec::new();
+        for line in r.stdout.lines() {
+            let mut w = line.split_whitespace();
+            while let Some(word) = w.next() {
+                if word == "inet" {
+                    if let Some(a) = w.next() {
+                        out.push(a.to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub fn has_vip(&self, i: usize, vip: &str) -> bool {
+        self.addrs(i)
+            .iter()
+            .any(|a| a.split('/').next() == Some(vip))
+    }
+
+    /// Routers (1-based) whose eth0 has `vip`.
+    pub fn holders(&self, vip: &str) -> Vec<usize> {
+        (1..=self.n).filter(|&i| self.has_vip(i, vip)).collect()
+    }
+
+    /// Waits until exactly the routers in `who` hold `vip`.
+    pub fn wait_holders(&self, vip: &str, who: &[usize], timeout: Duration) -> bool {
+        wait_until(timeout, Duration::from_millis(20), || {
+            self.holders(vip) == who
+        })
+    }
+
+    /// Waits until router `i`, and only it, holds `vip`.
+    pub fn wait_master(&self, vip: &str, i: usize, timeout: Duration) -> bool {
+        self.wait_holders(vip, &[i], timeout)
+    }
+
+    /// Samples the holders of `vip` for `dur`; `Err(holders)` on the first sample that differs
+    /// from `who`.
+    pub fn steady(&self, vip: &str, who: &[usize], dur: Duration) -> Result<(), Vec<usize>> {
+        let end = Instant::now() + dur;
+        while Instant::now() < end {
+            let h = self.holders(vip);
+            if h != who {
+                return Err(h);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Plugs router `i` into the bridge or pulls its cable (its eth0 stays up, nothing passes).
+    pub fn port(&self, i: usize, up: bool) {
+        let state = if up { "up" } else { "down" };
+        must(
+            &t().ip,
+            &["-n", &self.sw(), "link", "set", &format!("p{i}"), state],
+        );
+    }
+
+    /// Drops VRRP sent to a multicast group (224.0.0.0/4, ff00::/8) on the bridge; unicast
+    /// adverts and everything else still pass. Undo with `allow_multicast`.
+    pub fn drop_multicast(&self) {
+        let rules = "table bridge vrrplab {\n\
+             \x20   chain drop_vrrp {\n\
+             \x20       type filter hook forward priority 0; policy accept;\n\
+             \x20       ip protocol 112 ip daddr 224.0.0.0/4 drop\n\
+             \x20       ip6 nexthdr 112 ip6 daddr ff00::/8 drop\n\
+             \x20   }\n\
+             }\n";
+        let file = self.write(&format!("drop-{}.nft", self.next()), rules);
+        must(
+            &t().ip,
+            &[
+                "netns",
+                "exec",
+                &self.sw(),
+                &t().nft.display().to_string(),
+                "-f",
+                &file.display().to_string(),
+            ],
+        );
+    }
+
+    pub fn allow_multicast(&self) {
+        let nft = t().nft.display().to_string();
+        must(
+            &t().ip,
+            &[
+                "netns",
+                "exec",
+                &self.sw(),
+                &nft,
+                "delete",
+                "table",
+                "bridge",
+                "vrrplab",
+            ],
+        );
+    }
+
+    /// Starts tcpdump on the bridge with a BPF `filter` ("" for all), writing a pcap, for at
+    /// most `max`. Returns once tcpdump is listening.
+    pub fn capture(&self, filter: &str, max: Duration) -> Capture {
+        let k = self.next();
+        let pcap = self.path(&format!("cap-{k}.pcap"));
+        let errlog = self.path(&format!("cap-{k}.log"));
+        let secs = max.as_secs().max(1).to_string();
+        let mut argv: Vec<String> = vec![
+            t().timeout.display().to_string(),
+            "-s".into(),
+            "INT".into(),
+            secs,
+            t().tcpdump.display().to_string(),
+            "-i".into(),
+            "br0".into(),
+            "-n".into(),
+            "-U".into(),
+            // Hand each packet over at once, or a stop can lose the last ring block.
+            "--immediate-mode".into(),
+            // Stay root: a dropped-privilege tcpdump may not write into our directory.
+            "-Z".into(),
+            "root".into(),
+            "-w".into(),
+            pcap.display().to_string(),
+        ];
+        argv.extend(filter.split_whitespace().map(str::to_string));
+        let child = spawn_in(&self.sw(), &argv, &errlog);
+        let mut cap = Capture {
+            child,
+            pcap,
+            errlog,
+            stopped: false,
+        };
+        cap.wait_ready();
+        cap
+    }
+
+    /// Starts the daemon under test on router `i`: vrrpd, or keepalived when
+    /// VRRPD_LAB_SUBJECT=keepalived.
+    pub fn dut(&self, i: usize, config: &str) -> Daemon {
+        self.daemon(subject(), i, config)
+    }
+
+    pub fn daemon(&self, kind: Kind, i: usize, config: &str) -> Daemon {
+        match kind {
+            Kind::Vrrpd => self.vrrpd(i, config),
+            Kind::Keepalived => self.keepalived(i, config),
+        }
+    }
+
+    /// `vrrpd -n -l -D -f CONF -p PIDFILE` on router `i`, output to a log file.
+    pub fn vrrpd(&self, i: usize, config: &str) -> Daemon {
+        let k = self.next();
+        let pidfile = self.path(&format!("d{k}-r{i}-vrrpd.pid"));
+        self.vrrpd_pidfile(i, config, &pidfile)
+    }
+
+    /// `vrrpd` with a pidfile of the caller's choosing (to test the pidfile lock).
+    pub fn vrrpd_pidfile(&self, i: usize, config: &str, pidfile: &Path) -> Daemon {
+        let k = self.next();
+        let conf = self.write(&format!("d{k}-r{i}-vrrpd.conf"), config);
+        let log = self.path(&format!("d{k}-r{i}-vrrpd.log"));
+        let argv: Vec<String> = vec![
+            vrrpd_bin().into(),
+            "-n".into(),
+            "-l".into(),
+            "-D".into(),
+            "-f".into(),
+            conf.display().to_string(),
+            "-p".into(),
+            pidfile.display().to_string(),
+        ];
+        self.start(
+            Kind::Vrrpd,
+            i,
+            &argv,
+            conf,
+            log,
+            pidfile.to_path_buf(),
+            None,
+        )
+    }
+
+    /// keepalived (VRRP only) in the foreground on router `i`, logging to the console, with
+    /// its own pidfiles so several run side by side. `-R`: a killed VRRP child stays dead.
+    pub fn keepalived(&self, i: usize, config: &str) -> Daemon {
+        let k = self.next();
+        let stem = format!("d{k}-r{i}-keepalived");
+        let conf = self.write(&format!("{stem}.conf"), config);
+        let log = self.path(&format!("{stem}.log"));
+        let pid = self.path(&format!("{stem}.pid"));
+        let vrrp_pid = self.path(&format!("{stem}.vrrp.pid"));
+        let p = |p: &Path| p.display().to_string();
+        let argv: Vec<String> = vec![
+            t().keepalived.display().to_string(),
+            "--dont-fork".into(),
+            "--log-console".into(),
+            "--log-detail".into(),
+            "--no-syslog".into(),
+            "--vrrp".into(),
+            "--no_bfd".into(),
+            "--dont-respawn".into(),
+            "--use-file".into(),
+            p(&conf),
+            "--pid".into(),
+            p(&pid),
+            "--vrrp_pid".into(),
+            p(&vrrp_pid),
+            "--checkers_pid".into(),
+            p(&self.path(&format!("{stem}.checkers.pid"))),
+            "--bfd_pid".into(),
+            p(&self.path(&format!("{stem}.bfd.pid"))),
+        ];
+        self.start(Kind::Keepalived, i, &argv, conf, log, pid, Some(vrrp_pid))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        &self,
+        kind: Kind,
+        i: usize,
+        argv: &[String],
+        conf: PathBuf,
+        log: PathBuf,
+        pidfile: PathBuf,
+        vrrp_pidfile: Option<PathBuf>,
+    ) -> Daemon {
+        let child = spawn_in(&self.ns(i), argv, &log);
+        if let Ok(mut r) = self.registry.lock() {
+            r.push(child.id());
+        }
+        Daemon {
+            kind,
+            router: i,
+            child,
+            log,
+            conf,
+            pidfile,
+            vrrp_pidfile,
+            registry: self.registry.clone(),
+            exited: None,
+        }
+    }
+
+    /// Runs vrrpd to completion in router `i`'s namespace (e.g. `-t -f FILE`), 20 s bound.
+    pub fn vrrpd_run(&self, i: usize, args: &[&str]) -> Ran {
+        let ns = self.ns(i);
+        let mut argv = vec!["netns", "exec", ns.as_str(), vrrpd_bin()];
+        argv.extend_from_slice(args);
+        run_for(&t().ip, &argv, Duration::from_secs(20))
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Ok(pids) = self.registry.lock() {
+            for &p in pids.iter() {
+                sigkill(p);
+            }
+        }
+        for ns in self.namespaces.iter().rev() {
+            kill_netns(ns);
+            let _ = run(&t().ip, &["netns", "del", ns]);
+        }
+        if std::thread::panicking() || std::env::var_os("VRRPD_LAB_KEEP").is_some() {
+            eprintln!("lab {}: files kept in {}", self.prefix, self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn exec_in(ns: &str, argv: &[&str]) -> Ran {
+    let mut args = vec!["netns", "exec", ns];
+    args.extend_from_slice(argv);
+    run(&t().ip, &args)
+}
+
+/// Names of all network namespaces on the machine.
+pub fn netns_list() -> Vec<String> {
+    let r = run(&t().ip, &["netns", "list"]);
+    r.stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// SIGKILLs every process in namespace `ns` (ours by construction) and waits for them.
+fn kill_netns(ns: &str) {
+    let r = run(&t().ip, &["netns", "pids", ns]);
+    let pids: Vec<u32> = r
+        .stdout
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    for &p in &pids {
+        sigkill(p);
+    }
+    for &p in &pids {
+        wait_gone(p, Duration::from_secs(5));
+    }
+}
+
+/// Deletes namespaces an earlier run with `prefix` left behind: `{prefix}sw`, `{prefix}cl`,
+/// `{prefix}rN`. Prefixes are letters only, so no other prefix can produce these names.
+fn delete_stale(prefix: &str) {
+    let r = run(&t().ip, &["netns", "list"]);
+    for line in r.stdout.lines() {
+        let Some(name) = line.split_whitespace().next() else {
+            continue;
+        };
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let ours = rest == "sw"
+            || rest == "cl"
+            || rest
+                .strip_prefix('r')
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+        if ours {
+            kill_netns(name);
+            let _ = run(&t().ip, &["netns", "del", name]);
+        }
+    }
+}
+
+fn lock_file(path: &Path) -> File {
+    let f = match File::create(path) {
+        Ok(f) => f,
+        Err(e) => panic!("cannot create {}: {e}", path.display()),
+    };
+    // SAFETY: flock on a descriptor we own; blocks until another run with this prefix ends.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock {} failed", path.display());
+    f
+}
+
+fn write_file(path: &Path, text: &str) {
+    if let Err(e) = std::fs::write(path, text) {
+        panic!("cannot write {}: {e}", path.display());
+    }
+}

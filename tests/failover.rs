@@ -1,0 +1,398 @@
+//! vrrpd against vrrpd: election, failover, preemption, authentication, unicast, gratuitous ARP,
+//! start-up clean-up, the pidfile lock and `-t`. VRRPv3 at 0.1 s unless the point needs slower.
+//!
+//! With VRRPD_LAB_SUBJECT=keepalived the same scenarios run keepalived against itself (checks on
+//! vrrpd's own dump, log wording, pidfile and `-t` are skipped then).
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+const S: Duration = Duration::from_secs(1);
+
+/// Starts the daemon under test on router `i` and waits until it alone holds the VIP.
+fn start_master(lab: &Lab, i: usize, vi: &Vi) -> Daemon {
+    let d = lab.dut(i, &conf(std::slice::from_ref(vi)));
+    let ok = lab.wait_master(VIP, i, vi.master_down() + 2 * MARGIN);
+    assert!(
+        ok,
+        "r{i} did not become sole master: {:?}\n{}",
+        lab.holders(VIP),
+        describe(&d)
+    );
+    d
+}
+
+/// Starts the daemon under test on router `i` and waits until it says it is backup.
+fn start_backup(lab: &Lab, i: usize, vi: &Vi) -> Daemon {
+    let d = lab.dut(i, &conf(std::slice::from_ref(vi)));
+    assert!(
+        d.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d)
+    );
+    d
+}
+
+/// vrrpd's SIGUSR1 dump line for VI_1 (the test fails if it never comes).
+fn dump(d: &Daemon) -> Dump {
+    match d.dump("VI_1") {
+        Some(x) => x,
+        None => panic!("no state dump after SIGUSR1\n{}", describe(d)),
+    }
+}
+
+fn is_vrrpd(d: &Daemon) -> bool {
+    d.kind == Kind::Vrrpd
+}
+
+#[test]
+fn vip_is_only_on_the_master() {
+    let Some(lab) = Lab::new("vfvip", 3) else {
+        return;
+    };
+    let d1 = start_master(&lab, 1, &Vi::v3(150));
+    let d2 = start_backup(&lab, 2, &Vi::v3(100));
+    let d3 = start_backup(&lab, 3, &Vi::v3(50));
+    // Longer than the backups' Master_Down_Interval: they hear the master and stay backup.
+    let r = lab.steady(VIP, &[1], Vi::v3(50).master_down() + 2 * S);
+    assert_eq!(r, Ok(()), "{}\n{}", describe(&d2), describe(&d3));
+    assert_eq!(
+        d1.count("(VI_1) Entering MASTER STATE"),
+        1,
+        "{}",
+        describe(&d1)
+    );
+    for d in [&d2, &d3] {
+        assert_eq!(d.count("Entering MASTER STATE"), 0, "{}", describe(d));
+    }
+    if is_vrrpd(&d1) {
+        let m = dump(&d1);
+        assert_eq!(m.state, "MASTER", "{m:?}");
+        assert_eq!(m.get("priority"), 150, "{m:?}");
+        assert!(m.get("adverts_tx") > 10, "{m:?}");
+        let b = dump(&d2);
+        assert_eq!(b.state, "BACKUP", "{b:?}");
+        assert!(b.get("adverts_rx") > 10, "{b:?}");
+        assert_eq!(b.get("adverts_tx"), 0, "{b:?}");
+    }
+}
+
+#[test]
+fn kill9_master_next_highest_takes_over() {
+    let Some(lab) = Lab::new("vfkil", 3) else {
+        return;
+    };
+    let mut d1 = start_master(&lab, 1, &Vi::v3(150));
+    let lo = Vi::v3(100);
+    let d2 = start_backup(&lab, 2, &lo);
+    let d3 = start_backup(&lab, 3, &Vi::v3(50));
+    assert_eq!(lab.steady(VIP, &[1], S), Ok(()));
+    let t0 = Instant::now();
+    d1.kill9();
+    // A crashed master leaves its VIP behind; r2 adds it, r3 stays backup.
+    let ok = lab.wait_holders(VIP, &[1, 2], lo.master_down() + MARGIN);
+    assert!(
+        ok,
+        "{:?}\n{}\n{}",
+        lab.holders(VIP),
+        describe(&d2),
+        describe(&d3)
+    );
+    eprintln!("kill -9 failover took {:?}", t0.elapsed());
+    assert_eq!(lab.steady(VIP, &[1, 2], 2 * S), Ok(()), "{}", describe(&d3));
+    assert!(d2.count("(VI_1) Entering MASTER STATE") >= 1);
+}
+
+#[test]
+fn sigterm_master_hands_over_within_skew_time() {
+    let Some(lab) = Lab::new("vfter", 2) else {
+        return;
+    };
+    // 1 s adverts: Skew_Time (0.61 s) + margin stays well below Master_Down_Interval (3.6 s),
+    // so a take-over in time proves the backup acted on the priority-0 advert.
+    let hi = Vi {
+        advert_int: "1",
+        ..Vi::v3(150)
+    };
+    let lo = Vi {
+        advert_int: "1",
+        ..Vi::v3(100)
+    };
+    let mut d1 = start_master(&lab, 1, &hi);
+    let d2 = start_backup(&lab, 2, &lo);
+    assert_eq!(lab.steady(VIP, &[1], S), Ok(()));
+    let t0 = Instant::now();
+    d1.sigterm();
+    // wait_master also means the old master has removed its copy.
+    let ok = lab.wait_master(VIP, 2, lo.skew() + MARGIN);
+    let took = t0.elapsed();
+    let why = format!(
+        "{:?}\n{}\n{}",
+        lab.holders(VIP),
+        describe(&d1),
+        describe(&d2)
+    );
+    assert!(ok, "{why}");
+    eprintln!("SIGTERM hand-over took {took:?}");
+    assert!(took < lo.master_down());
+    assert_eq!(d1.term(), Some(0), "{}", describe(&d1));
+}
+
+#[test]
+fn returning_higher_priority_router_preempts() {
+    let Some(lab) = Lab::new("vfpre", 2) else {
+        return;
+    };
+    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
+    let mut d1 = start_master(&lab, 1, &hi);
+    let d2 = start_backup(&lab, 2, &lo);
+    assert_eq!(d1.term(), Some(0), "{}", describe(&d1));
+    assert!(
+        lab.wait_master(VIP, 2, lo.skew() + MARGIN),
+        "{}",
+        describe(&d2)
+    );
+    let mark = d2.mark();
+    let _d1 = lab.dut(1, &conf(std::slice::from_ref(&hi)));
+    let ok = lab.wait_master(VIP, 1, hi.master_down() + MARGIN);
+    assert!(ok, "{:?}\n{}", lab.holders(VIP), describe(&d2));
+    assert_eq!(lab.steady(VIP, &[1], S), Ok(()));
+    let after = d2.log_since(mark);
+    assert!(after.contains("Entering BACKUP STATE"), "{after}");
+    if is_vrrpd(&d2) {
+        let line = "(VI_1) Received advert from 10.99.0.11 with higher priority 150, ours 100";
+        assert!(after.contains(line), "{after}");
+    }
+}
+
+#[test]
+fn nopreempt_keeps_the_current_master() {
+    let Some(lab) = Lab::new("vfnop", 2) else {
+        return;
+    };
+    let hi = Vi {
+        nopreempt: true,
+        ..Vi::v3(150)
+    };
+    let lo = Vi::v3(100);
+    let mut d1 = start_master(&lab, 1, &hi);
+    let d2 = start_backup(&lab, 2, &lo);
+    assert_eq!(d1.term(), Some(0), "{}", describe(&d1));
+    assert!(
+        lab.wait_master(VIP, 2, lo.skew() + MARGIN),
+        "{}",
+        describe(&d2)
+    );
+    let d1 = lab.dut(1, &conf(std::slice::from_ref(&hi)));
+    // Many times its Master_Down_Interval: r1 hears a lower-priority master and leaves it be.
+    let r = lab.steady(VIP, &[2], 3 * S);
+    assert_eq!(r, Ok(()), "{}\n{}", describe(&d1), describe(&d2));
+    assert_eq!(d1.count("Entering MASTER STATE"), 0, "{}", describe(&d1));
+}
+
+#[test]
+fn preempt_delay_postpones_preemption() {
+    let Some(lab) = Lab::new("vfdel", 2) else {
+        return;
+    };
+    let hi = Vi {
+        preempt_delay: Some(3),
+        ..Vi::v3(150)
+    };
+    let lo = Vi::v3(100);
+    let d2 = start_master(&lab, 2, &lo);
+    let t0 = Instant::now();
+    let d1 = lab.dut(1, &conf(std::slice::from_ref(&hi)));
+    // Not before the delay (less a second of slack for start-up)...
+    let r = lab.steady(VIP, &[2], 2 * S);
+    assert_eq!(r, Ok(()), "{}\n{}", describe(&d1), describe(&d2));
+    // ...but soon after it.
+    let limit = (3 * S + hi.master_down() + 2 * MARGIN).saturating_sub(t0.elapsed());
+    let ok = lab.wait_master(VIP, 1, limit);
+    assert!(
+        ok,
+        "{:?}\n{}\n{}",
+        lab.holders(VIP),
+        describe(&d1),
+        describe(&d2)
+    );
+    eprintln!("preempted after {:?}", t0.elapsed());
+}
+
+#[test]
+fn wrong_auth_pass_is_ignored_and_counted() {
+    let Some(lab) = Lab::new("vfaut", 2) else {
+        return;
+    };
+    let good = Vi::v2(100);
+    let bad = Vi {
+        auth_pass: Some("wrong"),
+        ..Vi::v2(200)
+    };
+    let d1 = start_master(&lab, 1, &good);
+    let mark = d1.mark();
+    let d2 = lab.dut(2, &conf(std::slice::from_ref(&bad)));
+    // Neither accepts the other's adverts, so both end up master, and r1 never yields to the
+    // higher priority it cannot authenticate.
+    let ok = lab.wait_holders(VIP, &[1, 2], bad.master_down() + 2 * MARGIN);
+    assert!(
+        ok,
+        "{:?}\n{}\n{}",
+        lab.holders(VIP),
+        describe(&d1),
+        describe(&d2)
+    );
+    assert_eq!(lab.steady(VIP, &[1, 2], 3 * S), Ok(()));
+    let after = d1.log_since(mark);
+    assert!(!after.contains("Entering BACKUP STATE"), "{after}");
+    if is_vrrpd(&d1) {
+        let a = dump(&d1);
+        assert!(a.get("auth") > 0, "{a:?}");
+        assert_eq!(a.state, "MASTER", "{a:?}");
+        let b = dump(&d2);
+        assert!(b.get("auth") > 0, "{b:?}");
+    }
+}
+
+#[test]
+fn unicast_peers_work_with_multicast_dropped() {
+    let Some(lab) = Lab::new("vfuni", 3) else {
+        return;
+    };
+    lab.drop_multicast();
+    let hi = Vi::v3(150).unicast(1, &[2, 3]);
+    let lo = Vi::v3(100).unicast(2, &[1, 3]);
+    let least = Vi::v3(50).unicast(3, &[1, 2]);
+    let mut d1 = start_master(&lab, 1, &hi);
+    let cap = lab.capture("vrrp", Duration::from_secs(60));
+    let d2 = start_backup(&lab, 2, &lo);
+    let d3 = start_backup(&lab, 3, &least);
+    let r = lab.steady(VIP, &[1], least.master_down() + 2 * S);
+    assert_eq!(r, Ok(()), "{}\n{}", describe(&d2), describe(&d3));
+    let pcap = cap.stop();
+    let rows = tshark_fields(&pcap, "vrrp", &["ip.src", "ip.dst"]);
+    assert!(
+        rows.iter().any(|r| r == &["10.99.0.11", "10.99.0.12"]),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r == &["10.99.0.11", "10.99.0.13"]),
+        "{rows:?}"
+    );
+    assert!(
+        !rows.iter().any(|r| r[1] == "224.0.0.18"),
+        "multicast sent: {rows:?}"
+    );
+    d1.kill9();
+    let ok = lab.wait_holders(VIP, &[1, 2], lo.master_down() + MARGIN);
+    assert!(
+        ok,
+        "{:?}\n{}\n{}",
+        lab.holders(VIP),
+        describe(&d2),
+        describe(&d3)
+    );
+    assert_eq!(lab.steady(VIP, &[1, 2], S), Ok(()), "{}", describe(&d3));
+}
+
+#[test]
+fn new_master_sends_gratuitous_arp() {
+    let Some(mut lab) = Lab::new("vfgar", 2) else {
+        return;
+    };
+    lab.add_client();
+    let mut d1 = start_master(&lab, 1, &Vi::v3(150));
+    let lo = Vi::v3(100);
+    let d2 = start_backup(&lab, 2, &lo);
+    // The client learnt the VIP from r1's gratuitous ARP at start-up.
+    let got = wait_until(2 * S, Duration::from_millis(50), || {
+        lab.client_neigh(VIP).as_deref() == Some("02:99:00:00:00:01")
+    });
+    assert!(got, "client has {:?} for the VIP", lab.client_neigh(VIP));
+    let cap = lab.capture("arp", Duration::from_secs(60));
+    d1.kill9();
+    let ok = lab.wait_holders(VIP, &[1, 2], lo.master_down() + MARGIN);
+    assert!(ok, "{}", describe(&d2));
+    let moved = wait_until(2 * S, Duration::from_millis(50), || {
+        lab.client_neigh(VIP).as_deref() == Some("02:99:00:00:00:02")
+    });
+    let pcap = cap.stop();
+    let garps = tshark_fields(
+        &pcap,
+        "arp.isgratuitous && arp.src.proto_ipv4 == 10.99.0.100",
+        &["eth.src", "arp.src.hw_mac"],
+    );
+    let from_r2 = ["02:99:00:00:00:02", "02:99:00:00:00:02"];
+    assert!(garps.iter().any(|r| r == &from_r2), "{garps:?}");
+    assert!(moved, "client still has {:?}", lab.client_neigh(VIP));
+    if is_vrrpd(&d2) {
+        let line = "(VI_1) Sending gratuitous ARPs on eth0 for 10.99.0.100";
+        assert!(d2.log().contains(line), "{}", describe(&d2));
+    }
+}
+
+#[test]
+fn stale_vip_is_removed_when_starting_as_backup() {
+    let Some(lab) = Lab::new("vfsta", 2) else {
+        return;
+    };
+    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
+    let mut d2 = start_master(&lab, 2, &lo);
+    d2.kill9();
+    assert!(lab.has_vip(2, VIP), "a killed daemon should leave its VIP");
+    let d1 = lab.dut(1, &conf(std::slice::from_ref(&hi)));
+    assert!(lab.wait_holders(VIP, &[1, 2], hi.master_down() + 2 * MARGIN));
+    let d2 = lab.dut(2, &conf(std::slice::from_ref(&lo)));
+    let ok = lab.wait_master(VIP, 1, 3 * S);
+    assert!(
+        ok,
+        "{:?}\n{}\n{}",
+        lab.holders(VIP),
+        describe(&d1),
+        describe(&d2)
+    );
+    assert_eq!(lab.steady(VIP, &[1], lo.master_down() + S), Ok(()));
+}
+
+#[test]
+fn second_vrrpd_with_the_same_pidfile_exits_1() {
+    let Some(lab) = Lab::new("vfpid", 2) else {
+        return;
+    };
+    let pidfile = lab.path("shared.pid");
+    let mut d1 = lab.vrrpd_pidfile(1, &conf(&[Vi::v3(150)]), &pidfile);
+    let mine = d1.pid().to_string();
+    let written = wait_until(5 * S, Duration::from_millis(20), || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|s| s.trim() == mine)
+    });
+    assert!(written, "pidfile not written\n{}", describe(&d1));
+    let mut d2 = lab.vrrpd_pidfile(2, &conf(&[Vi::v3(100)]), &pidfile);
+    let st = d2.wait_exit(5 * S);
+    assert_eq!(st.and_then(|s| s.code()), Some(1), "{}", describe(&d2));
+    assert!(d1.running(), "{}", describe(&d1));
+    let now = std::fs::read_to_string(&pidfile).unwrap_or_default();
+    assert_eq!(now.trim(), mine);
+}
+
+#[test]
+fn config_check_reports_file_and_line() {
+    let Some(lab) = Lab::new("vfcfg", 1) else {
+        return;
+    };
+    let good = lab.write("good.conf", &conf(&[Vi::v3(150)]));
+    let good = good.display().to_string();
+    let r = lab.vrrpd_run(1, &["-t", "-f", &good]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let text = conf(&[Vi::v3(150)]).replace("virtual_router_id 51", "virtual_router_id 300");
+    let line = text
+        .lines()
+        .position(|l| l.contains("virtual_router_id 300"))
+        .map_or(0, |n| n + 1);
+    let bad = lab.write("bad.conf", &text);
+    let bad = bad.display().to_string();
+    let r = lab.vrrpd_run(1, &["-t", "-f", &bad]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains(&format!("{bad}:{line}: error")), "{r:?}");
+}
