@@ -302,26 +302,30 @@ impl Daemon {
         let Some(i) = self.ifaces.iter().position(|f| f.ifindex == a.ifindex) else {
             return;
         };
-        let is_vip = self.is_vip(i, a.addr);
-        if !is_vip
-            && (added && self.ifaces[i].primary.is_none()
-                || !added && self.ifaces[i].primary == Some(a.addr))
-        {
-            self.refresh_primary(i);
-            self.primary_changed(now, i);
+        if self.is_vip(a.ifindex, a.addr) {
+            if !added {
+                self.restore_vip(a.ifindex, a.addr);
+            }
             return;
         }
-        if is_vip && !added {
-            // Someone removed a VIP under a master: put it back, or the service is gone.
-            for k in 0..self.routers.len() {
-                let r = &self.routers[k];
-                if r.iface_of_vip(a.addr, &self.ifaces) == Some(a.ifindex) && r.is_master() {
-                    warn!(
-                        "({}) {} was removed from {} by someone else; restoring it",
-                        r.cfg.name, a.addr, self.ifaces[i].name
-                    );
-                    self.routers[k].add_vips(&mut self.netlink, &self.ifaces);
-                }
+        let primary = self.ifaces[i].primary;
+        let gained_first = added && primary.is_none();
+        let lost_primary = !added && primary == Some(a.addr);
+        if gained_first || lost_primary {
+            self.refresh_primary(i);
+            self.primary_changed(now, i);
+        }
+    }
+
+    /// Someone removed a VIP under a master: put it back, or the service is gone.
+    fn restore_vip(&mut self, ifindex: u32, addr: Ipv4Addr) {
+        for r in &self.routers {
+            if r.is_master() && r.iface_of_vip(addr, &self.ifaces) == Some(ifindex) {
+                warn!(
+                    "({}) {addr} was removed by someone else; restoring it",
+                    r.cfg.name
+                );
+                r.add_vips(&mut self.netlink, &self.ifaces);
             }
         }
     }
@@ -336,15 +340,11 @@ impl Daemon {
         }
     }
 
-    fn is_vip(&self, i: usize, addr: Ipv4Addr) -> bool {
-        self.routers.iter().any(|r| {
-            r.cfg.vips.iter().any(|v| v.addr == addr)
-                && (r.iface == i
-                    || r.cfg
-                        .vips
-                        .iter()
-                        .any(|v| v.dev.as_deref() == Some(self.ifaces[i].name.as_str())))
-        })
+    /// Whether `addr` on `ifindex` is one of our virtual addresses (never a primary).
+    fn is_vip(&self, ifindex: u32, addr: Ipv4Addr) -> bool {
+        self.routers
+            .iter()
+            .any(|r| r.iface_of_vip(addr, &self.ifaces) == Some(ifindex))
     }
 
     fn refresh_primary(&mut self, i: usize) {
@@ -358,7 +358,7 @@ impl Daemon {
             warn!("({}) reading addresses failed: {e}", self.ifaces[i].name);
             return;
         }
-        let primary = iface::pick_primary(&addrs, ifindex, |a| self.is_vip(i, a));
+        let primary = iface::pick_primary(&addrs, ifindex, |a| self.is_vip(ifindex, a));
         if primary != self.ifaces[i].primary {
             match primary {
                 Some(p) => info!("({}) primary address {p}", self.ifaces[i].name),
