@@ -223,8 +223,7 @@ fn passwd_by_uid_gid(uid: libc::uid_t) -> Option<libc::gid_t> {
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
     let mut result: *mut libc::passwd = std::ptr::null_mut();
     // SAFETY: as in `passwd`.
-    let rc =
-        unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
     (rc == 0 && !result.is_null()).then_some(pw.pw_gid)
 }
 
@@ -342,9 +341,13 @@ impl fmt::Display for SpawnError {
 
 #[derive(Debug, Clone, Copy)]
 enum Phase {
-    Running { deadline: Option<Instant> },
+    Running {
+        deadline: Option<Instant>,
+    },
     /// SIGTERM sent; SIGKILL at `kill_at`.
-    Terminating { kill_at: Instant },
+    Terminating {
+        kill_at: Instant,
+    },
     /// SIGKILL sent; only the reaping is left.
     Killed,
 }
@@ -463,8 +466,8 @@ impl<T: Copy> Spawner<T> {
         Ok(pid)
     }
 
-    /// Reaps every child that has ended and hands its tag and outcome to `f`. Never blocks.
-    pub fn reap(&mut self, mut f: impl FnMut(T, Outcome)) {
+    /// Reaps every child that has ended and hands its tag, pid and outcome to `f`. Never blocks.
+    pub fn reap(&mut self, mut f: impl FnMut(T, libc::pid_t, Outcome)) {
         let mut i = 0;
         while i < self.children.len() {
             let mut status: libc::c_int = 0;
@@ -487,7 +490,7 @@ impl<T: Copy> Spawner<T> {
             } else {
                 Outcome::Signaled(libc::WTERMSIG(status))
             };
-            f(c.tag, outcome);
+            f(c.tag, c.pid, outcome);
         }
     }
 
@@ -496,9 +499,7 @@ impl<T: Copy> Spawner<T> {
     pub fn expire(&mut self, now: Instant) {
         for c in &mut self.children {
             match c.phase {
-                Phase::Running {
-                    deadline: Some(d),
-                } if d <= now => {
+                Phase::Running { deadline: Some(d) } if d <= now => {
                     c.timed_out = true;
                     signal_group(c.pid, libc::SIGTERM);
                     c.phase = Phase::Terminating {
@@ -601,7 +602,10 @@ mod tests {
 
     #[test]
     fn splits_like_keepalived() {
-        assert_eq!(split_command("/bin/x a  b\tc"), words(&["/bin/x", "a", "b", "c"]));
+        assert_eq!(
+            split_command("/bin/x a  b\tc"),
+            words(&["/bin/x", "a", "b", "c"])
+        );
         assert_eq!(
             split_command("abcd\" efg h jkl \"mnop"),
             words(&["abcd efg h jkl mnop"])
@@ -646,17 +650,13 @@ mod tests {
     }
 
     /// Waits (in the test, not in the daemon) until `n` children have been reaped.
-    fn collect(
-        s: &mut Spawner<u32>,
-        n: usize,
-        limit: Duration,
-    ) -> Vec<(u32, Outcome)> {
+    fn collect(s: &mut Spawner<u32>, n: usize, limit: Duration) -> Vec<(u32, Outcome)> {
         let start = StdInstant::now();
         let mut got = Vec::new();
         while got.len() < n {
             assert!(start.elapsed() < limit, "children did not end: {got:?}");
             s.expire(clock::now());
-            s.reap(|t, o| got.push((t, o)));
+            s.reap(|t, _, o| got.push((t, o)));
             std::thread::sleep(Duration::from_millis(10));
         }
         got
@@ -706,7 +706,10 @@ mod tests {
         let now = clock::now();
         s.spawn(now, &sh(&script), None, Some(Duration::from_millis(300)), 7)
             .unwrap();
-        assert!(start.elapsed() < Duration::from_millis(200), "spawn blocked");
+        assert!(
+            start.elapsed() < Duration::from_millis(200),
+            "spawn blocked"
+        );
         assert!(s.any(|t| *t == 7));
         assert!(s.next_deadline().is_some());
         let got = collect(&mut s, 1, Duration::from_secs(10));

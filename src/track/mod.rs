@@ -168,7 +168,10 @@ mod tests {
         assert_eq!(effect(254, Status::Value(-1)), Effect::Fault);
         assert_eq!(effect(2, Status::Value(1000)), Effect::Delta(253));
         // No overflow at the extremes.
-        assert_eq!(effect(i32::MAX, Status::Value(i64::MAX)), Effect::Delta(253));
+        assert_eq!(
+            effect(i32::MAX, Status::Value(i64::MAX)),
+            Effect::Delta(253)
+        );
         assert_eq!(effect(i32::MAX, Status::Value(i64::MIN)), Effect::Fault);
     }
 
