@@ -234,7 +234,7 @@ impl Drop for Lab {
                 }
             }
         }
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("VRRPD_TEST_LOGS").is_some() {
             for d in &self.daemons {
                 eprintln!(
                     "---- {} ----\n{}",
@@ -389,6 +389,59 @@ fn tracked_interface_down_means_fault_and_the_vip_moves() {
             && log[fault..].contains("(VI_1) Entering MASTER STATE"),
         "{log}"
     );
+    lab.stop(da);
+    lab.stop(db);
+}
+
+#[test]
+fn track_file_value_moves_priority() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut lab = Lab::new("tf");
+    let (a, b) = (lab.ns("a"), lab.ns("b"));
+    lab.veth(&a, &b, "eth0", "10.99.7.1/24", "10.99.7.2/24");
+    let file = lab.dir.join("state/value");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "0\n").unwrap();
+    let conf_a = format!(
+        "{GLOBAL}vrrp_track_file level {{
+    file \"{}\"
+    weight 1
+}}
+{}",
+        file.display(),
+        instance(
+            "VI_1",
+            "eth0",
+            55,
+            150,
+            "10.99.7.100",
+            "    track_file {\n        level weight -2\n    }"
+        )
+    );
+    let conf_b = format!(
+        "{GLOBAL}{}",
+        instance("VI_1", "eth0", 55, 100, "10.99.7.100", "")
+    );
+    let da = lab.start(&a, "a", &conf_a);
+    let db = lab.start(&b, "b", &conf_b);
+    lab.vip_on(&a, &b, "eth0", "10.99.7.100");
+
+    // 40 × -2 = -80: A drops to 70 and B takes over; seen through inotify, not polling.
+    fs::write(&file, "40\n").unwrap();
+    lab.wait_log(da, "(VI_1) Changing effective priority from 150 to 70");
+    lab.vip_on(&b, &a, "eth0", "10.99.7.100");
+    // Replaced by rename, as careful writers do.
+    let tmp = lab.dir.join("state/value.tmp");
+    fs::write(&tmp, "0\n").unwrap();
+    fs::rename(&tmp, &file).unwrap();
+    lab.wait_log(da, "(VI_1) Changing effective priority from 70 to 150");
+    lab.vip_on(&a, &b, "eth0", "10.99.7.100");
+    // Below -253 means FAULT.
+    fs::write(&file, "200\n").unwrap();
+    lab.wait_log(da, "(VI_1) Entering FAULT STATE");
+    lab.vip_on(&b, &a, "eth0", "10.99.7.100");
     lab.stop(da);
     lab.stop(db);
 }

@@ -114,5 +114,7 @@ impl Daemon {
             ),
             Err(e) => warn!("{what}: notify '{command}' cannot start: {e}"),
         }
+        // Its timeout must be on the tracking timer even when no health check re-arms it.
+        self.track_arm();
     }
 }
