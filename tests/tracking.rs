@@ -337,6 +337,66 @@ fn failing_health_script_moves_vip_and_recovery_takes_it_back() {
 }
 
 #[test]
+fn reload_keeps_the_health_of_unchanged_scripts() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut lab = Lab::new("rl");
+    let (a, b) = (lab.ns("a"), lab.ns("b"));
+    lab.veth(&a, &b, "eth0", "10.99.8.1/24", "10.99.8.2/24");
+    let check = lab.script("scripts/check.sh", "#!/bin/sh\nexit 1\n");
+    let script = format!(
+        "vrrp_script chk {{
+    script \"{}\"
+    interval 1
+    weight -100
+}}
+",
+        check.display()
+    );
+    let vi1 = instance(
+        "VI_1",
+        "eth0",
+        56,
+        150,
+        "10.99.8.100",
+        "    track_script {\n        chk\n    }",
+    );
+    let da = lab.start(&a, "a", &format!("{GLOBAL}{script}{vi1}"));
+    let db = lab.start(
+        &b,
+        "b",
+        &format!(
+            "{GLOBAL}{}",
+            instance("VI_1", "eth0", 56, 100, "10.99.8.100", "")
+        ),
+    );
+    lab.wait_log(da, "(VI_1) Changing effective priority from 150 to 50");
+    lab.vip_on(&b, &a, "eth0", "10.99.8.100");
+
+    // Reload with VI_1 and chk unchanged and a second instance added: VI_1 keeps running at
+    // 50 (its script is still known to fail), so the address does not flap back to A.
+    let vi2 = instance("VI_2", "eth0", 57, 100, "10.99.8.101", "");
+    fs::write(
+        lab.dir.join("a.conf"),
+        format!("{GLOBAL}{script}{vi1}{vi2}"),
+    )
+    .unwrap();
+    // SAFETY: a pid we started and have not reaped.
+    unsafe { libc::kill(lab.pid(da), libc::SIGHUP) };
+    lab.wait_log(da, "(VI_2) Entering BACKUP STATE");
+    std::thread::sleep(Duration::from_secs(3));
+    let log = lab.log(da);
+    assert!(!log.contains("from 50 to 150"), "{log}");
+    assert!(lab.has_addr(&b, "eth0", "10.99.8.100"));
+    assert!(!lab.has_addr(&a, "eth0", "10.99.8.100"));
+    let after = &log[log.find("Reloading configuration").unwrap()..];
+    assert!(!after.contains("(VI_1) Entering"), "{log}");
+    lab.stop(da);
+    lab.stop(db);
+}
+
+#[test]
 fn tracked_interface_down_means_fault_and_the_vip_moves() {
     if !root_or_skip() {
         return;

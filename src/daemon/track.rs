@@ -44,8 +44,8 @@ pub(super) enum Tag {
 
 struct CheckScript {
     cfg: config::Script,
-    /// None when it cannot run (not found, refused by script security, unknown user): it then
-    /// stays up and so does not affect anyone; the reason was logged once at load.
+    /// None when it cannot run (not found, refused by script security, unknown user): it is then
+    /// left out of every verdict; the reason was logged once at load.
     program: Option<Program>,
     creds: Option<Creds>,
     health: RiseFall,
@@ -385,7 +385,12 @@ impl Daemon {
         let t = &self.track;
         let grouped = t.group_of.get(k).copied().flatten().is_some();
         let scripts = r.cfg.track_scripts.iter().filter_map(|ts| {
-            let s = t.scripts.iter().find(|s| s.cfg.name == ts.name)?;
+            // A script that cannot run was reported at load and is left out, as keepalived
+            // disables it: counting it as up would still add a positive weight.
+            let s = t
+                .scripts
+                .iter()
+                .find(|s| s.cfg.name == ts.name && s.program.is_some())?;
             let w = if grouped {
                 0
             } else {

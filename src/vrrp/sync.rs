@@ -154,6 +154,55 @@ mod tests {
     }
 
     #[test]
+    fn track_fault_acts_like_a_down_link_but_separately() {
+        use State::*;
+        let t = |s: u64| Instant::from_micros(s * 1_000_000);
+        let mut i = Instance::new(params(1, 100), Ipv4Addr::new(10, 99, 0, 1));
+        let mut out = Actions::new();
+        // Faulty before it starts: it starts in FAULT.
+        i.handle(t(0), Input::TrackFault(true), &mut out);
+        i.handle(t(0), Input::Start, &mut out);
+        assert_eq!(i.state(), Fault);
+        i.handle(t(1), Input::TrackFault(false), &mut out);
+        assert_eq!(i.state(), Backup);
+        i.handle(t(10), Input::Timer, &mut out);
+        assert_eq!(i.state(), Master);
+
+        // From MASTER: priority 0 goes out and the addresses go away, as for a down link.
+        out.clear();
+        i.handle(t(11), Input::TrackFault(true), &mut out);
+        assert_eq!(i.state(), Fault);
+        assert!(out.contains(&Action::SendAdvert { priority: 0 }));
+        assert!(out.contains(&Action::RemoveVips));
+        assert_eq!(i.next_deadline(), None);
+
+        // Both causes must clear, in either order.
+        i.handle(t(12), Input::LinkDown, &mut out);
+        i.handle(t(13), Input::TrackFault(false), &mut out);
+        assert_eq!(i.state(), Fault, "link still down");
+        i.handle(t(14), Input::TrackFault(true), &mut out);
+        i.handle(t(15), Input::LinkUp, &mut out);
+        assert_eq!(i.state(), Fault, "tracker still failing");
+        i.handle(t(16), Input::TrackFault(false), &mut out);
+        assert_eq!(i.state(), Backup);
+
+        // Sync inputs only move the state they name.
+        i.handle(t(17), Input::SyncBackup, &mut out);
+        assert_eq!(i.state(), Backup);
+        i.handle(t(17), Input::SyncMaster, &mut out);
+        assert_eq!(i.state(), Master);
+        i.handle(t(18), Input::SyncMaster, &mut out);
+        assert_eq!(i.state(), Master);
+        out.clear();
+        i.handle(t(19), Input::SyncBackup, &mut out);
+        assert_eq!(i.state(), Backup);
+        // Stepping down for the group is not stopping: no priority-0 advert.
+        assert!(!out.contains(&Action::SendAdvert { priority: 0 }));
+        assert!(out.contains(&Action::RemoveVips));
+        assert!(i.next_deadline().is_some(), "listens for a master again");
+    }
+
+    #[test]
     fn members_move_together() {
         use State::*;
         let t = |s: u64| Instant::from_micros(s * 1_000_000);
