@@ -810,10 +810,12 @@ fn stuck_script_is_killed_and_adverts_keep_their_interval() {
         .map(|(t, _)| t)
         .collect();
     assert!(adverts.len() >= 7, "only {} adverts in 9 s", adverts.len());
+    // advert_int 1: a loop that waited for the script, even only until its 2 s timeout, would
+    // leave gaps of 2 s or more; scheduling noise on a busy machine stays well inside this.
     for w in adverts.windows(2) {
         let gap = w[1] - w[0];
         assert!(
-            gap > Duration::from_millis(800) && gap < Duration::from_millis(1300),
+            gap > Duration::from_millis(700) && gap < Duration::from_millis(1600),
             "advert gap {gap:?} (all: {:?})",
             adverts.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
         );

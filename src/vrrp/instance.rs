@@ -302,6 +302,14 @@ impl Instance {
             }
             Input::SyncBackup => {
                 if self.state == State::Master {
+                    // Priority 0 so this link's backups take over after Skew_Time rather than
+                    // a whole Master_Down_Interval without a master.
+                    push(
+                        out,
+                        Action::SendAdvert {
+                            priority: PRIORITY_STOP,
+                        },
+                    );
                     self.leave(State::Backup, Reason::Sync, out);
                     self.master_adver_int_cs = self.params.advert_int_cs;
                     self.master_down_at = Some(now + self.master_down_interval());

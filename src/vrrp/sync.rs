@@ -6,7 +6,8 @@
 //!   in FAULT ([`group_fault`], fed as `Input::TrackFault`); when none is, all come back.
 //! - MASTER: a member that becomes master takes its backup siblings with it (`Input::SyncMaster`).
 //! - BACKUP: a master that falls back to backup takes its master siblings with it
-//!   (`Input::SyncBackup`).
+//!   (`Input::SyncBackup`); they send priority 0 as they go, so the other router's members
+//!   take over their links without waiting out Master_Down_Interval.
 //!
 //! Each rule only moves siblings that are in the state being left, so following a follower
 //! changes nothing and propagation stops after one step.
@@ -196,8 +197,8 @@ mod tests {
         out.clear();
         i.handle(t(19), Input::SyncBackup, &mut out);
         assert_eq!(i.state(), Backup);
-        // Stepping down for the group is not stopping: no priority-0 advert.
-        assert!(!out.contains(&Action::SendAdvert { priority: 0 }));
+        // Stepping down for the group tells this link's backups to take over at once.
+        assert_eq!(out[0], Action::SendAdvert { priority: 0 });
         assert!(out.contains(&Action::RemoveVips));
         assert!(i.next_deadline().is_some(), "listens for a master again");
     }
