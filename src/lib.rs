@@ -10,5 +10,6 @@ pub mod logging;
 pub mod sys;
 pub mod time;
 pub mod timer;
+pub mod track;
 pub mod vrrp;
 pub mod wire;

@@ -4,7 +4,9 @@
 //! the pure core (`vrrp::Instance`), and this module only carries inputs in and actions out.
 
 mod iface;
+mod notify;
 mod router;
+mod track;
 
 use std::io;
 use std::net::Ipv4Addr;
@@ -26,7 +28,7 @@ use crate::sys::timerfd::TimerFd;
 use crate::time::Instant;
 use crate::timer::Timers;
 use crate::vrrp::rx::{self, Drop};
-use crate::vrrp::{Actions, Input};
+use crate::vrrp::{Action, Actions, Input};
 use crate::wire::vrrp::MULTICAST_V4;
 
 use iface::{Iface, NO_INSTANCE};
@@ -35,6 +37,9 @@ use router::Router;
 const TIMER: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const NETLINK: Token = Token(2);
+// track: the tracking timerfd (script schedule, child timeouts) and inotify (track files).
+const TRACK_TIMER: Token = Token(10);
+const INOTIFY: Token = Token(11);
 /// Interface `i`'s VRRP socket is `Token(IFACE_BASE + i)`.
 const IFACE_BASE: usize = 16;
 
@@ -54,6 +59,8 @@ pub struct Daemon {
     routers: Vec<Router>,
     timers: Timers<MAX_INSTANCES>,
     rx_buf: [u8; MAX_PACKET],
+    /// track: health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
+    track: track::Tracking,
 }
 
 /// How the loop ended.
@@ -64,7 +71,14 @@ pub enum Exit {
 impl Daemon {
     /// Opens every kernel interface and brings the configured instances up.
     pub fn new(config_path: PathBuf, config: Config) -> io::Result<Daemon> {
-        let signals = Signals::new(&[libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1])?;
+        // track: SIGCHLD too, so script children are reaped from the loop.
+        let signals = Signals::new(&[
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGUSR1,
+            libc::SIGCHLD,
+        ])?;
         let mut d = Daemon {
             config_path,
             poll: Poll::new()?,
@@ -78,6 +92,7 @@ impl Daemon {
             routers: Vec::with_capacity(MAX_INSTANCES),
             timers: Timers::new(),
             rx_buf: [0; MAX_PACKET],
+            track: track::Tracking::new()?,
         };
         let reg = d.poll.registry();
         reg.register(
@@ -95,12 +110,18 @@ impl Daemon {
             NETLINK,
             Interest::READABLE,
         )?;
+        reg.register(
+            &mut SourceFd(&d.track.timer_fd()),
+            TRACK_TIMER,
+            Interest::READABLE,
+        )?;
 
         d.routers = config.instances.iter().map(Router::new).collect();
         d.rebuild_ifaces();
         d.resync();
         d.remove_stale_vips();
         let now = clock::now();
+        d.track_setup(&config, now);
         for k in 0..d.routers.len() {
             d.start(k, now);
         }
@@ -126,6 +147,8 @@ impl Daemon {
                         }
                     }
                     NETLINK => self.on_netlink(),
+                    TRACK_TIMER => self.on_track_timer(),
+                    INOTIFY => self.on_inotify(),
                     Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
                     Token(_) => {}
                 }
@@ -159,6 +182,7 @@ impl Daemon {
                 }
                 Ok(Some(libc::SIGHUP)) => self.reload(),
                 Ok(Some(libc::SIGUSR1)) => self.dump_state(),
+                Ok(Some(libc::SIGCHLD)) => self.on_children(),
                 Ok(Some(_)) => {}
                 Ok(None) => return None,
                 Err(e) => {
@@ -188,12 +212,19 @@ impl Daemon {
         let now = clock::now();
         if overflow {
             self.resync_and_follow(now);
+            self.track_relink(now);
             return;
         }
         for ev in batch {
             match ev {
-                Event::Link(link) => self.on_link(now, &link),
-                Event::LinkRemoved { ifindex } => self.on_link_removed(now, ifindex),
+                Event::Link(link) => {
+                    self.on_link(now, &link);
+                    self.track_link(now, &link);
+                }
+                Event::LinkRemoved { ifindex } => {
+                    self.on_link_removed(now, ifindex);
+                    self.track_link_removed(now, ifindex);
+                }
                 Event::AddrAdded(a) => self.on_addr(now, &a, true),
                 Event::AddrRemoved(a) => self.on_addr(now, &a, false),
             }
@@ -556,6 +587,12 @@ impl Daemon {
         r.core.handle(now, input, &mut out);
         r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
         self.timers.set(k, r.core.next_deadline());
+        // track: notify scripts and sync-group siblings follow each transition.
+        for a in &out {
+            if let Action::Transition { from, to, .. } = *a {
+                self.on_transition(k, now, from, to);
+            }
+        }
     }
 
     fn stop_all(&mut self) {
@@ -564,6 +601,7 @@ impl Daemon {
         for k in 0..self.routers.len() {
             self.feed(k, now, Input::Shutdown);
         }
+        self.track_stop(now);
     }
 
     fn reload(&mut self) {
@@ -615,6 +653,7 @@ impl Daemon {
         for k in 0..self.routers.len() {
             self.timers.set(k, self.routers[k].core.next_deadline());
         }
+        self.track_setup(&cfg, now);
         for k in started {
             self.start(k, now);
         }

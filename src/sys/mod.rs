@@ -6,11 +6,13 @@
 
 pub mod clock;
 mod daemonize;
+pub mod inotify;
 pub mod netlink;
 pub mod packet;
 pub mod pidfile;
 pub mod raw;
 pub mod signalfd;
+pub mod spawn;
 pub mod timerfd;
 
 mod os;

@@ -84,6 +84,14 @@ pub enum Input {
     Priority(u8),
     /// Our primary address changed (it breaks priority ties).
     Primary(Ipv4Addr),
+    // -- track: added for health tracking and sync groups (src/track, src/vrrp/sync.rs) --
+    /// A tracker (script, tracked interface or file) or the sync group demands FAULT (true),
+    /// or no longer does (false). Independent of the instance's own link.
+    TrackFault(bool),
+    /// A sync-group sibling became master: a backup follows at once.
+    SyncMaster,
+    /// A sync-group sibling fell back to backup: a master follows at once.
+    SyncBackup,
 }
 
 /// Why a transition happened, for the log line that precedes `Entering … STATE`.
@@ -96,6 +104,10 @@ pub enum Reason {
     LinkDown,
     LinkUp,
     Shutdown,
+    // track: reasons for the inputs added above.
+    TrackFault,
+    TrackOk,
+    Sync,
 }
 
 impl fmt::Display for Reason {
@@ -115,6 +127,9 @@ impl fmt::Display for Reason {
             Reason::LinkDown => f.write_str("Interface down"),
             Reason::LinkUp => f.write_str("Interface up"),
             Reason::Shutdown => f.write_str("Stopping"),
+            Reason::TrackFault => f.write_str("Tracked script, interface or file reports a fault"),
+            Reason::TrackOk => f.write_str("Tracked scripts, interfaces and files are healthy"),
+            Reason::Sync => f.write_str("Following its sync group"),
         }
     }
 }
@@ -148,6 +163,8 @@ pub struct Instance {
     priority: u8,
     primary: Ipv4Addr,
     link_up: bool,
+    /// track: a tracker or the sync group holds the instance in FAULT.
+    track_fault: bool,
     /// The master's interval as last heard (v3); ours otherwise.
     master_adver_int_cs: u16,
     adver_at: Option<Instant>,
@@ -168,6 +185,7 @@ impl Instance {
             state: State::Init,
             primary,
             link_up: true,
+            track_fault: false,
             adver_at: None,
             master_down_at: None,
             garp_at: None,
@@ -187,6 +205,15 @@ impl Instance {
     }
     pub fn master_adver_int_cs(&self) -> u16 {
         self.master_adver_int_cs
+    }
+    /// track: whether a tracker or the sync group holds the instance in FAULT.
+    pub fn track_fault(&self) -> bool {
+        self.track_fault
+    }
+
+    /// Down link or failed tracker: the instance must sit in FAULT.
+    fn faulty(&self) -> bool {
+        !self.link_up || self.track_fault
     }
 
     /// The earliest instant at which this instance wants [`Input::Timer`].
@@ -225,7 +252,7 @@ impl Instance {
             }
             Input::LinkUp => {
                 self.link_up = true;
-                if self.state == State::Fault {
+                if self.state == State::Fault && !self.faulty() {
                     self.come_up(now, Reason::LinkUp, out);
                 }
             }
@@ -252,12 +279,46 @@ impl Instance {
                 self.priority = p;
             }
             Input::Primary(addr) => self.primary = addr,
+            // track: tracker faults behave like a down link; sync inputs move backup and
+            // master together.
+            Input::TrackFault(true) => {
+                self.track_fault = true;
+                if matches!(self.state, State::Backup | State::Master) {
+                    self.leave(State::Fault, Reason::TrackFault, out);
+                }
+            }
+            Input::TrackFault(false) => {
+                self.track_fault = false;
+                if self.state == State::Fault && !self.faulty() {
+                    self.come_up(now, Reason::TrackOk, out);
+                }
+            }
+            Input::SyncMaster => {
+                if self.state == State::Backup {
+                    self.become_master(now, Reason::Sync, out);
+                }
+            }
+            Input::SyncBackup => {
+                if self.state == State::Master {
+                    // Priority 0 so this link's backups take over after Skew_Time rather than
+                    // a whole Master_Down_Interval without a master.
+                    push(
+                        out,
+                        Action::SendAdvert {
+                            priority: PRIORITY_STOP,
+                        },
+                    );
+                    self.leave(State::Backup, Reason::Sync, out);
+                    self.master_adver_int_cs = self.params.advert_int_cs;
+                    self.master_down_at = Some(now + self.master_down_interval());
+                }
+            }
         }
     }
 
     /// Leave Init or Fault: owner goes straight to Master, everyone else listens first.
     fn come_up(&mut self, now: Instant, reason: Reason, out: &mut Actions) {
-        if !self.link_up {
+        if self.faulty() {
             self.enter(State::Fault, reason, out);
             return;
         }

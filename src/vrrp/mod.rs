@@ -2,6 +2,7 @@
 
 pub mod instance;
 pub mod rx;
+pub mod sync;
 
 pub use instance::{Action, Actions, Advert, Garp, Input, Instance, Params, Reason, State};
 

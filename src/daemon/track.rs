@@ -1,0 +1,704 @@
+//! Health tracking and sync groups at run time: runs `vrrp_script`s, follows tracked links and
+//! files, and turns what they say into `Input::Priority` / `Input::TrackFault` for the instances
+//! (the arithmetic is `crate::track`'s, the group rules `vrrp::sync`'s).
+//!
+//! Nothing here waits: scripts are forked through `sys::spawn` and reaped on SIGCHLD, their
+//! schedule and timeouts run on a timerfd of their own, files are re-read on inotify events, and
+//! links come from the daemon's netlink monitor.
+
+use core::time::Duration;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use log::{debug, error, info, warn};
+use mio::Interest;
+use mio::unix::SourceFd;
+
+use super::{Daemon, INOTIFY};
+use crate::config::{self, Config};
+use crate::sys::clock;
+use crate::sys::inotify::Inotify;
+use crate::sys::netlink::LinkInfo;
+use crate::sys::spawn::{self, Creds, Outcome, Program, SpawnError, Spawner};
+use crate::sys::timerfd::TimerFd;
+use crate::time::Instant;
+use crate::track::{self, Effect, RiseFall, Status, Verdict};
+use crate::vrrp::sync::{self, GroupState};
+use crate::vrrp::{Input, State};
+
+/// Scripts (checks and notifies) running at once; past it a run is skipped and logged.
+pub const MAX_CHILDREN: usize = 32;
+
+/// What a child is, so its end goes to the right place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tag {
+    /// A `vrrp_script` run. `generation` ties it to a configuration, so a run started before a
+    /// reload does not count against whatever script now has its index.
+    Check {
+        script: usize,
+        generation: u32,
+    },
+    Notify,
+}
+
+struct CheckScript {
+    cfg: config::Script,
+    /// None when it cannot run (not found, refused by script security, unknown user): it is then
+    /// left out of every verdict; the reason was logged once at load.
+    program: Option<Program>,
+    creds: Option<Creds>,
+    health: RiseFall,
+    next_run: Instant,
+    running: bool,
+}
+
+struct FileTrack {
+    cfg: config::TrackFile,
+    value: i64,
+}
+
+struct TrackedLink {
+    name: String,
+    ifindex: u32,
+    up: bool,
+}
+
+struct Group {
+    cfg: config::SyncGroup,
+    /// Router indices.
+    members: Vec<usize>,
+    state: GroupState,
+}
+
+pub(super) struct Tracking {
+    scripts: Vec<CheckScript>,
+    files: Vec<FileTrack>,
+    links: Vec<TrackedLink>,
+    groups: Vec<Group>,
+    /// Router index → its sync group.
+    group_of: Vec<Option<usize>>,
+    pub(super) children: Spawner<Tag>,
+    timerfd: TimerFd,
+    armed: Option<Instant>,
+    inotify: Option<Inotify>,
+    generation: u32,
+    /// `enable_script_security`.
+    pub(super) security: bool,
+    /// `script_user`: Ok(None) runs scripts as the daemon; Err means the user does not exist, and
+    /// then no script runs rather than run as root against the configuration's wishes.
+    pub(super) script_user: Result<Option<Creds>, ()>,
+}
+
+impl Tracking {
+    pub(super) fn new() -> io::Result<Tracking> {
+        Ok(Tracking {
+            scripts: Vec::new(),
+            files: Vec::new(),
+            links: Vec::new(),
+            groups: Vec::new(),
+            group_of: Vec::new(),
+            children: Spawner::new(MAX_CHILDREN)?,
+            timerfd: TimerFd::new()?,
+            armed: None,
+            inotify: None,
+            generation: 0,
+            security: false,
+            script_user: Ok(None),
+        })
+    }
+
+    pub(super) fn timer_fd(&self) -> i32 {
+        self.timerfd.as_raw_fd()
+    }
+
+    fn group_name(&self, k: usize) -> Option<&str> {
+        let g = self.group_of.get(k).copied().flatten()?;
+        Some(self.groups.get(g)?.cfg.name.as_str())
+    }
+}
+
+/// Resolves `user [group]` for scripts, logging when it cannot.
+pub(super) fn creds_of(what: &str, user: &(String, Option<String>)) -> Result<Creds, ()> {
+    spawn::lookup_creds(&user.0, user.1.as_deref()).map_err(|e| {
+        error!("{what}: cannot run scripts as '{}': {e}", user.0);
+    })
+}
+
+/// Splits, resolves and (with script security) vets a command line; logs why when it cannot run.
+pub(super) fn program_of(what: &str, command: &str, security: bool) -> Option<Program> {
+    let words = spawn::split_command(command);
+    let prog = match Program::new(&words) {
+        Ok(p) => p,
+        Err(e) => {
+            error!("{what}: cannot run '{command}': {e}");
+            return None;
+        }
+    };
+    if security {
+        if let Some(why) = spawn::insecure(prog.path()) {
+            error!(
+                "{what}: refusing to run '{command}' (enable_script_security): {why}; a non-root user could change it"
+            );
+            return None;
+        }
+    }
+    Some(prog)
+}
+
+/// The integer in a tracked file: leading blanks, an optional sign, digits (keepalived reads it
+/// with strtol). Missing, unreadable, empty or non-numeric files count as 0.
+fn read_value(path: &str) -> i64 {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0;
+    };
+    let t = text.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if neg { -v } else { v }
+}
+
+fn state_word(s: State) -> &'static str {
+    match s {
+        State::Master => "MASTER",
+        State::Backup => "BACKUP",
+        State::Fault => "FAULT",
+        // An instance only returns to Init when it stops.
+        State::Init => "STOP",
+    }
+}
+
+impl Daemon {
+    /// Builds the tracking tables from a (new) configuration and applies them. Script health is
+    /// kept across a reload for scripts whose definition did not change.
+    pub(super) fn track_setup(&mut self, config: &Config, now: Instant) {
+        let t = &mut self.track;
+        t.generation = t.generation.wrapping_add(1);
+        t.security = config.global.enable_script_security;
+        t.script_user = match &config.global.script_user {
+            Some(u) => creds_of("script_user", u).map(Some),
+            None => Ok(None),
+        };
+
+        let tracked = |name: &str| {
+            self.routers
+                .iter()
+                .any(|r| r.cfg.track_scripts.iter().any(|s| s.name == name))
+        };
+        let mut old = std::mem::take(&mut t.scripts);
+        for cfg in config.scripts.iter().filter(|s| tracked(&s.name)) {
+            let what = format!("VRRP_Script({})", cfg.name);
+            let creds = match &cfg.user {
+                Some(u) => creds_of(&what, u).map(Some),
+                None => t.script_user,
+            };
+            let (program, creds) = match creds {
+                Ok(c) => (program_of(&what, &cfg.script, t.security), c),
+                Err(()) => (None, None),
+            };
+            let health = old
+                .iter()
+                .position(|o| same_script(&o.cfg, cfg))
+                .map(|i| old.swap_remove(i).health)
+                .unwrap_or_default();
+            t.scripts.push(CheckScript {
+                cfg: cfg.clone(),
+                program,
+                creds,
+                health,
+                next_run: now,
+                running: false,
+            });
+        }
+
+        let file_tracked = |name: &str| {
+            self.routers
+                .iter()
+                .any(|r| r.cfg.track_files.iter().any(|f| f.name == name))
+        };
+        t.files = config
+            .track_files
+            .iter()
+            .filter(|f| file_tracked(&f.name))
+            .map(|cfg| FileTrack {
+                value: read_value(&cfg.file),
+                cfg: cfg.clone(),
+            })
+            .collect();
+        if !t.files.is_empty() && t.inotify.is_none() {
+            match Inotify::new() {
+                Ok(n) => {
+                    if let Err(e) = self.poll.registry().register(
+                        &mut SourceFd(&n.as_raw_fd()),
+                        INOTIFY,
+                        Interest::READABLE,
+                    ) {
+                        error!("cannot poll inotify: {e}; track files are read only at reload");
+                    }
+                    t.inotify = Some(n);
+                }
+                Err(e) => error!("inotify: {e}; track files are read only at reload"),
+            }
+        }
+        if let Some(n) = &t.inotify {
+            for f in &t.files {
+                let dir = Path::new(&f.cfg.file)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                if let Err(e) = n.watch_dir(dir) {
+                    warn!(
+                        "track file {}: cannot watch {}: {e}; changes are seen only at reload",
+                        f.cfg.name,
+                        dir.display()
+                    );
+                }
+            }
+        }
+
+        t.links.clear();
+        for r in &self.routers {
+            for ti in &r.cfg.track_interfaces {
+                if !t.links.iter().any(|l| l.name == ti.name) {
+                    t.links.push(TrackedLink {
+                        name: ti.name.clone(),
+                        ifindex: 0,
+                        up: false,
+                    });
+                }
+            }
+        }
+        if !t.links.is_empty() {
+            let links = &mut t.links;
+            if let Err(e) = self.netlink.dump_links(&mut |l| {
+                if let Some(tl) = links.iter_mut().find(|tl| tl.name == l.name.as_str()) {
+                    tl.ifindex = l.ifindex;
+                    tl.up = l.up;
+                }
+            }) {
+                error!("reading links for track_interface failed: {e}");
+            }
+        }
+
+        t.groups = config
+            .sync_groups
+            .iter()
+            .map(|g| Group {
+                cfg: g.clone(),
+                members: g
+                    .members
+                    .iter()
+                    .filter_map(|m| self.routers.iter().position(|r| &r.cfg.name == m))
+                    .collect(),
+                state: GroupState::default(),
+            })
+            .collect();
+        t.group_of = vec![None; self.routers.len()];
+        for (g, group) in t.groups.iter().enumerate() {
+            for &k in &group.members {
+                t.group_of[k] = Some(g);
+            }
+        }
+        // As keepalived: weighted script and file tracking inside a sync group would let the
+        // members' priorities disagree, so there a failure means FAULT for the whole group.
+        for (k, r) in self.routers.iter().enumerate() {
+            let Some(g) = t.group_of[k] else { continue };
+            let weighted = r
+                .cfg
+                .track_scripts
+                .iter()
+                .any(|s| script_weight(&config.scripts, s) != 0)
+                || r.cfg
+                    .track_files
+                    .iter()
+                    .any(|f| file_weight(&config.track_files, f) != 0);
+            if weighted {
+                warn!(
+                    "({}) is in sync group {}: its track_script/track_file weights are treated as 0 (a failure puts the group in FAULT)",
+                    r.cfg.name, t.groups[g].cfg.name
+                );
+            }
+        }
+        self.track_apply(now);
+        self.track_run_due(now);
+    }
+
+    /// Recomputes every instance's effective priority and fault, and feeds the changes.
+    pub(super) fn track_apply(&mut self, now: Instant) {
+        let n = self.routers.len();
+        let mut tracker_fault = vec![false; n];
+        let mut prio = vec![None; n];
+        let mut own_fault = vec![false; n];
+        for k in 0..n {
+            match self.verdict_of(k) {
+                Verdict::Fault => tracker_fault[k] = true,
+                Verdict::Priority(p) => prio[k] = Some(p),
+            }
+            let link_down = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up);
+            own_fault[k] = tracker_fault[k] || link_down;
+        }
+        let group_fault: Vec<bool> = self
+            .track
+            .groups
+            .iter()
+            .map(|g| sync::group_fault(g.members.iter().map(|&m| own_fault[m])))
+            .collect();
+        for k in 0..n {
+            let g = self.track.group_of.get(k).copied().flatten();
+            let want = tracker_fault[k] || g.is_some_and(|g| group_fault[g]);
+            let core = &self.routers[k].core;
+            if let Some(p) = prio[k] {
+                if p != core.priority() {
+                    info!(
+                        "({}) Changing effective priority from {} to {}",
+                        self.routers[k].cfg.name,
+                        core.priority(),
+                        p
+                    );
+                    self.feed(k, now, Input::Priority(p));
+                }
+            }
+            if want != self.routers[k].core.track_fault() {
+                if want && !tracker_fault[k] {
+                    if let Some(name) = self.track.group_name(k) {
+                        info!(
+                            "({}) sync group {name} has a faulty member",
+                            self.routers[k].cfg.name
+                        );
+                    }
+                }
+                self.feed(k, now, Input::TrackFault(want));
+            }
+        }
+    }
+
+    /// What router `k`'s trackers add up to.
+    fn verdict_of(&self, k: usize) -> Verdict {
+        let r = &self.routers[k];
+        let t = &self.track;
+        let grouped = t.group_of.get(k).copied().flatten().is_some();
+        let scripts = r.cfg.track_scripts.iter().filter_map(|ts| {
+            // A script that cannot run was reported at load and is left out, as keepalived
+            // disables it: counting it as up would still add a positive weight.
+            let s = t
+                .scripts
+                .iter()
+                .find(|s| s.cfg.name == ts.name && s.program.is_some())?;
+            let w = if grouped {
+                0
+            } else {
+                ts.weight.unwrap_or(s.cfg.weight)
+            };
+            Some(track::effect(w, s.health.status()))
+        });
+        let files = r.cfg.track_files.iter().filter_map(|tf| {
+            let f = t.files.iter().find(|f| f.cfg.name == tf.name)?;
+            let w = if grouped {
+                0
+            } else {
+                tf.weight.unwrap_or(f.cfg.weight)
+            };
+            Some(track::effect(w, Status::Value(f.value)))
+        });
+        let links = r.cfg.track_interfaces.iter().map(|ti| {
+            let up = t.links.iter().any(|l| l.name == ti.name && l.up);
+            track::effect(ti.weight, if up { Status::Up } else { Status::Down })
+        });
+        let effects = scripts.chain(files).chain(links);
+        track::verdict(r.cfg.priority, effects.collect::<Vec<Effect>>())
+    }
+
+    /// Starts every script whose turn has come and that is not still running.
+    fn track_run_due(&mut self, now: Instant) {
+        let generation = self.track.generation;
+        for i in 0..self.track.scripts.len() {
+            let s = &self.track.scripts[i];
+            if s.running || s.next_run > now {
+                continue;
+            }
+            let Some(program) = s.program.as_ref() else {
+                continue;
+            };
+            // Without a timeout a run may take up to its interval, so runs never pile up.
+            let timeout = s.cfg.timeout.unwrap_or(s.cfg.interval);
+            let tag = Tag::Check {
+                script: i,
+                generation,
+            };
+            let res = self
+                .track
+                .children
+                .spawn(now, program, s.creds, Some(timeout), tag);
+            let s = &mut self.track.scripts[i];
+            match res {
+                Ok(pid) => {
+                    debug!("VRRP_Script({}) started (pid {pid})", s.cfg.name);
+                    s.running = true;
+                }
+                Err(SpawnError::Full) => warn!(
+                    "VRRP_Script({}) skipped: {} scripts already running",
+                    s.cfg.name, MAX_CHILDREN
+                ),
+                Err(e) => warn!("VRRP_Script({}) cannot start: {e}", s.cfg.name),
+            }
+            s.next_run = now + s.cfg.interval.max(Duration::from_millis(10));
+        }
+        self.track_arm();
+    }
+
+    /// Sets the tracking timerfd to the next script run or child deadline.
+    pub(super) fn track_arm(&mut self) {
+        let t = &mut self.track;
+        let next_run = t
+            .scripts
+            .iter()
+            .filter(|s| s.program.is_some() && !s.running)
+            .map(|s| s.next_run)
+            .min();
+        let next = [next_run, t.children.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
+        if next == t.armed {
+            return;
+        }
+        let res = match next {
+            Some(at) => t.timerfd.arm_at(at),
+            None => t.timerfd.disarm(),
+        };
+        match res {
+            Ok(()) => t.armed = next,
+            Err(e) => warn!("tracking timer: {e}"),
+        }
+    }
+
+    pub(super) fn on_track_timer(&mut self) {
+        if let Err(e) = self.track.timerfd.drain() {
+            warn!("tracking timerfd read failed: {e}");
+        }
+        self.track.armed = None;
+        let now = clock::now();
+        self.track.children.expire(now);
+        self.track_run_due(now);
+    }
+
+    /// SIGCHLD: reap what ended, count script results, re-apply if a script changed state.
+    pub(super) fn on_children(&mut self) {
+        let mut done: Vec<(Tag, i32, Outcome)> = Vec::new();
+        self.track
+            .children
+            .reap(|tag, pid, outcome| done.push((tag, pid, outcome)));
+        let now = clock::now();
+        let mut changed = false;
+        for (tag, pid, outcome) in done {
+            match tag {
+                Tag::Check { script, generation } if generation == self.track.generation => {
+                    let Some(s) = self.track.scripts.get_mut(script) else {
+                        continue;
+                    };
+                    s.running = false;
+                    debug!("VRRP_Script({}) pid {pid} {outcome}", s.cfg.name);
+                    if s.health.record(outcome.success(), s.cfg.rise, s.cfg.fall) {
+                        changed = true;
+                        if s.health.is_up() {
+                            info!("VRRP_Script({}) succeeded", s.cfg.name);
+                        } else {
+                            info!("VRRP_Script({}) failed ({outcome})", s.cfg.name);
+                        }
+                    }
+                }
+                Tag::Check { .. } => {}
+                Tag::Notify => {
+                    if outcome.success() {
+                        debug!("notify script pid {pid} {outcome}");
+                    } else {
+                        warn!("notify script pid {pid} {outcome}");
+                    }
+                }
+            }
+        }
+        if changed {
+            self.track_apply(now);
+        }
+        self.track_run_due(now);
+    }
+
+    /// inotify: re-read the tracked files and apply what changed.
+    pub(super) fn on_inotify(&mut self) {
+        let Some(n) = &self.track.inotify else { return };
+        match n.drain() {
+            Ok(false) => return,
+            Ok(true) => {}
+            Err(e) => warn!("inotify read failed: {e}"),
+        }
+        let mut changed = false;
+        for f in &mut self.track.files {
+            let v = read_value(&f.cfg.file);
+            if v != f.value {
+                info!(
+                    "track file {} ({}) now reads {v} (was {})",
+                    f.cfg.name, f.cfg.file, f.value
+                );
+                f.value = v;
+                changed = true;
+            }
+        }
+        if changed {
+            self.track_apply(clock::now());
+        }
+    }
+
+    /// A link event (after the daemon's own handling of it).
+    pub(super) fn track_link(&mut self, now: Instant, link: &LinkInfo) {
+        if let Some(tl) = self
+            .track
+            .links
+            .iter_mut()
+            .find(|l| l.name == link.name.as_str())
+        {
+            tl.ifindex = link.ifindex;
+            if tl.up != link.up {
+                tl.up = link.up;
+                info!(
+                    "tracked interface {} is {}",
+                    tl.name,
+                    if link.up { "up" } else { "down" }
+                );
+            }
+        }
+        // The daemon's own interfaces matter too: a member's down link faults its sync group.
+        self.track_apply(now);
+    }
+
+    pub(super) fn track_link_removed(&mut self, now: Instant, ifindex: u32) {
+        if let Some(tl) = self
+            .track
+            .links
+            .iter_mut()
+            .find(|l| l.ifindex == ifindex && ifindex != 0)
+        {
+            if tl.up {
+                info!("tracked interface {} was removed", tl.name);
+            }
+            tl.up = false;
+            tl.ifindex = 0;
+        }
+        self.track_apply(now);
+    }
+
+    /// After lost netlink events: re-read every tracked link.
+    pub(super) fn track_relink(&mut self, now: Instant) {
+        let mut links: Vec<LinkInfo> = Vec::new();
+        if let Err(e) = self.netlink.dump_links(&mut |l| links.push(l)) {
+            warn!("reading links for track_interface failed: {e}");
+            return;
+        }
+        for tl in &mut self.track.links {
+            match links.iter().find(|l| l.name.as_str() == tl.name) {
+                Some(l) => {
+                    tl.ifindex = l.ifindex;
+                    tl.up = l.up;
+                }
+                None => {
+                    tl.ifindex = 0;
+                    tl.up = false;
+                }
+            }
+        }
+        self.track_apply(now);
+    }
+
+    /// Router `k` went from `from` to `to`: its notify scripts, its group's, and the siblings.
+    pub(super) fn on_transition(&mut self, k: usize, now: Instant, from: State, to: State) {
+        self.notify_instance(k, now, to);
+        let Some(g) = self.track.group_of.get(k).copied().flatten() else {
+            return;
+        };
+        if let Some(s) = self.track.groups[g].state.member_entered(to) {
+            let name = self.track.groups[g].cfg.name.clone();
+            info!(
+                "VRRP_Group({name}) Syncing instances to {} state",
+                state_word(s)
+            );
+            let cfg = self.track.groups[g].cfg.clone();
+            self.notify_group(&cfg, now, s);
+        }
+        let members = self.track.groups[g].members.clone();
+        for m in members.into_iter().filter(|&m| m != k) {
+            let Some(r) = self.routers.get(m) else {
+                continue;
+            };
+            if let Some(input) = sync::follow(from, to, r.core.state()) {
+                self.feed(m, now, input);
+            }
+        }
+    }
+
+    /// At shutdown: stop the health checks (notify_stop scripts are left to finish).
+    pub(super) fn track_stop(&mut self, now: Instant) {
+        self.track
+            .children
+            .terminate(now, |t| matches!(t, Tag::Check { .. }));
+    }
+}
+
+/// A script definition is the same if everything but its position in the file is.
+fn same_script(a: &config::Script, b: &config::Script) -> bool {
+    let mut b = b.clone();
+    b.location = a.location.clone();
+    *a == b
+}
+
+fn script_weight(scripts: &[config::Script], r: &config::TrackRef) -> i32 {
+    r.weight.unwrap_or_else(|| {
+        scripts
+            .iter()
+            .find(|s| s.name == r.name)
+            .map_or(0, |s| s.weight)
+    })
+}
+
+fn file_weight(files: &[config::TrackFile], r: &config::TrackRef) -> i32 {
+    r.weight.unwrap_or_else(|| {
+        files
+            .iter()
+            .find(|f| f.name == r.name)
+            .map_or(0, |f| f.weight)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_read_like_strtol() {
+        let dir = std::env::temp_dir().join(format!("vrrpd-trackfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("v");
+        let p = f.to_str().unwrap();
+        for (text, want) in [
+            ("5\n", 5),
+            ("  -12 trailing", -12),
+            ("+7", 7),
+            ("", 0),
+            ("abc", 0),
+            ("-", 0),
+            ("99999999999999999999999", i64::MAX),
+        ] {
+            std::fs::write(&f, text).unwrap();
+            assert_eq!(read_value(p), want, "{text:?}");
+        }
+        assert_eq!(read_value(dir.join("missing").to_str().unwrap()), 0);
+        std::fs::write(&f, [0xff, 0xfe]).unwrap();
+        assert_eq!(read_value(p), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
