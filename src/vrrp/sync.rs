@@ -97,7 +97,6 @@ mod tests {
             v3: true,
             preempt: true,
             preempt_delay: Duration::ZERO,
-            start_as_master: false,
             garp: Garp {
                 repeat: 1,
                 delay: Duration::ZERO,
