@@ -37,7 +37,7 @@ use router::Router;
 const TIMER: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const NETLINK: Token = Token(2);
-// track: the tracking timerfd (script schedule, child timeouts) and inotify (track files).
+// The tracking timerfd (script schedule, child timeouts) and inotify (track files).
 const TRACK_TIMER: Token = Token(10);
 const INOTIFY: Token = Token(11);
 /// Interface `i`'s VRRP socket is `Token(IFACE_BASE + i)`.
@@ -59,7 +59,7 @@ pub struct Daemon {
     routers: Vec<Router>,
     timers: Timers<MAX_INSTANCES>,
     rx_buf: [u8; MAX_PACKET],
-    /// track: health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
+    /// Health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
     track: track::Tracking,
 }
 
@@ -71,7 +71,7 @@ pub enum Exit {
 impl Daemon {
     /// Opens every kernel interface and brings the configured instances up.
     pub fn new(config_path: PathBuf, config: Config) -> io::Result<Daemon> {
-        // track: SIGCHLD too, so script children are reaped from the loop.
+        // SIGCHLD too, so script children are reaped from the loop.
         let signals = Signals::new(&[
             libc::SIGTERM,
             libc::SIGINT,
@@ -587,7 +587,7 @@ impl Daemon {
         r.core.handle(now, input, &mut out);
         r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
         self.timers.set(k, r.core.next_deadline());
-        // track: notify scripts and sync-group siblings follow each transition.
+        // Notify scripts and sync-group siblings follow each transition.
         for a in &out {
             if let Action::Transition { from, to, .. } = *a {
                 self.on_transition(k, now, from, to);

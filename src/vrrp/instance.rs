@@ -84,7 +84,6 @@ pub enum Input {
     Priority(u8),
     /// Our primary address changed (it breaks priority ties).
     Primary(Ipv4Addr),
-    // -- track: added for health tracking and sync groups (src/track, src/vrrp/sync.rs) --
     /// A tracker (script, tracked interface or file) or the sync group demands FAULT (true),
     /// or no longer does (false). Independent of the instance's own link.
     TrackFault(bool),
@@ -104,7 +103,6 @@ pub enum Reason {
     LinkDown,
     LinkUp,
     Shutdown,
-    // track: reasons for the inputs added above.
     TrackFault,
     TrackOk,
     Sync,
@@ -163,7 +161,7 @@ pub struct Instance {
     priority: u8,
     primary: Ipv4Addr,
     link_up: bool,
-    /// track: a tracker or the sync group holds the instance in FAULT.
+    /// A tracker or the sync group holds the instance in FAULT.
     track_fault: bool,
     /// The master's interval as last heard (v3); ours otherwise.
     master_adver_int_cs: u16,
@@ -206,7 +204,7 @@ impl Instance {
     pub fn master_adver_int_cs(&self) -> u16 {
         self.master_adver_int_cs
     }
-    /// track: whether a tracker or the sync group holds the instance in FAULT.
+    /// Whether a tracker or the sync group holds the instance in FAULT.
     pub fn track_fault(&self) -> bool {
         self.track_fault
     }
@@ -279,7 +277,7 @@ impl Instance {
                 self.priority = p;
             }
             Input::Primary(addr) => self.primary = addr,
-            // track: tracker faults behave like a down link; sync inputs move backup and
+            // Tracker faults behave like a down link; sync inputs move backup and
             // master together.
             Input::TrackFault(true) => {
                 self.track_fault = true;
