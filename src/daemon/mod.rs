@@ -37,9 +37,10 @@ use router::Router;
 const TIMER: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const NETLINK: Token = Token(2);
-// The tracking timerfd (script schedule, child timeouts) and inotify (track files).
-const TRACK_TIMER: Token = Token(10);
+/// Track files are watched with inotify.
 const INOTIFY: Token = Token(11);
+/// The timer slot of health checks and child timeouts (instances use 0..MAX_INSTANCES).
+const TRACK_SLOT: usize = MAX_INSTANCES;
 /// Interface `i`'s VRRP socket is `Token(IFACE_BASE + i)`.
 const IFACE_BASE: usize = 16;
 
@@ -57,7 +58,8 @@ pub struct Daemon {
     garp: PacketSocket,
     ifaces: Vec<Iface>,
     routers: Vec<Router>,
-    timers: Timers<MAX_INSTANCES>,
+    /// One slot per instance, plus one for health checks and child timeouts; one timerfd.
+    timers: Timers<{ MAX_INSTANCES + 1 }>,
     rx_buf: [u8; MAX_PACKET],
     /// Health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
     track: track::Tracking,
@@ -110,11 +112,6 @@ impl Daemon {
             NETLINK,
             Interest::READABLE,
         )?;
-        reg.register(
-            &mut SourceFd(&d.track.timer_fd()),
-            TRACK_TIMER,
-            Interest::READABLE,
-        )?;
 
         d.routers = config.instances.iter().map(Router::new).collect();
         d.rebuild_ifaces();
@@ -147,7 +144,6 @@ impl Daemon {
                         }
                     }
                     NETLINK => self.on_netlink(),
-                    TRACK_TIMER => self.on_track_timer(),
                     INOTIFY => self.on_inotify(),
                     Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
                     Token(_) => {}
@@ -164,12 +160,16 @@ impl Daemon {
         }
         self.armed = None;
         let now = clock::now();
-        let mut due: heapless::Vec<usize, MAX_INSTANCES> = heapless::Vec::new();
+        let mut due: heapless::Vec<usize, { MAX_INSTANCES + 1 }> = heapless::Vec::new();
         self.timers.expire(now, |k| {
             let _ = due.push(k);
         });
         for k in due {
-            self.feed(k, now, Input::Timer);
+            if k == TRACK_SLOT {
+                self.on_track_timer(now);
+            } else {
+                self.feed(k, now, Input::Timer);
+            }
         }
     }
 

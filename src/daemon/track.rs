@@ -21,7 +21,6 @@ use crate::sys::clock;
 use crate::sys::inotify::Inotify;
 use crate::sys::netlink::LinkInfo;
 use crate::sys::spawn::{self, Creds, Outcome, Program, SpawnError, Spawner};
-use crate::sys::timerfd::TimerFd;
 use crate::time::Instant;
 use crate::track::{self, Effect, RiseFall, Status, Verdict};
 use crate::vrrp::sync::{self, GroupState};
@@ -79,8 +78,6 @@ pub(super) struct Tracking {
     /// Router index → its sync group.
     group_of: Vec<Option<usize>>,
     pub(super) children: Spawner<Tag>,
-    timerfd: TimerFd,
-    armed: Option<Instant>,
     inotify: Option<Inotify>,
     generation: u32,
     /// `enable_script_security`.
@@ -99,17 +96,11 @@ impl Tracking {
             groups: Vec::new(),
             group_of: Vec::new(),
             children: Spawner::new(MAX_CHILDREN)?,
-            timerfd: TimerFd::new()?,
-            armed: None,
             inotify: None,
             generation: 0,
             security: false,
             script_user: Ok(None),
         })
-    }
-
-    pub(super) fn timer_fd(&self) -> i32 {
-        self.timerfd.as_raw_fd()
     }
 
     fn group_name(&self, k: usize) -> Option<&str> {
@@ -453,9 +444,9 @@ impl Daemon {
         self.track_arm();
     }
 
-    /// Sets the tracking timerfd to the next script run or child deadline.
+    /// Puts the next script run or child deadline into the daemon's timer table.
     pub(super) fn track_arm(&mut self) {
-        let t = &mut self.track;
+        let t = &self.track;
         let next_run = t
             .scripts
             .iter()
@@ -466,25 +457,10 @@ impl Daemon {
             .into_iter()
             .flatten()
             .min();
-        if next == t.armed {
-            return;
-        }
-        let res = match next {
-            Some(at) => t.timerfd.arm_at(at),
-            None => t.timerfd.disarm(),
-        };
-        match res {
-            Ok(()) => t.armed = next,
-            Err(e) => warn!("tracking timer: {e}"),
-        }
+        self.timers.set(super::TRACK_SLOT, next);
     }
 
-    pub(super) fn on_track_timer(&mut self) {
-        if let Err(e) = self.track.timerfd.drain() {
-            warn!("tracking timerfd read failed: {e}");
-        }
-        self.track.armed = None;
-        let now = clock::now();
+    pub(super) fn on_track_timer(&mut self, now: Instant) {
         self.track.children.expire(now);
         self.track_run_due(now);
     }
