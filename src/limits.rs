@@ -9,5 +9,8 @@ pub const MAX_VIPS: usize = 32;
 pub const MAX_PEERS: usize = 16;
 /// Interfaces the daemon watches.
 pub const MAX_INTERFACES: usize = 32;
+/// Scripts (health checks and notify hooks) running at once, at most; `max_script_children`
+/// in global_defs picks a lower cap.
+pub const MAX_CHILDREN: usize = 256;
 /// Largest packet we read from a raw socket (an IPv4 header with options plus the largest advert).
 pub const MAX_PACKET: usize = 1536;

@@ -142,6 +142,7 @@ const KEYWORDS: &[&str] = &[
     "script_user",
     "enable_script_security",
     "v3_checksum_as_v2",
+    "max_script_children",
 ];
 
 /// Longest `vrrp_garp_interval` accepted. keepalived only logs that a second or more is "very
@@ -163,6 +164,7 @@ pub(crate) struct GlobalBuilder {
     script_user: Option<(String, Option<String>)>,
     enable_script_security: bool,
     v3_checksum_as_v2: Option<bool>,
+    max_script_children: Option<u32>,
     min_garp: bool,
 }
 
@@ -188,6 +190,7 @@ impl GlobalBuilder {
             script_user: self.script_user,
             enable_script_security: self.enable_script_security,
             v3_checksum_as_v2: self.v3_checksum_as_v2.unwrap_or(d.v3_checksum_as_v2),
+            max_script_children: self.max_script_children.unwrap_or(d.max_script_children),
         }
     }
 
@@ -262,6 +265,12 @@ impl GlobalBuilder {
                 "v3_checksum_as_v2" => {
                     if let Some(on) = stmt_bool(stmt, sink) {
                         self.v3_checksum_as_v2 = Some(on);
+                    }
+                }
+                "max_script_children" => {
+                    let max = crate::limits::MAX_CHILDREN as i64;
+                    if let Some(n) = stmt_int(stmt, 1, max, sink) {
+                        self.max_script_children = u32::try_from(n).ok();
                     }
                 }
                 _ => unknown(stmt, sink),

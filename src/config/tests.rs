@@ -440,6 +440,7 @@ fn realistic_config() {
         garp_master_refresh: 60,
         garp_master_refresh_repeat: 1,
         v3_checksum_as_v2: false,
+        max_script_children: 32,
         notify_master: Some("/etc/keepalived/notify.sh master WAN".into()),
         notify_backup: Some("/etc/keepalived/notify.sh backup".into()),
         notify_fault: None,
@@ -1208,5 +1209,25 @@ fn never_panics() {
         let _ = load_str(&text, "r.conf");
         // Also inside an instance, where most keyword handlers run.
         let _ = load_str(&inst(&text), "r.conf");
+    }
+}
+
+#[test]
+fn max_script_children_is_bounded() {
+    let c = clean(&format!(
+        "global_defs {{\n max_script_children 4\n}}\n{}",
+        inst("")
+    ));
+    assert_eq!(c.global.max_script_children, 4);
+    assert_eq!(clean(&inst("")).global.max_script_children, 32);
+    for bad in ["0", "257"] {
+        let errs = rejected(&format!(
+            "global_defs {{\n max_script_children {bad}\n}}\n{}",
+            inst("")
+        ));
+        assert!(
+            errs.iter().any(|e| e.starts_with("t.conf:2: error:")),
+            "{errs:?}"
+        );
     }
 }

@@ -36,6 +36,9 @@ pub struct Global {
     pub enable_script_security: bool,
     /// `v3_checksum_as_v2`: the default for instances.
     pub v3_checksum_as_v2: bool,
+    /// `max_script_children` (vrrpd's own): scripts running at once. Over it, a run is
+    /// skipped and logged. 1..=`limits::MAX_CHILDREN`, default 32.
+    pub max_script_children: u32,
 }
 
 impl Default for Global {
@@ -51,6 +54,7 @@ impl Default for Global {
             script_user: None,
             enable_script_security: false,
             v3_checksum_as_v2: false,
+            max_script_children: 32,
         }
     }
 }

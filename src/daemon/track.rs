@@ -26,9 +26,6 @@ use crate::track::{self, Effect, RiseFall, Status, Verdict};
 use crate::vrrp::sync::{self, GroupState};
 use crate::vrrp::{Input, State};
 
-/// Scripts (checks and notifies) running at once; past it a run is skipped and logged.
-pub const MAX_CHILDREN: usize = 32;
-
 /// What a child is, so its end goes to the right place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tag {
@@ -95,7 +92,7 @@ impl Tracking {
             links: Vec::new(),
             groups: Vec::new(),
             group_of: Vec::new(),
-            children: Spawner::new(MAX_CHILDREN)?,
+            children: Spawner::new(crate::limits::MAX_CHILDREN)?,
             inotify: None,
             generation: 0,
             security: false,
@@ -173,6 +170,8 @@ impl Daemon {
         let t = &mut self.track;
         t.generation = t.generation.wrapping_add(1);
         t.security = config.global.enable_script_security;
+        t.children
+            .set_cap(config.global.max_script_children as usize);
         t.script_user = match &config.global.script_user {
             Some(u) => creds_of("script_user", u).map(Some),
             None => Ok(None),
@@ -435,7 +434,8 @@ impl Daemon {
                 }
                 Err(SpawnError::Full) => warn!(
                     "VRRP_Script({}) skipped: {} scripts already running",
-                    s.cfg.name, MAX_CHILDREN
+                    s.cfg.name,
+                    self.track.children.cap()
                 ),
                 Err(e) => warn!("VRRP_Script({}) cannot start: {e}", s.cfg.name),
             }

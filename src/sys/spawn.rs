@@ -395,6 +395,11 @@ impl<T: Copy> Spawner<T> {
         self.cap
     }
 
+    /// Changes the cap; children already running are not touched.
+    pub fn set_cap(&mut self, cap: usize) {
+        self.cap = cap;
+    }
+
     /// Whether a child whose tag satisfies `pred` is still running (or not yet reaped).
     pub fn any(&self, pred: impl Fn(&T) -> bool) -> bool {
         self.children.iter().any(|c| pred(&c.tag))
