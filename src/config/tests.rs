@@ -440,7 +440,6 @@ fn realistic_config() {
         garp_master_refresh: 60,
         garp_master_refresh_repeat: 1,
         v3_checksum_as_v2: false,
-        max_script_children: 32,
         notify_master: Some("/etc/keepalived/notify.sh master WAN".into()),
         notify_backup: Some("/etc/keepalived/notify.sh backup".into()),
         notify_fault: None,
