@@ -24,7 +24,8 @@
 #
 # Environment:
 #   VENV=DIR        virtualenv holding ziglang + cargo-zigbuild (default ~/.cache/vrrpd-zig-venv)
-#   NIGHTLY=NAME    rustup toolchain for build-std targets (default nightly)
+#   NIGHTLY=NAME    rustup toolchain for build-std targets (default: nightly if installed, else
+#                   stable with RUSTC_BOOTSTRAP=1, which unlocks the same -Z flags)
 #   NICE=N          run cargo under `nice -n N` (CI: 15; the machines are shared)
 #   BUDGET_KIB=N    mipsel size budget in KiB (default 400)
 #   PANIC=abort     keep panic messages and unwind tables (bigger); default immediate-abort
@@ -36,7 +37,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 VENV=${VENV:-$HOME/.cache/vrrpd-zig-venv}
-NIGHTLY=${NIGHTLY:-nightly}
+if [ -z "${NIGHTLY:-}" ]; then
+	if rustup run nightly rustc -V >/dev/null 2>&1; then
+		NIGHTLY=nightly
+	else
+		# Machines that have only stable (and cannot fetch another toolchain) still build.
+		NIGHTLY=stable
+		export RUSTC_BOOTSTRAP=1
+	fi
+fi
 BUDGET_KIB=${BUDGET_KIB:-400}
 PANIC=${PANIC:-immediate-abort}
 
@@ -76,7 +85,7 @@ if [ "$need_zig" = 1 ]; then
 	if [ ! -x "$VENV/bin/cargo-zigbuild" ] || [ ! -x "$VENV/bin/python-zig" ]; then
 		[ "${OFFLINE:-0}" = 1 ] && die "no cargo-zigbuild in $VENV"
 		say "installing ziglang and cargo-zigbuild into $VENV (PyPI)"
-		python3 -m venv "$VENV"
+		python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
 		"$VENV/bin/pip" install -q --disable-pip-version-check 'ziglang==0.17.*' 'cargo-zigbuild==0.24.*'
 	fi
 	# cargo-zigbuild finds zig through the ziglang wheel's python-zig in the same venv.

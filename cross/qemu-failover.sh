@@ -11,6 +11,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=cross/targets.sh
 . "$here/targets.sh"
 
 [ $# -eq 3 ] || { sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit 2; }
@@ -24,7 +25,7 @@ ns_a=$prefix-a
 ns_b=$prefix-b
 vip=10.99.77.100
 work=$(mktemp -d)
-pid_a= pid_b=
+pid_a='' pid_b=''
 
 cleanup() {
 	for p in $pid_a $pid_b; do
@@ -88,6 +89,7 @@ EOF
 done
 
 # ip netns exec runs the command in place, so $! is the daemon (or qemu running it).
+# shellcheck disable=SC2086 # no qemu (x86_64) must expand to nothing
 ip netns exec "$ns_a" $qemu "$cross_bin" -n -l -f "$work/a.conf" -p "$work/a.pid" >"$work/a.log" 2>&1 &
 pid_a=$!
 ip netns exec "$ns_b" "$native_bin" -n -l -f "$work/b.conf" -p "$work/b.pid" >"$work/b.log" 2>&1 &

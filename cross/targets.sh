@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # The router targets vrrpd ships for, shared by cross/build.sh, cross/ci.sh and
 # openwrt/build-ipk.sh (sourced, not run).
 

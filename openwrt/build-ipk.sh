@@ -23,7 +23,7 @@ root=$(cd "$here/.." && pwd)
 die() { printf 'build-ipk.sh: error: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
-bin= arch= version= outdir=$root/dist
+bin='' arch='' version='' outdir=$root/dist
 while getopts b:a:v:o:h opt; do
 	case "$opt" in
 		b) bin=$OPTARG ;;
