@@ -27,7 +27,7 @@ pub(super) fn to_timespec(t: Instant) -> libc::timespec {
     let us = t.as_micros();
     let mut ts = zero_timespec();
     // u64::MAX / 10^6 fits in a 64-bit time_t; a 32-bit one only matters past 2038 of uptime.
-    ts.tv_sec = (us / 1_000_000) as libc::time_t;
+    ts.tv_sec = (us / 1_000_000) as _;
     // Below 10^9, so it fits whatever integer type the target uses.
     ts.tv_nsec = ((us % 1_000_000) * 1_000) as _;
     ts
