@@ -122,6 +122,7 @@ impl Daemon {
         for k in 0..d.routers.len() {
             d.start(k, now);
         }
+        crate::sys::release_free_memory();
         Ok(d)
     }
 

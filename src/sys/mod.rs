@@ -19,5 +19,15 @@ mod os;
 
 pub use daemonize::daemonize;
 
+/// Hands the heap that reading the configuration used back to the kernel, so the resident size
+/// after start-up is what the daemon keeps using. musl's allocator does this by itself.
+pub fn release_free_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free heap pages; no pointer we hold is affected.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod nstest;
