@@ -41,6 +41,11 @@ const IFACE_BASE: usize = 16;
 /// Netlink events handled per drain before we resynchronise with a full dump instead.
 const MAX_EVENTS: usize = 256;
 
+/// Packets read from one VRRP socket before the loop looks at its other sources. A flood
+/// faster than we read would otherwise keep us in that socket forever, and the timer that
+/// sends our adverts would never run (seen in tests/hostile.rs with a slow daemon).
+const RX_BUDGET: usize = 64;
+
 pub struct Daemon {
     config_path: PathBuf,
     poll: Poll,
@@ -54,6 +59,8 @@ pub struct Daemon {
     routers: Vec<Router>,
     timers: Timers<MAX_INSTANCES>,
     rx_buf: [u8; MAX_PACKET],
+    /// Interfaces (bit i) whose socket still held packets when their budget ran out.
+    rx_pending: u64,
 }
 
 /// How the loop ended.
@@ -78,6 +85,7 @@ impl Daemon {
             routers: Vec::with_capacity(MAX_INSTANCES),
             timers: Timers::new(),
             rx_buf: [0; MAX_PACKET],
+            rx_pending: 0,
         };
         let reg = d.poll.registry();
         reg.register(
@@ -111,7 +119,9 @@ impl Daemon {
         let mut events = Events::with_capacity(64);
         loop {
             self.arm_timer()?;
-            if let Err(e) = self.poll.poll(&mut events, None) {
+            // Sockets left with packets are not signalled again (edge-triggered): just look.
+            let wait = (self.rx_pending != 0).then_some(std::time::Duration::ZERO);
+            if let Err(e) = self.poll.poll(&mut events, wait) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -129,6 +139,10 @@ impl Daemon {
                     Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
                     Token(_) => {}
                 }
+            }
+            let pending = std::mem::take(&mut self.rx_pending);
+            for i in (0..self.ifaces.len()).filter(|i| pending & (1 << i) != 0) {
+                self.on_packets(i);
             }
         }
     }
@@ -201,7 +215,7 @@ impl Daemon {
     }
 
     fn on_packets(&mut self, i: usize) {
-        loop {
+        for _ in 0..RX_BUDGET {
             let Some(sock) = self.ifaces.get(i).and_then(|f| f.sock.as_ref()) else {
                 return;
             };
@@ -243,6 +257,10 @@ impl Daemon {
                 }
                 Err(d) => r.dropped(now, d),
             }
+        }
+        // Budget spent with packets possibly left: come back after the other sources.
+        if i < 64 {
+            self.rx_pending |= 1 << i;
         }
     }
 
