@@ -195,6 +195,14 @@ impl Daemon {
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                 warn!("netlink event queue overflowed; re-reading links and addresses");
                 overflow = true;
+                // What is still queued predates the dump below; left there it would be
+                // replayed over the fresh state at the next wake-up.
+                for _ in 0..MAX_EVENTS {
+                    match self.monitor.recv(&mut |_| {}) {
+                        Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => continue,
+                        _ => break,
+                    }
+                }
             }
             Err(e) => warn!("netlink monitor: {e}"),
             Ok(()) => {}
@@ -435,6 +443,11 @@ impl Daemon {
                 self.link_changed(now, i);
             }
             self.primary_changed(now, i);
+        }
+        // A VIP removed while events were being lost is only found now: masters put theirs
+        // back (adding one that is there already is harmless).
+        for r in self.routers.iter().filter(|r| r.is_master()) {
+            r.add_vips(&mut self.netlink, &self.ifaces);
         }
     }
 
