@@ -380,3 +380,61 @@ fn flood_of_bad_adverts_changes_nothing() {
     assert!(text.len() < 32 * 1024, "log is {} bytes", text.len());
     assert!(master.alive() && backup.alive());
 }
+
+/// CapEff, CapPrm and CapBnd of a running vrrpd, once it says it is up.
+fn capabilities(extra: &str, tag: &str) -> (Vrrpd, [String; 3], Lan, nsutil::Dir) {
+    let lan = Lan::new(tag, 3, 1);
+    let dir = nsutil::Dir::new(tag);
+    let conf = format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {{
+        10.99.3.100/24 dev eth0
+    }}
+    {extra}
+}}
+"
+    );
+    let d = Vrrpd::start(&lan.hosts[0], &dir, "caps", &conf);
+    assert!(
+        d.wait_for("Entering BACKUP STATE", 1, Duration::from_secs(5)),
+        "{}",
+        d.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let sets = ["CapEff", "CapPrm", "CapBnd"].map(|f| d.status_field(f).unwrap_or_default());
+    (d, sets, lan, dir)
+}
+
+#[test]
+fn without_scripts_only_net_admin_and_net_raw_remain() {
+    if !nsutil::need_root() {
+        return;
+    }
+    let (d, sets, lan, _dir) = capabilities("", "vhc1");
+    assert_eq!(
+        sets,
+        ["0000000000003000"; 3].map(String::from),
+        "{}",
+        d.log_text()
+    );
+    assert_eq!(d.count("Dropped every capability"), 1);
+    // It still works with what is left: it becomes master and adds its VIP.
+    assert!(d.wait_for("Entering MASTER STATE", 1, Duration::from_secs(6)));
+    assert!(lan.hosts[0].has_addr("eth0", "10.99.3.100"));
+}
+
+#[test]
+fn with_a_notify_script_capabilities_are_kept() {
+    if !nsutil::need_root() {
+        return;
+    }
+    let (d, sets, _lan, _dir) = capabilities("notify /bin/true", "vhc2");
+    assert_ne!(sets[0], "0000000000003000", "{}", d.log_text());
+    assert_eq!(d.count("Dropped every capability"), 0);
+    assert_eq!(d.count("Starting vrrpd"), 1, "the log is read");
+}
