@@ -438,3 +438,57 @@ fn with_a_notify_script_capabilities_are_kept() {
     assert_eq!(d.count("Dropped every capability"), 0);
     assert_eq!(d.count("Starting vrrpd"), 1, "the log is read");
 }
+
+#[test]
+fn runs_as_non_root_with_only_net_admin_and_net_raw() {
+    if !nsutil::need_root() {
+        return;
+    }
+    if std::process::Command::new("setpriv")
+        .arg("--help")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no setpriv");
+        return;
+    }
+    let lan = Lan::new("vhc3", 4, 1);
+    let dir = nsutil::Dir::new("vhc3");
+    // The unprivileged user must be able to write its pid file there.
+    std::fs::set_permissions(&dir.0, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .expect("chmod");
+    let conf = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    virtual_ipaddress {
+        10.99.4.100/24 dev eth0
+    }
+}
+";
+    let setpriv = [
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "--inh-caps=-all,+net_admin,+net_raw",
+        "--ambient-caps=+net_admin,+net_raw",
+        "--bounding-set=-all,+net_admin,+net_raw",
+    ];
+    let mut d = Vrrpd::start_with(&lan.hosts[0], &dir, "nobody", conf, &setpriv);
+    assert!(
+        d.wait_for("Entering MASTER STATE", 1, Duration::from_secs(6)),
+        "{}",
+        d.log_text()
+    );
+    assert_eq!(
+        d.status_field("Uid").unwrap_or_default(),
+        "65534\t65534\t65534\t65534"
+    );
+    assert!(lan.hosts[0].has_addr("eth0", "10.99.4.100"));
+    // A clean stop still removes the VIP without root.
+    assert!(d.stop().is_some_and(|s| s.success()), "{}", d.log_text());
+    assert!(!lan.hosts[0].has_addr("eth0", "10.99.4.100"));
+}

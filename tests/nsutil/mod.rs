@@ -195,21 +195,21 @@ pub struct Vrrpd {
 impl Vrrpd {
     /// Starts `vrrpd -n -l -f CONF -p PIDFILE` in `ns`; files go to `dir` under `name`.
     pub fn start(ns: &Ns, dir: &Dir, name: &str, config: &str) -> Vrrpd {
+        Vrrpd::start_with(ns, dir, name, config, &[])
+    }
+
+    /// As `start`, with `wrapper` (a command that execs its arguments, like setpriv) first.
+    pub fn start_with(ns: &Ns, dir: &Dir, name: &str, config: &str, wrapper: &[&str]) -> Vrrpd {
         let conf = dir.file(&format!("{name}.conf"));
         let log = dir.file(&format!("{name}.log"));
         let pid = dir.file(&format!("{name}.pid"));
         fs::write(&conf, config).expect("write config");
         let logf = fs::File::create(&log).expect("create log");
-        // `ip netns exec` execs vrrpd in place, so the child's PID is vrrpd's.
+        // `ip netns exec` (and the wrapper) exec vrrpd in place, so the child's PID is vrrpd's.
         let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns.name,
-                env!("CARGO_BIN_EXE_vrrpd"),
-                "-n",
-                "-l",
-            ])
+            .args(["netns", "exec", &ns.name])
+            .args(wrapper)
+            .args([env!("CARGO_BIN_EXE_vrrpd"), "-n", "-l"])
             .arg("-f")
             .arg(&conf)
             .arg("-p")
