@@ -10,6 +10,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut frame = [0u8; FRAME_LEN];
-    let n = repr.emit(&mut frame).expect("a frame buffer of FRAME_LEN fits");
-    assert_eq!(Repr::parse(&frame[..n]), Ok(repr), "round trip changed the ARP");
+    let n = repr
+        .emit(&mut frame)
+        .expect("a frame buffer of FRAME_LEN fits");
+    assert_eq!(
+        Repr::parse(&frame[..n]),
+        Ok(repr),
+        "round trip changed the ARP"
+    );
 });

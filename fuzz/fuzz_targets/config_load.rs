@@ -19,5 +19,9 @@ fuzz_target!(|data: &[u8]| {
         .diagnostics
         .iter()
         .any(|d| d.severity == Severity::Error);
-    assert_eq!(loaded.config.is_some(), !has_error, "config present iff no error");
+    assert_eq!(
+        loaded.config.is_some(),
+        !has_error,
+        "config present iff no error"
+    );
 });

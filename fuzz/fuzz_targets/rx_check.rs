@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     };
     // Bit 0: v3; bit 1: PASS auth; bit 2: unicast with one peer; bit 3: two VIPs.
     let want = Expect {
-        version: if sel & 1 != 0 { Version::V3 } else { Version::V2 },
+        version: if sel & 1 != 0 {
+            Version::V3
+        } else {
+            Version::V2
+        },
         auth: (sel & 2 != 0).then_some(*b"s3cret\0\0"),
         advert_int_cs: 100,
         vips: if sel & 8 != 0 { &VIPS[..] } else { &VIPS[..1] },
