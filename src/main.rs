@@ -123,6 +123,7 @@ fn main() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         config.instances.len()
     );
+    let runs_scripts = runs_scripts(&config);
     let mut daemon = match Daemon::new(path, config) {
         Ok(d) => d,
         Err(e) => {
@@ -130,6 +131,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // --- hardening (issue 7): every socket is open now; give up what the loop never needs.
+    drop_capabilities(runs_scripts);
     match daemon.run() {
         Ok(_) => {
             info!("Stopped");
@@ -139,5 +142,42 @@ fn main() -> ExitCode {
             error!("event loop failed: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Whether any script is configured (a `vrrp_script` or a notify command): scripts may need
+/// root's full powers, so then capabilities are left alone.
+fn runs_scripts(c: &config::Config) -> bool {
+    let notifies = |n: [&Option<String>; 5]| n.iter().any(|x| x.is_some());
+    !c.scripts.is_empty()
+        || c.instances.iter().any(|i| {
+            notifies([
+                &i.notify,
+                &i.notify_master,
+                &i.notify_backup,
+                &i.notify_fault,
+                &i.notify_stop,
+            ])
+        })
+        || c.sync_groups.iter().any(|g| {
+            notifies([
+                &g.notify,
+                &g.notify_master,
+                &g.notify_backup,
+                &g.notify_fault,
+                &g.notify_stop,
+            ])
+        })
+}
+
+/// Run as root without scripts, keep only CAP_NET_ADMIN and CAP_NET_RAW (see `sys::caps`).
+fn drop_capabilities(runs_scripts: bool) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || runs_scripts {
+        return;
+    }
+    match vrrpd::sys::caps::keep_only_net() {
+        Ok(()) => info!("Dropped every capability but CAP_NET_ADMIN and CAP_NET_RAW"),
+        Err(e) => warn!("cannot drop capabilities: {e}"),
     }
 }

@@ -47,6 +47,11 @@ const IFACE_BASE: usize = 16;
 /// Netlink events handled per drain before we resynchronise with a full dump instead.
 const MAX_EVENTS: usize = 256;
 
+/// Packets read from one VRRP socket before the loop looks at its other sources. A flood
+/// faster than we read would otherwise keep us in that socket forever, and the timer that
+/// sends our adverts would never run (seen in tests/hostile.rs with a slow daemon).
+const RX_BUDGET: usize = 64;
+
 pub struct Daemon {
     config_path: PathBuf,
     poll: Poll,
@@ -63,6 +68,8 @@ pub struct Daemon {
     rx_buf: [u8; MAX_PACKET],
     /// Health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
     track: track::Tracking,
+    /// Interfaces (bit i) whose socket still held packets when their budget ran out.
+    rx_pending: u64,
 }
 
 /// How the loop ended.
@@ -95,6 +102,7 @@ impl Daemon {
             timers: Timers::new(),
             rx_buf: [0; MAX_PACKET],
             track: track::Tracking::new()?,
+            rx_pending: 0,
         };
         let reg = d.poll.registry();
         reg.register(
@@ -130,7 +138,9 @@ impl Daemon {
         let mut events = Events::with_capacity(64);
         loop {
             self.arm_timer()?;
-            if let Err(e) = self.poll.poll(&mut events, None) {
+            // Sockets left with packets are not signalled again (edge-triggered): just look.
+            let wait = (self.rx_pending != 0).then_some(std::time::Duration::ZERO);
+            if let Err(e) = self.poll.poll(&mut events, wait) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -149,6 +159,10 @@ impl Daemon {
                     Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
                     Token(_) => {}
                 }
+            }
+            let pending = std::mem::take(&mut self.rx_pending);
+            for i in (0..self.ifaces.len()).filter(|i| pending & (1 << i) != 0) {
+                self.on_packets(i);
             }
         }
     }
@@ -206,6 +220,14 @@ impl Daemon {
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                 warn!("netlink event queue overflowed; re-reading links and addresses");
                 overflow = true;
+                // What is still queued predates the dump below; left there it would be
+                // replayed over the fresh state at the next wake-up.
+                for _ in 0..MAX_EVENTS {
+                    match self.monitor.recv(&mut |_| {}) {
+                        Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => continue,
+                        _ => break,
+                    }
+                }
             }
             Err(e) => warn!("netlink monitor: {e}"),
             Ok(()) => {}
@@ -233,7 +255,7 @@ impl Daemon {
     }
 
     fn on_packets(&mut self, i: usize) {
-        loop {
+        for _ in 0..RX_BUDGET {
             let Some(sock) = self.ifaces.get(i).and_then(|f| f.sock.as_ref()) else {
                 return;
             };
@@ -275,6 +297,10 @@ impl Daemon {
                 }
                 Err(d) => r.dropped(now, d),
             }
+        }
+        // Budget spent with packets possibly left: come back after the other sources.
+        if i < 64 {
+            self.rx_pending |= 1 << i;
         }
     }
 
@@ -449,6 +475,11 @@ impl Daemon {
                 self.link_changed(now, i);
             }
             self.primary_changed(now, i);
+        }
+        // A VIP removed while events were being lost is only found now: masters put theirs
+        // back (adding one that is there already is harmless).
+        for r in self.routers.iter().filter(|r| r.is_master()) {
+            r.add_vips(&mut self.netlink, &self.ifaces);
         }
     }
 

@@ -4,6 +4,7 @@
 //! with mio through `SourceFd`. Everything here returns `io::Result`; nothing panics on what the
 //! kernel hands back. The `unsafe` lives in small functions, each with its reason.
 
+pub mod caps;
 pub mod clock;
 mod daemonize;
 pub mod inotify;

@@ -1,0 +1,376 @@
+//! Self-healing (issue 7): the daemon follows what happens to the system under it. A VIP
+//! deleted by hand comes back; links going down, up, away and back are followed; lost netlink
+//! events (ENOBUFS) lead to a full re-read; reloads change nothing that did not change and a
+//! broken one is refused; a healed partition ends with one master that re-announces itself.
+
+mod nsutil;
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use nsutil::{Lan, Ns, Vrrpd, eventually};
+
+const SECS: fn(u64) -> Duration = Duration::from_secs;
+
+fn config(net: u8, state: &str, priority: u8, extra: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
+    state {state}
+    interface eth0
+    virtual_router_id 61
+    priority {priority}
+    advert_int 1
+    version 2
+    virtual_ipaddress {{
+        10.99.{net}.100/24 dev eth0
+    }}
+    {extra}
+}}
+"
+    )
+}
+
+/// One router alone on a LAN, master within a few seconds.
+fn lone_master(tag: &str, net: u8) -> (Lan, nsutil::Dir, Vrrpd) {
+    let lan = Lan::new(tag, net, 1);
+    let dir = nsutil::Dir::new(tag);
+    let d = Vrrpd::start(&lan.hosts[0], &dir, "r", &config(net, "MASTER", 150, ""));
+    assert!(
+        d.wait_for("(VI_1) Entering MASTER STATE", 1, SECS(8)),
+        "never master:\n{}",
+        d.log_text()
+    );
+    let vip = format!("10.99.{net}.100");
+    assert!(eventually(SECS(2), || lan.hosts[0].has_addr("eth0", &vip)));
+    (lan, dir, d)
+}
+
+#[test]
+fn vip_deleted_by_hand_is_restored() {
+    if !nsutil::need_root() {
+        return;
+    }
+    let (lan, _dir, d) = lone_master("vhs1", 11);
+    let h = &lan.hosts[0];
+    for round in 1..=3 {
+        h.ip(&["addr", "del", "10.99.11.100/24", "dev", "eth0"]);
+        assert!(
+            eventually(SECS(3), || h.has_addr("eth0", "10.99.11.100")),
+            "round {round}: VIP not restored:\n{}",
+            d.log_text()
+        );
+        assert!(d.wait_for("restoring it", round, SECS(2)));
+    }
+    assert_eq!(d.count("Entering MASTER STATE"), 1);
+}
+
+#[test]
+fn link_down_up_delete_and_recreate_are_followed() {
+    if !nsutil::need_root() {
+        return;
+    }
+    let (lan, _dir, d) = lone_master("vhs2", 12);
+    let h = &lan.hosts[0];
+    let vip = "10.99.12.100";
+
+    h.ip(&["link", "set", "eth0", "down"]);
+    assert!(
+        d.wait_for("(VI_1) Entering FAULT STATE", 1, SECS(3)),
+        "{}",
+        d.log_text()
+    );
+    assert!(eventually(SECS(2), || !h.has_addr("eth0", vip)));
+    h.ip(&["link", "set", "eth0", "up"]);
+    assert!(
+        d.wait_for("(VI_1) Entering MASTER STATE", 2, SECS(8)),
+        "{}",
+        d.log_text()
+    );
+    assert!(eventually(SECS(2), || h.has_addr("eth0", vip)));
+
+    // Delete the link (its veth peer on the switch takes it along), then make a new one.
+    lan.sw.ip(&["link", "del", "p0"]);
+    assert!(
+        d.wait_for("(VI_1) Entering FAULT STATE", 2, SECS(3)),
+        "{}",
+        d.log_text()
+    );
+    lan.sw.ip(&[
+        "link", "add", "p0", "type", "veth", "peer", "name", "eth0", "netns", &h.name,
+    ]);
+    lan.sw.ip(&["link", "set", "p0", "master", "br0"]);
+    lan.sw.ip(&["link", "set", "p0", "up"]);
+    h.ip(&["addr", "add", "10.99.12.11/24", "dev", "eth0"]);
+    h.ip(&["link", "set", "eth0", "up"]);
+    assert!(
+        d.wait_for("(VI_1) Entering MASTER STATE", 3, SECS(8)),
+        "{}",
+        d.log_text()
+    );
+    assert!(eventually(SECS(2), || h.has_addr("eth0", vip)));
+    // Adverts go out through the new link's socket.
+    let tx = d.dump("VI_1").get("adverts_tx");
+    std::thread::sleep(SECS(2));
+    let after = d.dump("VI_1");
+    assert_eq!(after.state, "MASTER");
+    assert!(after.get("adverts_tx") > tx, "no adverts on the new link");
+}
+
+#[test]
+fn lost_netlink_events_lead_to_a_full_reread() {
+    if !nsutil::need_root() {
+        return;
+    }
+    let (lan, dir, d) = lone_master("vhs3", 13);
+    let h = &lan.hosts[0];
+    // A veth pair as a place for many addresses (the dummy driver may not be built).
+    h.ip(&[
+        "link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1",
+    ]);
+    // While the daemon sleeps, overfill its event queue, then take the VIP away: that event
+    // is lost, and only a re-read can notice it.
+    let batch = dir.file("addrs.batch");
+    let lines: String = (0..3000)
+        .map(|k| {
+            format!(
+                "addr add 10.99.{}.{}/32 dev dummy0\n",
+                100 + k / 250,
+                1 + k % 250
+            )
+        })
+        .collect();
+    fs::write(&batch, lines).expect("batch file");
+    d.signal(libc::SIGSTOP);
+    h.ip(&["-batch", batch.to_str().expect("path")]);
+    h.ip(&["addr", "del", "10.99.13.100/24", "dev", "eth0"]);
+    d.signal(libc::SIGCONT);
+    assert!(
+        d.wait_for("netlink event queue overflowed", 1, SECS(5)),
+        "no overflow seen:\n{}",
+        d.log_text()
+    );
+    assert!(
+        eventually(SECS(3), || h.has_addr("eth0", "10.99.13.100")),
+        "VIP not restored after the re-read:\n{}",
+        d.log_text()
+    );
+    assert_eq!(d.count("Entering MASTER STATE"), 1);
+    assert_eq!(d.dump("VI_1").state, "MASTER");
+}
+
+#[test]
+fn sighup_a_hundred_times_while_master_changes_nothing() {
+    if !nsutil::need_root() {
+        return;
+    }
+    let (lan, _dir, d) = lone_master("vhs4", 14);
+    let h = &lan.hosts[0];
+    let (_, fds_before) = d.resources();
+    let transitions = d.count("Entering");
+    for _ in 0..100 {
+        d.signal(libc::SIGHUP);
+        // Signals of one kind coalesce while pending: give each a moment to be taken.
+        std::thread::sleep(Duration::from_millis(15));
+        assert!(
+            h.has_addr("eth0", "10.99.14.100"),
+            "VIP gone during reloads"
+        );
+    }
+    assert!(d.wait_for("Reloading configuration", 50, SECS(5)));
+    std::thread::sleep(Duration::from_millis(500));
+    eprintln!("{} reloads logged", d.count("Reloading configuration"));
+    assert_eq!(d.count("Entering"), transitions, "{}", d.log_text());
+    assert_eq!(d.count("removed or changed by the reload"), 0);
+    assert_eq!(d.dump("VI_1").state, "MASTER");
+    assert!(h.has_addr("eth0", "10.99.14.100"));
+    assert_eq!(d.resources().1, fds_before, "descriptors leaked by reloads");
+}
+
+#[test]
+fn broken_reload_keeps_the_running_config() {
+    if !nsutil::need_root() {
+        return;
+    }
+    let (lan, _dir, d) = lone_master("vhs5", 15);
+    let h = &lan.hosts[0];
+    let good = fs::read_to_string(&d.conf).expect("config");
+    let transitions = d.count("Entering");
+    fs::write(
+        &d.conf,
+        "vrrp_instance VI_1 {\n    priority 300\n    interface\n",
+    )
+    .expect("write");
+    d.signal(libc::SIGHUP);
+    assert!(d.wait_for("Reload failed", 1, SECS(3)), "{}", d.log_text());
+    std::thread::sleep(SECS(1));
+    assert_eq!(d.count("Entering"), transitions, "{}", d.log_text());
+    assert_eq!(d.dump("VI_1").state, "MASTER");
+    assert!(h.has_addr("eth0", "10.99.15.100"));
+    // The good file back: the reload goes through and still changes nothing.
+    fs::write(&d.conf, good).expect("write");
+    d.signal(libc::SIGHUP);
+    assert!(d.wait_for("Reloading configuration", 2, SECS(3)));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.count("Reload failed"), 1);
+    assert_eq!(d.count("Entering"), transitions, "{}", d.log_text());
+    assert!(d.alive());
+}
+
+/// Gratuitous ARPs for `vip` seen on host `ns`'s eth0, with the time and sender MAC.
+fn watch_garps(
+    ns: &Ns,
+    vip: std::net::Ipv4Addr,
+    until: Instant,
+) -> std::thread::JoinHandle<Vec<(Instant, [u8; 6])>> {
+    ns.spawn(move || {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let proto = (libc::ETH_P_ARP as u16).to_be();
+        // SAFETY: socket(2) with integer arguments.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_NONBLOCK,
+                libc::c_int::from(proto),
+            )
+        };
+        assert!(fd >= 0, "packet socket");
+        // SAFETY: a descriptor we just got and own.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while Instant::now() < until {
+            let mut pfd = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd.
+            unsafe { libc::poll(&mut pfd, 1, 100) };
+            loop {
+                // SAFETY: recv into our own buffer of the given length.
+                let n =
+                    unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+                if n <= 0 {
+                    break;
+                }
+                if let Ok(g) = vrrpd::wire::arp::Repr::parse(&buf[..n as usize]) {
+                    if g.ip == vip {
+                        seen.push((Instant::now(), g.sender_mac));
+                    }
+                }
+            }
+        }
+        seen
+    })
+}
+
+fn mac(ns: &Ns) -> [u8; 6] {
+    let out = ns.ip(&["-o", "link", "show", "eth0"]);
+    let text = out
+        .split_whitespace()
+        .skip_while(|w| *w != "link/ether")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let mut m = [0u8; 6];
+    for (b, h) in m.iter_mut().zip(text.split(':')) {
+        *b = u8::from_str_radix(h, 16).unwrap_or(0);
+    }
+    m
+}
+
+/// Two routers, split and joined again: the partition makes two masters, the heal one, and
+/// the one that stays master sends fresh gratuitous ARPs after the heal.
+fn partition_heal(tag: &str, net: u8, prio_a: u8, prio_b: u8) {
+    if !nsutil::need_root() {
+        return;
+    }
+    // Hosts: 0 = A (.11), 1 = B (.12), 2 = an observer for gratuitous ARPs.
+    let lan = Lan::new(tag, net, 3);
+    let dir = nsutil::Dir::new(tag);
+    let vip: std::net::Ipv4Addr = format!("10.99.{net}.100").parse().expect("vip");
+    let vip_s = vip.to_string();
+    let a = Vrrpd::start(&lan.hosts[0], &dir, "a", &config(net, "BACKUP", prio_a, ""));
+    let b = Vrrpd::start(&lan.hosts[1], &dir, "b", &config(net, "BACKUP", prio_b, ""));
+    let routers = [&a, &b];
+    let states = || routers.map(|r| r.dump("VI_1").state);
+    // Signals sent before vrrpd has blocked them would kill it: wait until it runs.
+    for r in routers {
+        assert!(
+            r.wait_for("Entering BACKUP STATE", 1, SECS(5)),
+            "{}",
+            r.log_text()
+        );
+    }
+    // With equal priorities both may time out together; a master then yields to a higher
+    // address. A backup accepts an equal master, so the first master can be either.
+    assert!(
+        eventually(SECS(12), || {
+            // Each look is a SIGUSR1 dump in the logs: not too many.
+            std::thread::sleep(Duration::from_millis(200));
+            let s = states();
+            s.contains(&"MASTER".to_string()) && s.contains(&"BACKUP".to_string())
+        }),
+        "no election:\n{}\n---\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+    let cut = if states()[0] == "MASTER" { 1 } else { 0 };
+    let cut_masters = routers[cut].count("Entering MASTER STATE");
+
+    lan.unplug(cut);
+    assert!(
+        routers[cut].wait_for("Entering MASTER STATE", cut_masters + 1, SECS(8)),
+        "the cut-off router never took over:\n{}",
+        routers[cut].log_text()
+    );
+    assert!(lan.hosts[0].has_addr("eth0", &vip_s) && lan.hosts[1].has_addr("eth0", &vip_s));
+
+    // After the heal the higher priority wins, or with equal ones the higher address (B).
+    let (wk, lk) = if prio_a > prio_b { (0, 1) } else { (1, 0) };
+    let (win, lose) = (routers[wk], routers[lk]);
+    let win_masters = win.count("Entering MASTER STATE");
+    let lose_backups = lose.count("Entering BACKUP STATE");
+    let garps = watch_garps(&lan.hosts[2], vip, Instant::now() + SECS(6));
+    std::thread::sleep(Duration::from_millis(300));
+    let healed = Instant::now();
+    lan.plug(cut);
+    assert!(
+        lose.wait_for("Entering BACKUP STATE", lose_backups + 1, SECS(5)),
+        "two masters after the heal: {:?} {:?}\n{}\n---\n{}",
+        a.dump("VI_1"),
+        b.dump("VI_1"),
+        a.log_text(),
+        b.log_text()
+    );
+    assert!(eventually(SECS(2), || !lan.hosts[lk].has_addr("eth0", &vip_s)));
+    assert!(lan.hosts[wk].has_addr("eth0", &vip_s));
+    assert_eq!(
+        win.count("Entering MASTER STATE"),
+        win_masters,
+        "{}",
+        win.log_text()
+    );
+    assert_eq!(win.dump("VI_1").state, "MASTER");
+    assert_eq!(lose.dump("VI_1").state, "BACKUP");
+
+    // The winner re-announced the VIP after the heal, so ARP caches that followed the other
+    // side's announcements come back.
+    let seen = garps.join().expect("observer");
+    let win_mac = mac(&lan.hosts[wk]);
+    assert!(
+        seen.iter().any(|(t, m)| *t >= healed && *m == win_mac),
+        "no gratuitous ARP from the winner after the heal: {seen:?}\n{}",
+        win.log_text()
+    );
+}
+
+#[test]
+fn partition_heal_higher_priority_wins() {
+    partition_heal("vhs6", 16, 200, 100);
+}
+
+#[test]
+fn partition_heal_equal_priority_higher_address_wins() {
+    partition_heal("vhs7", 17, 100, 100);
+}
