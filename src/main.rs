@@ -9,6 +9,7 @@ use vrrpd::config::{self, Severity};
 use vrrpd::daemon::Daemon;
 use vrrpd::logging;
 use vrrpd::sys::pidfile::PidFile;
+use vrrpd::sys::signalfd::Signals;
 
 const DEFAULT_CONFIG: &str = "/etc/vrrpd.conf";
 const DEFAULT_PIDFILE: &str = "/var/run/vrrpd.pid";
@@ -48,6 +49,14 @@ fn main() -> ExitCode {
     opts.optflag("v", "version", "print the version and exit");
     opts.optflag("h", "help", "print this help and exit");
 
+    // First of all, so that a SIGHUP or SIGUSR1 during start-up is queued, not fatal.
+    let signals = match Signals::new(&Daemon::SIGNALS) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("vrrpd: cannot set up signal handling: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let m = match opts.parse(&args) {
         Ok(m) => m,
@@ -124,14 +133,14 @@ fn main() -> ExitCode {
         config.instances.len()
     );
     let runs_scripts = runs_scripts(&config);
-    let mut daemon = match Daemon::new(path, config) {
+    let mut daemon = match Daemon::new(path, config, signals) {
         Ok(d) => d,
         Err(e) => {
             error!("cannot start: {e}");
             return ExitCode::from(1);
         }
     };
-    // --- hardening (issue 7): every socket is open now; give up what the loop never needs.
+    // Every socket is open now: give up what the loop never needs.
     drop_capabilities(runs_scripts);
     match daemon.run() {
         Ok(_) => {

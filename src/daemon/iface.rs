@@ -4,6 +4,7 @@ use std::net::Ipv4Addr;
 
 use crate::sys::netlink::{AddrInfo, LinkInfo};
 use crate::sys::raw::VrrpSocket;
+use crate::vrrp::rx::Counters;
 
 /// No instance runs this VRID on the interface.
 pub const NO_INSTANCE: u16 = u16::MAX;
@@ -22,6 +23,9 @@ pub struct Iface {
     pub multicast: bool,
     /// VRID → index of the instance running it here, for dispatch without a scan.
     pub vrids: [u16; 256],
+    /// Packets dropped before any instance could be named (unknown VRID, too short). Counted
+    /// once here rather than on every instance, so a flood costs O(1) per packet.
+    pub unrouted: Counters,
 }
 
 impl Iface {
@@ -35,6 +39,7 @@ impl Iface {
             sock: None,
             multicast: false,
             vrids: [NO_INSTANCE; 256],
+            unrouted: Counters::default(),
         }
     }
 

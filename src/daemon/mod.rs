@@ -78,16 +78,18 @@ pub enum Exit {
 }
 
 impl Daemon {
+    /// The signals the loop handles (SIGCHLD reaps script children). `main` blocks them before
+    /// anything else, so a reload or dump request during start-up waits instead of killing us.
+    pub const SIGNALS: [libc::c_int; 5] = [
+        libc::SIGTERM,
+        libc::SIGINT,
+        libc::SIGHUP,
+        libc::SIGUSR1,
+        libc::SIGCHLD,
+    ];
+
     /// Opens every kernel interface and brings the configured instances up.
-    pub fn new(config_path: PathBuf, config: Config) -> io::Result<Daemon> {
-        // SIGCHLD too, so script children are reaped from the loop.
-        let signals = Signals::new(&[
-            libc::SIGTERM,
-            libc::SIGINT,
-            libc::SIGHUP,
-            libc::SIGUSR1,
-            libc::SIGCHLD,
-        ])?;
+    pub fn new(config_path: PathBuf, config: Config, signals: Signals) -> io::Result<Daemon> {
         let mut d = Daemon {
             config_path,
             poll: Poll::new()?,
@@ -279,11 +281,11 @@ impl Daemon {
                 Err(_) => NO_INSTANCE,
             };
             if k == NO_INSTANCE {
-                // Not ours (or too short to tell whose): count on every instance of this link.
-                let d = vrid.err().unwrap_or(Drop::Vrid);
-                for r in self.routers.iter_mut().filter(|r| r.iface == i) {
-                    r.drops.count(d);
-                }
+                // Not ours, or too short to tell whose: the link's count, shown by each of its
+                // instances in the state dump.
+                self.ifaces[i]
+                    .unrouted
+                    .count(vrid.err().unwrap_or(Drop::Vrid));
                 continue;
             }
             let k = usize::from(k);
@@ -700,7 +702,7 @@ impl Daemon {
                 r.core.priority(),
                 r.adverts_rx,
                 r.adverts_tx,
-                r.drops
+                r.drops.plus(&self.ifaces[r.iface].unrouted)
             );
         }
     }

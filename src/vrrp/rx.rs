@@ -87,6 +87,14 @@ impl Counters {
     pub fn get(&self, d: Drop) -> u64 {
         self.0[d as usize]
     }
+    /// Both sets of counts added up.
+    pub fn plus(&self, other: &Counters) -> Counters {
+        let mut sum = self.clone();
+        for (s, o) in sum.0.iter_mut().zip(other.0) {
+            *s = s.saturating_add(o);
+        }
+        sum
+    }
 }
 
 impl fmt::Display for Counters {
