@@ -132,6 +132,7 @@ fn main() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         config.instances.len()
     );
+    vrrpd::sys::sched::apply(&config.global.sched);
     let runs_scripts = runs_scripts(&config);
     let mut daemon = match Daemon::new(path, config, signals) {
         Ok(d) => d,

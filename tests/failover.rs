@@ -396,3 +396,34 @@ fn config_check_reports_file_and_line() {
     assert_eq!(r.code, Some(1), "{r:?}");
     assert!(r.stderr.contains(&format!("{bad}:{line}: error")), "{r:?}");
 }
+
+/// keepalived's scheduling keywords take effect: SCHED_RR at vrrp_rt_priority, with its
+/// RLIMIT_RTTIME safety net, and the daemon still elects itself.
+#[test]
+fn vrrp_rt_priority_runs_the_daemon_real_time() {
+    let Some(lab) = Lab::new("vfrt", 1) else {
+        return;
+    };
+    let text = format!(
+        "global_defs {{\n    vrrp_rt_priority 10\n    vrrp_rlimit_rttime 20000\n}}\n{}",
+        conf(&[Vi::v3(150)])
+    );
+    let d = lab.vrrpd(1, &text);
+    assert!(lab.wait_master(VIP, 1, 5 * S), "{}", describe(&d));
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", d.pid())).unwrap_or_default();
+    // Fields after the command name: 18th of them is rt_priority, 19th policy (2 = SCHED_RR).
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    assert_eq!(
+        (f.get(37), f.get(38)),
+        (Some(&"10"), Some(&"2")),
+        "stat: {stat}"
+    );
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", d.pid())).unwrap_or_default();
+    assert!(
+        limits
+            .lines()
+            .any(|l| l.starts_with("Max realtime timeout") && l.contains("20000")),
+        "{limits}"
+    );
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::common::{at_least_one, has_block, unknown_in, unsupported};
 use super::diag::Sink;
 use super::tree::Stmt;
-use super::types::Global;
+use super::types::{Global, Sched};
 use super::value::{arg, no_args, stmt_bool, stmt_int, stmt_micros, stmt_u32, user_group};
 
 /// keepalived global_defs keywords vrrpd does not implement: warned about and skipped.
@@ -114,14 +114,10 @@ const UNSUPPORTED: &[&str] = &[
     "vrrp_netlink_cmd_rcv_bufs_force",
     "vrrp_netlink_monitor_rcv_bufs",
     "vrrp_netlink_monitor_rcv_bufs_force",
-    "vrrp_no_swap",
     "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
     "vrrp_notify_priority_changes",
-    "vrrp_priority",
     "vrrp_process_name",
-    "vrrp_rlimit_rttime",
-    "vrrp_rt_priority",
     "vrrp_rx_bufs_multiplier",
     "vrrp_rx_bufs_policy",
     "vrrp_skip_check_adv_addr",
@@ -143,6 +139,10 @@ const KEYWORDS: &[&str] = &[
     "enable_script_security",
     "v3_checksum_as_v2",
     "max_script_children",
+    "vrrp_priority",
+    "vrrp_rt_priority",
+    "vrrp_rlimit_rttime",
+    "vrrp_no_swap",
 ];
 
 /// Longest `vrrp_garp_interval` accepted. keepalived only logs that a second or more is "very
@@ -165,6 +165,7 @@ pub(crate) struct GlobalBuilder {
     enable_script_security: bool,
     v3_checksum_as_v2: Option<bool>,
     max_script_children: Option<u32>,
+    sched: Sched,
     min_garp: bool,
 }
 
@@ -191,6 +192,7 @@ impl GlobalBuilder {
             enable_script_security: self.enable_script_security,
             v3_checksum_as_v2: self.v3_checksum_as_v2.unwrap_or(d.v3_checksum_as_v2),
             max_script_children: self.max_script_children.unwrap_or(d.max_script_children),
+            sched: self.sched,
         }
     }
 
@@ -266,6 +268,25 @@ impl GlobalBuilder {
                     if let Some(on) = stmt_bool(stmt, sink) {
                         self.v3_checksum_as_v2 = Some(on);
                     }
+                }
+                "vrrp_priority" => {
+                    if let Some(n) = stmt_int(stmt, -20, 19, sink) {
+                        self.sched.nice = i8::try_from(n).ok();
+                    }
+                }
+                "vrrp_rt_priority" => {
+                    if let Some(n) = stmt_int(stmt, 1, 99, sink) {
+                        self.sched.rt_priority = u8::try_from(n).ok();
+                    }
+                }
+                "vrrp_rlimit_rttime" => {
+                    if let Some(n) = stmt_int(stmt, 2, i64::from(u32::MAX), sink) {
+                        self.sched.rlimit_rttime_us = u32::try_from(n).unwrap_or(u32::MAX);
+                    }
+                }
+                "vrrp_no_swap" => {
+                    no_args(stmt, sink);
+                    self.sched.no_swap = true;
                 }
                 "max_script_children" => {
                     let max = crate::limits::MAX_CHILDREN as i64;

@@ -1230,3 +1230,25 @@ fn max_script_children_is_bounded() {
         );
     }
 }
+
+#[test]
+fn scheduling_keywords_of_keepalived() {
+    let c = clean(&format!(
+        "global_defs {{\n vrrp_priority -5\n vrrp_rt_priority 20\n vrrp_rlimit_rttime 5000\n vrrp_no_swap\n}}\n{}",
+        inst("")
+    ));
+    let s = c.global.sched;
+    assert_eq!(
+        (s.nice, s.rt_priority, s.rlimit_rttime_us, s.no_swap),
+        (Some(-5), Some(20), 5000, true)
+    );
+    assert_eq!(clean(&inst("")).global.sched, Sched::default());
+    let errs = rejected(&format!(
+        "global_defs {{\n vrrp_rt_priority 100\n}}\n{}",
+        inst("")
+    ));
+    assert!(
+        errs.iter().any(|e| e.starts_with("t.conf:2: error:")),
+        "{errs:?}"
+    );
+}

@@ -39,6 +39,35 @@ pub struct Global {
     /// `max_script_children` (vrrpd's own): scripts running at once. Over it, a run is
     /// skipped and logged. 1..=`limits::MAX_CHILDREN`, default 32.
     pub max_script_children: u32,
+    /// How the daemon asks to be scheduled: keepalived's vrrp_priority, vrrp_rt_priority,
+    /// vrrp_rlimit_rttime and vrrp_no_swap.
+    pub sched: Sched,
+}
+
+/// Scheduling of the daemon. Adverts are only as punctual as the process that sends them, so a
+/// busy router may want the VRRP process ahead of everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sched {
+    /// `vrrp_priority`: nice value, -20..=19.
+    pub nice: Option<i8>,
+    /// `vrrp_rt_priority`: SCHED_RR at this priority, 1..=99.
+    pub rt_priority: Option<u8>,
+    /// `vrrp_rlimit_rttime`: with real-time scheduling, the CPU time (µs) allowed between
+    /// blocking calls before the kernel stops a runaway daemon (default 10000, as keepalived).
+    pub rlimit_rttime_us: u32,
+    /// `vrrp_no_swap`: lock all memory (mlockall).
+    pub no_swap: bool,
+}
+
+impl Default for Sched {
+    fn default() -> Self {
+        Sched {
+            nice: None,
+            rt_priority: None,
+            rlimit_rttime_us: 10_000,
+            no_swap: false,
+        }
+    }
 }
 
 impl Default for Global {
@@ -55,6 +84,7 @@ impl Default for Global {
             enable_script_security: false,
             v3_checksum_as_v2: false,
             max_script_children: 32,
+            sched: Sched::default(),
         }
     }
 }
