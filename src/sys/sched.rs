@@ -24,9 +24,10 @@ pub fn apply(s: &Sched) {
         // SAFETY: setrlimit reads the struct we pass.
         let rc = unsafe { libc::setrlimit(libc::RLIMIT_RTTIME, &limit) };
         report(rc, format_args!("RLIMIT_RTTIME {} us", s.rlimit_rttime_us));
-        let param = libc::sched_param {
-            sched_priority: libc::c_int::from(prio),
-        };
+        // musl's sched_param has extra (sporadic-server) fields, so no struct literal.
+        // SAFETY: sched_param is plain integers, for which all-zero bytes are valid.
+        let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+        param.sched_priority = libc::c_int::from(prio);
         // RESET_ON_FORK: scripts we start run with normal scheduling, not ours.
         let policy = libc::SCHED_RR | libc::SCHED_RESET_ON_FORK;
         // SAFETY: sched_setscheduler reads the struct we pass.
