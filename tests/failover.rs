@@ -427,3 +427,56 @@ fn vrrp_rt_priority_runs_the_daemon_real_time() {
         "{limits}"
     );
 }
+
+/// `v3_checksum_as_v2` on one side only: vrrpd sends the checksum without the IPv4 pseudo-header
+/// there, and accepts either form, so the two still elect one master, in both roles.
+#[test]
+fn v3_checksum_as_v2_on_one_side_still_elects_one_master() {
+    let Some(lab) = Lab::new("vfcks", 2) else {
+        return;
+    };
+    let as_v2 = |vi: Vi| {
+        conf(&[vi]).replace(
+            "    virtual_router_id",
+            "    v3_checksum_as_v2\n    virtual_router_id",
+        )
+    };
+    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
+    let mut d1 = lab.vrrpd(1, &as_v2(hi.clone()));
+    assert!(
+        lab.wait_master(VIP, 1, hi.master_down() + 2 * MARGIN),
+        "{}",
+        describe(&d1)
+    );
+    let d2 = start_backup(&lab, 2, &lo);
+    assert_eq!(
+        lab.steady(VIP, &[1], lo.master_down() + S),
+        Ok(()),
+        "{}",
+        describe(&d2)
+    );
+    let x = dump(&d2);
+    assert!(x.get("adverts_rx") > 0 && x.get("checksum") == 0, "{x:?}");
+
+    // Roles swapped: the pseudo-header side is master, the v3_checksum_as_v2 side listens.
+    d1.term();
+    assert!(
+        lab.wait_master(VIP, 2, lo.skew() + MARGIN),
+        "{}",
+        describe(&d2)
+    );
+    let d1 = lab.vrrpd(1, &as_v2(Vi::v3(50)));
+    assert!(
+        d1.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    assert_eq!(
+        lab.steady(VIP, &[2], lo.master_down() + S),
+        Ok(()),
+        "{}",
+        describe(&d1)
+    );
+    let x = dump(&d1);
+    assert!(x.get("adverts_rx") > 0 && x.get("checksum") == 0, "{x:?}");
+}

@@ -338,6 +338,48 @@ fn refuses_v2_interval_mismatch() {
     refused("viwin", Vi::v2(150), lo, "interval");
 }
 
+/// Debian's keepalived 2.2.7 predates `v3_checksum_as_v2` (it rejects the keyword) and only takes
+/// VRRPv3 checksums with the IPv4 pseudo-header. So a vrrpd told to leave the pseudo-header out
+/// is refused by it ("Invalid VRRPv3 checksum") and both become master, while vrrpd, which takes
+/// either form, still hears keepalived. This pins down the incompatibility README documents: the
+/// option is for peers that want the RFC 9568 checksum, never for keepalived 2.2.7.
+#[test]
+fn keepalived_2_2_7_refuses_v3_checksum_as_v2() {
+    let Some(lab) = Lab::new("vicks", 2) else {
+        return;
+    };
+    if subject() != Kind::Vrrpd {
+        return;
+    }
+    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
+    let text = conf(std::slice::from_ref(&hi)).replace(
+        "    virtual_router_id",
+        "    v3_checksum_as_v2\n    virtual_router_id",
+    );
+    let d1 = lab.vrrpd(1, &text);
+    assert!(
+        lab.wait_master(VIP, 1, hi.master_down() + 2 * MARGIN),
+        "{}",
+        describe(&d1)
+    );
+    let k2 = lab.keepalived(2, &conf(std::slice::from_ref(&lo)));
+    let ok = lab.wait_holders(VIP, &[1, 2], lo.master_down() + 2 * MARGIN);
+    assert!(
+        ok,
+        "{:?}\n{}\n{}",
+        lab.holders(VIP),
+        describe(&d1),
+        describe(&k2)
+    );
+    assert!(
+        k2.wait_log("Invalid VRRPv3 checksum", 2 * S),
+        "{}",
+        describe(&k2)
+    );
+    let x = dump(&d1);
+    assert!(x.get("adverts_rx") > 0 && x.get("checksum") == 0, "{x:?}");
+}
+
 #[test]
 fn vrrpd_adverts_decode_cleanly_in_tshark() {
     let Some(lab) = Lab::new("vitsh", 3) else {
