@@ -1,0 +1,311 @@
+//! Following the kernel: links and addresses from netlink dumps and events, the VRRP socket of
+//! each interface, and the primary address that adverts come from.
+
+use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
+
+use log::{error, info, warn};
+use mio::unix::SourceFd;
+use mio::{Interest, Token};
+
+use super::iface::{self, Iface, NO_INSTANCE};
+use super::{Daemon, IFACE_BASE, MAX_EVENTS};
+use crate::limits::MAX_INTERFACES;
+use crate::sys::netlink::{AddrInfo, LinkInfo};
+use crate::sys::raw::VrrpSocket;
+use crate::time::Instant;
+use crate::vrrp::Input;
+use crate::wire::vrrp::MULTICAST_V4;
+
+impl Daemon {
+    pub(super) fn on_link(&mut self, now: Instant, link: &LinkInfo) {
+        let Some(i) = self
+            .ifaces
+            .iter()
+            .position(|f| f.name == link.name.as_str())
+        else {
+            return;
+        };
+        let renumbered = self.ifaces[i].ifindex != link.ifindex;
+        let changed = self.ifaces[i].update_link(link);
+        if renumbered {
+            info!("({}) link appeared as index {}", link.name, link.ifindex);
+            self.refresh_primary(i);
+            self.open_socket(i);
+        }
+        if changed || renumbered {
+            self.link_changed(now, i);
+        }
+    }
+
+    pub(super) fn on_link_removed(&mut self, now: Instant, ifindex: u32) {
+        let Some(i) = self.ifaces.iter().position(|f| f.ifindex == ifindex) else {
+            return;
+        };
+        warn!("({}) interface removed", self.ifaces[i].name);
+        if let Some(sock) = self.ifaces[i].sock.take() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&sock.as_raw_fd()));
+        }
+        self.ifaces[i].forget_link();
+        self.link_changed(now, i);
+    }
+
+    pub(super) fn link_changed(&mut self, now: Instant, i: usize) {
+        let up = self.ifaces[i].up;
+        info!(
+            "({}) link is {}",
+            self.ifaces[i].name,
+            if up { "up" } else { "down" }
+        );
+        let input = if up { Input::LinkUp } else { Input::LinkDown };
+        for k in 0..self.routers.len() {
+            if self.routers[k].iface == i {
+                self.feed(k, now, input);
+            }
+        }
+    }
+
+    pub(super) fn on_addr(&mut self, now: Instant, a: &AddrInfo, added: bool) {
+        let Some(i) = self.ifaces.iter().position(|f| f.ifindex == a.ifindex) else {
+            return;
+        };
+        if self.is_vip(a.ifindex, a.addr) {
+            if !added {
+                self.restore_vip(a.ifindex, a.addr);
+            }
+            return;
+        }
+        let primary = self.ifaces[i].primary;
+        let gained_first = added && primary.is_none();
+        let lost_primary = !added && primary == Some(a.addr);
+        if gained_first || lost_primary {
+            self.refresh_primary(i);
+            self.primary_changed(now, i);
+        }
+    }
+
+    /// Someone removed a VIP under a master: put it back, or the service is gone.
+    pub(super) fn restore_vip(&mut self, ifindex: u32, addr: Ipv4Addr) {
+        for r in &self.routers {
+            if r.is_master() && r.iface_of_vip(addr, &self.ifaces) == Some(ifindex) {
+                warn!(
+                    "({}) {addr} was removed by someone else; restoring it",
+                    r.cfg.name
+                );
+                r.add_vips(&mut self.netlink, &self.ifaces);
+            }
+        }
+    }
+
+    pub(super) fn primary_changed(&mut self, now: Instant, i: usize) {
+        for k in 0..self.routers.len() {
+            if self.routers[k].iface == i {
+                if let Some(src) = self.routers[k].source(&self.ifaces) {
+                    self.feed(k, now, Input::Primary(src));
+                }
+            }
+        }
+    }
+
+    /// Whether `addr` on `ifindex` is one of our virtual addresses (never a primary).
+    pub(super) fn is_vip(&self, ifindex: u32, addr: Ipv4Addr) -> bool {
+        self.routers
+            .iter()
+            .any(|r| r.iface_of_vip(addr, &self.ifaces) == Some(ifindex))
+    }
+
+    pub(super) fn refresh_primary(&mut self, i: usize) {
+        let mut addrs: heapless::Vec<AddrInfo, 256> = heapless::Vec::new();
+        let ifindex = self.ifaces[i].ifindex;
+        if let Err(e) = self.netlink.dump_addrs(&mut |a| {
+            if a.ifindex == ifindex {
+                let _ = addrs.push(a);
+            }
+        }) {
+            warn!("({}) reading addresses failed: {e}", self.ifaces[i].name);
+            return;
+        }
+        let primary = iface::pick_primary(&addrs, ifindex, |a| self.is_vip(ifindex, a));
+        if primary != self.ifaces[i].primary {
+            match primary {
+                Some(p) => info!("({}) primary address {p}", self.ifaces[i].name),
+                None => warn!(
+                    "({}) has no IPv4 address of its own; adverts cannot be sent",
+                    self.ifaces[i].name
+                ),
+            }
+        }
+        self.ifaces[i].primary = primary;
+    }
+
+    /// Reads every link and address from the kernel (at start-up and after lost events).
+    pub(super) fn resync(&mut self) {
+        let mut links: heapless::Vec<LinkInfo, MAX_EVENTS> = heapless::Vec::new();
+        if let Err(e) = self.netlink.dump_links(&mut |l| {
+            let _ = links.push(l);
+        }) {
+            error!("reading links failed: {e}");
+        }
+        for i in 0..self.ifaces.len() {
+            match links
+                .iter()
+                .find(|l| l.name.as_str() == self.ifaces[i].name)
+            {
+                Some(l) => {
+                    let renumbered = self.ifaces[i].ifindex != l.ifindex;
+                    self.ifaces[i].update_link(l);
+                    if renumbered || self.ifaces[i].sock.is_none() {
+                        self.open_socket(i);
+                    }
+                }
+                None => {
+                    if self.ifaces[i].ifindex != 0 || self.ifaces[i].sock.is_some() {
+                        self.ifaces[i].forget_link();
+                    }
+                    warn!(
+                        "({}) no such interface; instances on it stay in FAULT until it appears",
+                        self.ifaces[i].name
+                    );
+                }
+            }
+            if self.ifaces[i].ifindex != 0 {
+                self.refresh_primary(i);
+            }
+        }
+    }
+
+    /// After lost events: re-read everything and feed the differences to the instances.
+    pub(super) fn resync_and_follow(&mut self, now: Instant) {
+        let before: heapless::Vec<bool, MAX_INTERFACES> =
+            self.ifaces.iter().map(|f| f.up).collect();
+        self.resync();
+        for i in 0..self.ifaces.len() {
+            if before.get(i) != Some(&self.ifaces[i].up) {
+                self.link_changed(now, i);
+            }
+            self.primary_changed(now, i);
+        }
+        // A VIP removed while events were being lost is only found now: masters put theirs
+        // back (adding one that is there already is harmless).
+        for r in self.routers.iter().filter(|r| r.is_master()) {
+            r.add_vips(&mut self.netlink, &self.ifaces);
+        }
+    }
+
+    pub(super) fn open_socket(&mut self, i: usize) {
+        let f = &mut self.ifaces[i];
+        if f.ifindex == 0 || !self.routers.iter().any(|r| r.iface == i) {
+            return;
+        }
+        if let Some(old) = f.sock.take() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&old.as_raw_fd()));
+        }
+        let sock = match VrrpSocket::open(&f.name, f.ifindex) {
+            Ok(s) => s,
+            Err(e) => {
+                error!("({}) cannot open VRRP socket: {e}", f.name);
+                return;
+            }
+        };
+        if f.multicast {
+            if let Err(e) = sock.join(MULTICAST_V4, f.ifindex) {
+                error!("({}) cannot join {MULTICAST_V4}: {e}", f.name);
+            }
+        }
+        let token = Token(IFACE_BASE + i);
+        if let Err(e) = self.poll.registry().register(
+            &mut SourceFd(&sock.as_raw_fd()),
+            token,
+            Interest::READABLE,
+        ) {
+            error!("({}) cannot poll VRRP socket: {e}", f.name);
+            return;
+        }
+        f.sock = Some(sock);
+    }
+
+    /// Makes the interface table match the routers: one entry per interface in use, sockets
+    /// kept for interfaces that stay, and each router pointed at its entry.
+    pub(super) fn rebuild_ifaces(&mut self) {
+        let mut old = std::mem::take(&mut self.ifaces);
+        for r in &self.routers {
+            let names = std::iter::once(r.cfg.interface.as_str())
+                .chain(r.cfg.vips.iter().filter_map(|v| v.dev.as_deref()));
+            for name in names {
+                if self.ifaces.iter().any(|f| f.name == name) {
+                    continue;
+                }
+                let f = match old.iter().position(|f| f.name == name) {
+                    Some(p) => old.swap_remove(p),
+                    None => Iface::new(name),
+                };
+                self.ifaces.push(f);
+            }
+        }
+        for f in old {
+            if let Some(sock) = f.sock {
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(&mut SourceFd(&sock.as_raw_fd()));
+            }
+        }
+        for f in &mut self.ifaces {
+            f.vrids = [NO_INSTANCE; 256];
+            f.multicast = false;
+        }
+        for (k, r) in self.routers.iter_mut().enumerate() {
+            let i = self
+                .ifaces
+                .iter()
+                .position(|f| f.name == r.cfg.interface)
+                .unwrap_or(0);
+            r.iface = i;
+            let f = &mut self.ifaces[i];
+            f.vrids[usize::from(r.cfg.vrid)] = k as u16;
+            f.multicast |= !r.cfg.uses_unicast();
+        }
+        // Re-register sockets under their new positions, and join or leave the group as needed.
+        for i in 0..self.ifaces.len() {
+            if self.ifaces[i].sock.is_some() {
+                self.open_socket(i);
+            }
+        }
+    }
+
+    /// A VIP left on the interface by a run that was killed must go until we are master again.
+    pub(super) fn remove_stale_vips(&mut self) {
+        let mut addrs: heapless::Vec<AddrInfo, 256> = heapless::Vec::new();
+        if let Err(e) = self.netlink.dump_addrs(&mut |a| {
+            let _ = addrs.push(a);
+        }) {
+            warn!("reading addresses failed: {e}");
+            return;
+        }
+        for r in &self.routers {
+            for v in &r.cfg.vips {
+                let Some(ifindex) = r.iface_of_vip(v.addr, &self.ifaces) else {
+                    continue;
+                };
+                if addrs
+                    .iter()
+                    .any(|a| a.ifindex == ifindex && a.addr == v.addr)
+                {
+                    info!(
+                        "({}) removing stale {} left on the interface by an earlier run",
+                        r.cfg.name, v.addr
+                    );
+                    if let Err(e) = self.netlink.del_addr(ifindex, v.addr, v.prefix_len) {
+                        warn!("({}) cannot remove {}: {e}", r.cfg.name, v.addr);
+                    }
+                }
+            }
+        }
+    }
+}
