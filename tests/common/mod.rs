@@ -119,6 +119,15 @@ pub struct Start<'a> {
     pub pidfile: Option<&'a Path>,
 }
 
+impl Start<'static> {
+    /// Plain vrrpd without -D.
+    pub const QUIET: Start<'static> = Start {
+        quiet: true,
+        wrapper: &[],
+        pidfile: None,
+    };
+}
+
 pub struct Lab {
     pub prefix: String,
     pub n: usize,
@@ -156,6 +165,8 @@ impl Lab {
         if let Err(e) = std::fs::create_dir_all(&base) {
             panic!("cannot create {}: {e}", base.display());
         }
+        // Every directory above a script must be closed to others for script security.
+        set_mode(&base, 0o755);
         let lock = lock_file(&base.join(format!("{prefix}.lock")));
         let dir = base.join(prefix);
         // Leftovers of an earlier run with this prefix: its namespaces, processes, files.
@@ -224,7 +235,12 @@ impl Lab {
 
     /// (Re)creates router `i`'s eth0 and its bridge port `p{i}`, as the lab first built them.
     pub fn connect(&self, i: usize) {
-        self.plug_in(&self.ns(i), &format!("p{i}"), &self.host_ip(i), &router_mac(i));
+        self.plug_in(
+            &self.ns(i),
+            &format!("p{i}"),
+            &self.host_ip(i),
+            &router_mac(i),
+        );
     }
 
     /// Deletes router `i`'s bridge port, and with it (a veth pair) the router's eth0.
@@ -236,7 +252,11 @@ impl Lab {
     /// keep their carrier: the router hears silence, not a link fault.
     pub fn isolate(&self, i: usize, cut: bool) {
         let port = format!("p{i}");
-        let how: &[&str] = if cut { &["nomaster"] } else { &["master", "br0"] };
+        let how: &[&str] = if cut {
+            &["nomaster"]
+        } else {
+            &["master", "br0"]
+        };
         let mut args = vec!["link", "set", port.as_str()];
         args.extend_from_slice(how);
         self.sw_ip(&args);
