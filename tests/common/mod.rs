@@ -5,6 +5,10 @@
 //! 02:99:00:00:00:0i. Daemons started through the lab run inside those namespaces; everything is
 //! killed and deleted on drop, also when the test panics. Every test uses its own prefix, so tests
 //! run in parallel; a per-prefix lock file serialises two runs that picked the same prefix.
+//! `Lab::with(prefix, Topo::routers(n).net(k).base(b))` puts the routers at 10.99.k.(b+i)
+//! instead; `link` adds more interfaces between two routers, `isolate`/`disconnect`/`connect`
+//! partition and re-wire them, and `in_netns`/`listen`/`forge_v4` send and hear VRRP from a
+//! thread inside a namespace (a router with no daemon serves as flooder or observer).
 //!
 //! Set `VRRPD_LAB_SUBJECT=keepalived` to run the vrrpd side of the scenarios (`Lab::dut`) with
 //! keepalived instead: that checks the lab and the scenarios against a known-good daemon.
