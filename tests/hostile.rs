@@ -238,7 +238,7 @@ fn flood_of_bad_adverts_changes_nothing() {
     let lines_before = master.log().lines().count();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let cap = listen(&lab.ns(3), "eth0", {
+    let cap = listen(&lab.ns(3), "eth0", MASTER, {
         let stop = stop.clone();
         move || stop.load(Ordering::Relaxed)
     });
@@ -270,7 +270,7 @@ fn flood_of_bad_adverts_changes_nothing() {
         .join()
         .expect("capture")
         .into_iter()
-        .filter(|h| h.src == MASTER && h.vrid == Some(51))
+        .filter(|h| h.vrid == Some(51))
         .map(|h| h.at)
         .collect();
     let total: u64 = sent.iter().sum();

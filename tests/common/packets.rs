@@ -81,11 +81,13 @@ pub struct Heard {
     pub vrid: Option<u8>,
 }
 
-/// Records every VRRP packet (multicast 224.0.0.18 or to us) reaching `ifname` in namespace
-/// `ns`, with its arrival time, until `done()` says stop.
+/// Records the VRRP packets from `from` (multicast 224.0.0.18 or to us) reaching `ifname` in
+/// namespace `ns`, with their arrival time, until `done()` says stop. Only `from`: a flood sent
+/// from the same namespace loops back, and keeping it all would cost memory for nothing.
 pub fn listen(
     ns: &str,
     ifname: &str,
+    from: Ipv4Addr,
     done: impl Fn() -> bool + Send + 'static,
 ) -> JoinHandle<Vec<Heard>> {
     let ifname = ifname.to_string();
@@ -109,6 +111,9 @@ pub fn listen(
                 let Ok(ip) = ipv4::Packet::new_checked(&buf[..n]) else {
                     continue;
                 };
+                if ip.src_addr() != from {
+                    continue;
+                }
                 heard.push(Heard {
                     at,
                     src: ip.src_addr(),
