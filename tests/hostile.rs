@@ -5,18 +5,19 @@
 //! must stay master with its adverts on time, the VIP must not move, each rejection must be
 //! counted, and the log must stay small.
 
-mod nsutil;
+mod common;
 
 use std::net::Ipv4Addr;
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use nsutil::{Lan, Vrrpd};
-use vrrpd::sys::raw::VrrpSocket;
+use common::{Daemon, Lab, Start, Topo, forge_v4, in_netns, listen, vrrp_socket};
 use vrrpd::wire::ipv4;
 use vrrpd::wire::vrrp::{self, Auth, Checksum, MULTICAST_V4, Version};
+
+/// vrrpd without debug logging: these tests count log lines, some under a flood.
+const QUIET: Start = Start::QUIET;
 
 const FLOOD: Duration = Duration::from_secs(10);
 const MASTER: Ipv4Addr = Ipv4Addr::new(10, 99, 1, 11);
@@ -118,18 +119,7 @@ impl Forge {
             auth: Auth::Pass(self.pass),
             addrs,
         };
-        let ip = ipv4::Repr {
-            src: self.src,
-            dst: self.dst,
-            protocol: ipv4::PROTOCOL_VRRP,
-            ttl: self.ttl,
-            payload_len: repr.buffer_len(),
-        };
-        let mut buf = vec![0u8; ip.buffer_len()];
-        let (head, body) = buf.split_at_mut(ipv4::HEADER_LEN);
-        ip.emit(&mut ipv4::Packet::new_unchecked(head));
-        repr.emit(&mut vrrp::Packet::new_unchecked(body), Checksum::Message);
-        buf
+        forge_v4(self.src, self.dst, self.ttl, &repr, Checksum::Message)
     }
 }
 
@@ -203,44 +193,10 @@ fn hostile(kind: usize, rng: &mut Rng) -> (Vec<u8>, Ipv4Addr) {
 
 const KINDS: usize = 8;
 
-/// Times at which the master's VI_1 adverts were seen on the LAN.
-fn capture(stop: Arc<AtomicBool>) -> Vec<Instant> {
-    let ifindex = ifindex("eth0");
-    let sock = VrrpSocket::open("eth0", ifindex).expect("capture socket");
-    sock.join(MULTICAST_V4, ifindex).expect("join");
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 2048];
-    while !stop.load(Ordering::Relaxed) {
-        let mut pfd = libc::pollfd {
-            fd: sock.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one live pollfd.
-        unsafe { libc::poll(&mut pfd, 1, 100) };
-        while let Ok(n) = sock.recv(&mut buf) {
-            let at = Instant::now();
-            let Ok(ip) = ipv4::Packet::new_checked(&buf[..n]) else {
-                continue;
-            };
-            if ip.src_addr() == MASTER && ip.payload().get(1) == Some(&51) {
-                seen.push(at);
-            }
-        }
-    }
-    seen
-}
-
-fn ifindex(name: &str) -> u32 {
-    let c = std::ffi::CString::new(name).expect("name");
-    // SAFETY: a valid NUL-terminated string.
-    unsafe { libc::if_nametoindex(c.as_ptr()) }
-}
-
 /// Sends hostile packets round-robin until `until`; returns how many of each kind went out.
 /// The packets are made beforehand so the loop does nothing but send.
 fn flood(until: Instant, seed: u64) -> [u64; KINDS] {
-    let sock = VrrpSocket::open("eth0", ifindex("eth0")).expect("flood socket");
+    let sock = vrrp_socket("eth0");
     let mut rng = Rng(seed);
     let pool: Vec<_> = (0..4096).map(|i| hostile(i % KINDS, &mut rng)).collect();
     let mut sent = [0u64; KINDS];
@@ -260,52 +216,45 @@ fn flood(until: Instant, seed: u64) -> [u64; KINDS] {
 
 #[test]
 fn flood_of_bad_adverts_changes_nothing() {
-    if !nsutil::need_root() {
+    // Routers: 1 = master (.11), 2 = backup (.12), 3 = the flooder, also listening (.13).
+    let Some(lab) = Lab::with("vhh", Topo::routers(3).net(1)) else {
         return;
-    }
-    let lan = Lan::new("vhh", 1, 3);
-    let dir = nsutil::Dir::new("vhh");
-    let master = Vrrpd::start(&lan.hosts[0], &dir, "master", &config(MASTER, BACKUP, 200));
-    let backup = Vrrpd::start(&lan.hosts[1], &dir, "backup", &config(BACKUP, MASTER, 100));
+    };
+    let mut master = lab.vrrpd_with(1, &config(MASTER, BACKUP, 200), QUIET);
+    let mut backup = lab.vrrpd_with(2, &config(BACKUP, MASTER, 100), QUIET);
 
-    let settled = nsutil::eventually(Duration::from_secs(10), || {
+    let settled = common::wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
         master.count("Entering MASTER STATE") == 2 && backup.count("Entering BACKUP STATE") >= 2
     });
     assert!(
         settled,
         "no election:\n{}\n---\n{}",
-        master.log_text(),
-        backup.log_text()
+        master.log(),
+        backup.log()
     );
-    assert!(lan.hosts[0].has_addr("eth0", "10.99.1.100"));
-    let transitions = |d: &Vrrpd| d.count("Entering");
+    assert!(lab.has_vip(1, "10.99.1.100"));
+    let transitions = |d: &Daemon| d.count("Entering");
     let (m_before, b_before) = (transitions(&master), transitions(&backup));
-    let lines_before = master.log_text().lines().count();
+    let lines_before = master.log().lines().count();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let cap = lan.hosts[2].spawn({
+    let cap = listen(&lab.ns(3), "eth0", MASTER, {
         let stop = stop.clone();
-        move || capture(stop)
+        move || stop.load(Ordering::Relaxed)
     });
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
     let until = start + FLOOD;
     // Two senders: on a small machine one thread alone cannot fill the daemon's queue.
     let flooders: Vec<_> = (0..2u64)
-        .map(|k| lan.hosts[2].spawn(move || flood(until, 0x5eed_1234_abcd_0001 + k)))
+        .map(|k| in_netns(&lab.ns(3), move || flood(until, 0x5eed_1234_abcd_0001 + k)))
         .collect();
 
     // While the flood runs, the VIP must stay on the master and never show up on the backup.
     let mut vip_checks = 0;
     while Instant::now() < until {
-        assert!(
-            lan.hosts[0].has_addr("eth0", "10.99.1.100"),
-            "VIP left the master"
-        );
-        assert!(
-            !lan.hosts[1].has_addr("eth0", "10.99.1.100"),
-            "VIP on the backup"
-        );
+        assert!(lab.has_vip(1, "10.99.1.100"), "VIP left the master");
+        assert!(!lab.has_vip(2, "10.99.1.100"), "VIP on the backup");
         vip_checks += 1;
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -316,7 +265,14 @@ fn flood_of_bad_adverts_changes_nothing() {
     }
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let seen = cap.join().expect("capture");
+    // Times at which the master's VI_1 adverts were seen on the LAN.
+    let seen: Vec<Instant> = cap
+        .join()
+        .expect("capture")
+        .into_iter()
+        .filter(|h| h.vrid == Some(51))
+        .map(|h| h.at)
+        .collect();
     let total: u64 = sent.iter().sum();
     eprintln!(
         "flood: {total} packets in {:?} ({:.0}/s), per kind {sent:?}; {vip_checks} VIP checks",
@@ -344,24 +300,24 @@ fn flood_of_bad_adverts_changes_nothing() {
         transitions(&master),
         m_before,
         "master log:\n{}",
-        master.log_text()
+        master.log()
     );
     assert_eq!(
         transitions(&backup),
         b_before,
         "backup log:\n{}",
-        backup.log_text()
+        backup.log()
     );
-    let m1 = master.dump("VI_1");
-    let mu = master.dump("VI_U");
-    let b1 = backup.dump("VI_1");
-    let bu = backup.dump("VI_U");
+    let m1 = master.must_dump("VI_1");
+    let mu = master.must_dump("VI_U");
+    let b1 = backup.must_dump("VI_1");
+    let bu = backup.must_dump("VI_U");
     assert_eq!(
         (&m1.state[..], &mu.state[..], &b1.state[..], &bu.state[..]),
         ("MASTER", "MASTER", "BACKUP", "BACKUP")
     );
-    assert!(lan.hosts[0].has_addr("eth0", "10.99.1.100"));
-    assert!(lan.hosts[0].has_addr("eth0", "10.99.1.101"));
+    assert!(lab.has_vip(1, "10.99.1.100"));
+    assert!(lab.has_vip(1, "10.99.1.101"));
 
     // Every kind of rejection was counted, on both routers.
     for (who, d1, du) in [("master", &m1, &mu), ("backup", &b1, &bu)] {
@@ -373,18 +329,16 @@ fn flood_of_bad_adverts_changes_nothing() {
     }
 
     // The log grew by a few lines per reason per 10 s, not by one per packet.
-    let text = master.log_text();
+    let text = master.log();
     let added = text.lines().count() - lines_before;
     eprintln!("master log grew by {added} lines during {total} bad packets");
     assert!(added < 60, "log grew by {added} lines:\n{text}");
     assert!(text.len() < 32 * 1024, "log is {} bytes", text.len());
-    assert!(master.alive() && backup.alive());
+    assert!(master.running() && backup.running());
 }
 
 /// CapEff, CapPrm and CapBnd of a running vrrpd, once it says it is up.
-fn capabilities(extra: &str, tag: &str) -> (Vrrpd, [String; 3], Lan, nsutil::Dir) {
-    let lan = Lan::new(tag, 3, 1);
-    let dir = nsutil::Dir::new(tag);
+fn capabilities(extra: &str, lab: &Lab) -> (Daemon, [String; 3]) {
     let conf = format!(
         "vrrp_instance VI_1 {{
     state BACKUP
@@ -399,51 +353,51 @@ fn capabilities(extra: &str, tag: &str) -> (Vrrpd, [String; 3], Lan, nsutil::Dir
 }}
 "
     );
-    let d = Vrrpd::start(&lan.hosts[0], &dir, "caps", &conf);
+    let d = lab.vrrpd_with(1, &conf, QUIET);
     assert!(
-        d.wait_for("Entering BACKUP STATE", 1, Duration::from_secs(5)),
+        d.wait_count("Entering BACKUP STATE", 1, Duration::from_secs(5)),
         "{}",
-        d.log_text()
+        d.log()
     );
     std::thread::sleep(Duration::from_millis(200));
     let sets = ["CapEff", "CapPrm", "CapBnd"].map(|f| d.status_field(f).unwrap_or_default());
-    (d, sets, lan, dir)
+    (d, sets)
 }
 
 #[test]
 fn without_scripts_only_net_admin_and_net_raw_remain() {
-    if !nsutil::need_root() {
+    let Some(lab) = Lab::with("vhca", Topo::routers(1).net(3)) else {
         return;
-    }
-    let (d, sets, lan, _dir) = capabilities("", "vhc1");
+    };
+    let (d, sets) = capabilities("", &lab);
     assert_eq!(
         sets,
         ["0000000000003000"; 3].map(String::from),
         "{}",
-        d.log_text()
+        d.log()
     );
     assert_eq!(d.count("Dropped every capability"), 1);
     // It still works with what is left: it becomes master and adds its VIP.
-    assert!(d.wait_for("Entering MASTER STATE", 1, Duration::from_secs(6)));
-    assert!(lan.hosts[0].has_addr("eth0", "10.99.3.100"));
+    assert!(d.wait_count("Entering MASTER STATE", 1, Duration::from_secs(6)));
+    assert!(lab.has_vip(1, "10.99.3.100"));
 }
 
 #[test]
 fn with_a_notify_script_capabilities_are_kept() {
-    if !nsutil::need_root() {
+    let Some(lab) = Lab::with("vhcb", Topo::routers(1).net(3)) else {
         return;
-    }
-    let (d, sets, _lan, _dir) = capabilities("notify /bin/true", "vhc2");
-    assert_ne!(sets[0], "0000000000003000", "{}", d.log_text());
+    };
+    let (d, sets) = capabilities("notify /bin/true", &lab);
+    assert_ne!(sets[0], "0000000000003000", "{}", d.log());
     assert_eq!(d.count("Dropped every capability"), 0);
     assert_eq!(d.count("Starting vrrpd"), 1, "the log is read");
 }
 
 #[test]
 fn runs_as_non_root_with_only_net_admin_and_net_raw() {
-    if !nsutil::need_root() {
+    let Some(lab) = Lab::with("vhcc", Topo::routers(1).net(4)) else {
         return;
-    }
+    };
     if std::process::Command::new("setpriv")
         .arg("--help")
         .output()
@@ -452,11 +406,12 @@ fn runs_as_non_root_with_only_net_admin_and_net_raw() {
         eprintln!("skipped: no setpriv");
         return;
     }
-    let lan = Lan::new("vhc3", 4, 1);
-    let dir = nsutil::Dir::new("vhc3");
     // The unprivileged user must be able to write its pid file there.
-    std::fs::set_permissions(&dir.0, std::os::unix::fs::PermissionsExt::from_mode(0o777))
-        .expect("chmod");
+    std::fs::set_permissions(
+        lab.dir(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("chmod");
     let conf = "vrrp_instance VI_1 {
     state MASTER
     interface eth0
@@ -477,18 +432,27 @@ fn runs_as_non_root_with_only_net_admin_and_net_raw() {
         "--ambient-caps=+net_admin,+net_raw",
         "--bounding-set=-all,+net_admin,+net_raw",
     ];
-    let mut d = Vrrpd::start_with(&lan.hosts[0], &dir, "nobody", conf, &setpriv);
+    let how = Start {
+        wrapper: &setpriv,
+        ..QUIET
+    };
+    let mut d = lab.vrrpd_with(1, conf, how);
     assert!(
-        d.wait_for("Entering MASTER STATE", 1, Duration::from_secs(6)),
+        d.wait_count("Entering MASTER STATE", 1, Duration::from_secs(6)),
         "{}",
-        d.log_text()
+        d.log()
     );
     assert_eq!(
         d.status_field("Uid").unwrap_or_default(),
         "65534\t65534\t65534\t65534"
     );
-    assert!(lan.hosts[0].has_addr("eth0", "10.99.4.100"));
+    assert!(lab.has_vip(1, "10.99.4.100"));
     // A clean stop still removes the VIP without root.
-    assert!(d.stop().is_some_and(|s| s.success()), "{}", d.log_text());
-    assert!(!lan.hosts[0].has_addr("eth0", "10.99.4.100"));
+    assert!(
+        d.stop_within(Duration::from_secs(5))
+            .is_some_and(|s| s.success()),
+        "{}",
+        d.log()
+    );
+    assert!(!lab.has_vip(1, "10.99.4.100"));
 }

@@ -3,14 +3,22 @@
 //! events (ENOBUFS) lead to a full re-read; reloads change nothing that did not change and a
 //! broken one is refused; a healed partition ends with one master that re-announces itself.
 
-mod nsutil;
+mod common;
 
 use std::fs;
 use std::time::{Duration, Instant};
 
-use nsutil::{Lan, Ns, Vrrpd, eventually};
+use common::{Daemon, Lab, Start, Topo, in_netns};
 
 const SECS: fn(u64) -> Duration = Duration::from_secs;
+
+/// vrrpd without debug logging: these tests count log lines, some under a flood.
+const QUIET: Start = Start::QUIET;
+
+/// Polls `check` every 20 ms until it holds or `limit` passes.
+fn eventually(limit: Duration, check: impl FnMut() -> bool) -> bool {
+    common::wait_until(limit, Duration::from_millis(20), check)
+}
 
 fn config(net: u8, state: &str, priority: u8, extra: &str) -> String {
     format!(
@@ -30,106 +38,96 @@ fn config(net: u8, state: &str, priority: u8, extra: &str) -> String {
     )
 }
 
-/// One router alone on a LAN, master within a few seconds.
-fn lone_master(tag: &str, net: u8) -> (Lan, nsutil::Dir, Vrrpd) {
-    let lan = Lan::new(tag, net, 1);
-    let dir = nsutil::Dir::new(tag);
-    let d = Vrrpd::start(&lan.hosts[0], &dir, "r", &config(net, "MASTER", 150, ""));
+/// One router alone on a LAN, master within a few seconds; `None` when the lab is skipped.
+fn lone_master(tag: &str, net: u8) -> Option<(Lab, Daemon)> {
+    let lab = Lab::with(tag, Topo::routers(1).net(net))?;
+    let d = lab.vrrpd_with(1, &config(net, "MASTER", 150, ""), QUIET);
     assert!(
-        d.wait_for("(VI_1) Entering MASTER STATE", 1, SECS(8)),
+        d.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(8)),
         "never master:\n{}",
-        d.log_text()
+        d.log()
     );
     let vip = format!("10.99.{net}.100");
-    assert!(eventually(SECS(2), || lan.hosts[0].has_addr("eth0", &vip)));
-    (lan, dir, d)
+    assert!(eventually(SECS(2), || lab.has_vip(1, &vip)));
+    Some((lab, d))
 }
 
 #[test]
 fn vip_deleted_by_hand_is_restored() {
-    if !nsutil::need_root() {
+    let Some((lab, d)) = lone_master("vhsa", 11) else {
         return;
-    }
-    let (lan, _dir, d) = lone_master("vhs1", 11);
-    let h = &lan.hosts[0];
+    };
     for round in 1..=3 {
-        h.ip(&["addr", "del", "10.99.11.100/24", "dev", "eth0"]);
+        lab.ip(1, &["addr", "del", "10.99.11.100/24", "dev", "eth0"]);
         assert!(
-            eventually(SECS(3), || h.has_addr("eth0", "10.99.11.100")),
+            eventually(SECS(3), || lab.has_vip(1, "10.99.11.100")),
             "round {round}: VIP not restored:\n{}",
-            d.log_text()
+            d.log()
         );
-        assert!(d.wait_for("restoring it", round, SECS(2)));
+        assert!(d.wait_count("restoring it", round, SECS(2)));
     }
     assert_eq!(d.count("Entering MASTER STATE"), 1);
 }
 
 #[test]
 fn link_down_up_delete_and_recreate_are_followed() {
-    if !nsutil::need_root() {
+    let Some((lab, d)) = lone_master("vhsb", 12) else {
         return;
-    }
-    let (lan, _dir, d) = lone_master("vhs2", 12);
-    let h = &lan.hosts[0];
+    };
     let vip = "10.99.12.100";
 
-    h.ip(&["link", "set", "eth0", "down"]);
+    lab.ip(1, &["link", "set", "eth0", "down"]);
     assert!(
-        d.wait_for("(VI_1) Entering FAULT STATE", 1, SECS(3)),
+        d.wait_count("(VI_1) Entering FAULT STATE", 1, SECS(3)),
         "{}",
-        d.log_text()
+        d.log()
     );
-    assert!(eventually(SECS(2), || !h.has_addr("eth0", vip)));
-    h.ip(&["link", "set", "eth0", "up"]);
+    assert!(eventually(SECS(2), || !lab.has_vip(1, vip)));
+    lab.ip(1, &["link", "set", "eth0", "up"]);
     assert!(
-        d.wait_for("(VI_1) Entering MASTER STATE", 2, SECS(8)),
+        d.wait_count("(VI_1) Entering MASTER STATE", 2, SECS(8)),
         "{}",
-        d.log_text()
+        d.log()
     );
-    assert!(eventually(SECS(2), || h.has_addr("eth0", vip)));
+    assert!(eventually(SECS(2), || lab.has_vip(1, vip)));
 
     // Delete the link (its veth peer on the switch takes it along), then make a new one.
-    lan.sw.ip(&["link", "del", "p0"]);
+    lab.disconnect(1);
     assert!(
-        d.wait_for("(VI_1) Entering FAULT STATE", 2, SECS(3)),
+        d.wait_count("(VI_1) Entering FAULT STATE", 2, SECS(3)),
         "{}",
-        d.log_text()
+        d.log()
     );
-    lan.sw.ip(&[
-        "link", "add", "p0", "type", "veth", "peer", "name", "eth0", "netns", &h.name,
-    ]);
-    lan.sw.ip(&["link", "set", "p0", "master", "br0"]);
-    lan.sw.ip(&["link", "set", "p0", "up"]);
-    h.ip(&["addr", "add", "10.99.12.11/24", "dev", "eth0"]);
-    h.ip(&["link", "set", "eth0", "up"]);
+    lab.connect(1);
     assert!(
-        d.wait_for("(VI_1) Entering MASTER STATE", 3, SECS(8)),
+        d.wait_count("(VI_1) Entering MASTER STATE", 3, SECS(8)),
         "{}",
-        d.log_text()
+        d.log()
     );
-    assert!(eventually(SECS(2), || h.has_addr("eth0", vip)));
+    assert!(eventually(SECS(2), || lab.has_vip(1, vip)));
     // Adverts go out through the new link's socket.
-    let tx = d.dump("VI_1").get("adverts_tx");
+    let tx = d.must_dump("VI_1").get("adverts_tx");
     std::thread::sleep(SECS(2));
-    let after = d.dump("VI_1");
+    let after = d.must_dump("VI_1");
     assert_eq!(after.state, "MASTER");
     assert!(after.get("adverts_tx") > tx, "no adverts on the new link");
 }
 
 #[test]
 fn lost_netlink_events_lead_to_a_full_reread() {
-    if !nsutil::need_root() {
+    let Some((lab, d)) = lone_master("vhsc", 13) else {
         return;
-    }
-    let (lan, dir, d) = lone_master("vhs3", 13);
-    let h = &lan.hosts[0];
+    };
     // A veth pair as a place for many addresses (the dummy driver may not be built).
-    h.ip(&[
-        "link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1",
-    ]);
+    lab.ip(
+        1,
+        &[
+            "link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1",
+        ],
+    );
     // While the daemon sleeps, overfill its event queue, then take the VIP away: that event
     // is lost, and only a re-read can notice it.
-    let batch = dir.file("addrs.batch");
+    let batch = lab.path("addrs.batch");
     let lines: String = (0..3000)
         .map(|k| {
             format!(
@@ -141,88 +139,81 @@ fn lost_netlink_events_lead_to_a_full_reread() {
         .collect();
     fs::write(&batch, lines).expect("batch file");
     d.signal(libc::SIGSTOP);
-    h.ip(&["-batch", batch.to_str().expect("path")]);
-    h.ip(&["addr", "del", "10.99.13.100/24", "dev", "eth0"]);
+    lab.ip(1, &["-batch", batch.to_str().expect("path")]);
+    lab.ip(1, &["addr", "del", "10.99.13.100/24", "dev", "eth0"]);
     d.signal(libc::SIGCONT);
     assert!(
-        d.wait_for("netlink event queue overflowed", 1, SECS(5)),
+        d.wait_count("netlink event queue overflowed", 1, SECS(5)),
         "no overflow seen:\n{}",
-        d.log_text()
+        d.log()
     );
     assert!(
-        eventually(SECS(3), || h.has_addr("eth0", "10.99.13.100")),
+        eventually(SECS(3), || lab.has_vip(1, "10.99.13.100")),
         "VIP not restored after the re-read:\n{}",
-        d.log_text()
+        d.log()
     );
     assert_eq!(d.count("Entering MASTER STATE"), 1);
-    assert_eq!(d.dump("VI_1").state, "MASTER");
+    assert_eq!(d.must_dump("VI_1").state, "MASTER");
 }
 
 #[test]
 fn sighup_a_hundred_times_while_master_changes_nothing() {
-    if !nsutil::need_root() {
+    let Some((lab, d)) = lone_master("vhsd", 14) else {
         return;
-    }
-    let (lan, _dir, d) = lone_master("vhs4", 14);
-    let h = &lan.hosts[0];
+    };
     let (_, fds_before) = d.resources();
     let transitions = d.count("Entering");
     for _ in 0..100 {
         d.signal(libc::SIGHUP);
         // Signals of one kind coalesce while pending: give each a moment to be taken.
         std::thread::sleep(Duration::from_millis(15));
-        assert!(
-            h.has_addr("eth0", "10.99.14.100"),
-            "VIP gone during reloads"
-        );
+        assert!(lab.has_vip(1, "10.99.14.100"), "VIP gone during reloads");
     }
-    assert!(d.wait_for("Reloading configuration", 50, SECS(5)));
+    assert!(d.wait_count("Reloading configuration", 50, SECS(5)));
     std::thread::sleep(Duration::from_millis(500));
     eprintln!("{} reloads logged", d.count("Reloading configuration"));
-    assert_eq!(d.count("Entering"), transitions, "{}", d.log_text());
+    assert_eq!(d.count("Entering"), transitions, "{}", d.log());
     assert_eq!(d.count("removed or changed by the reload"), 0);
-    assert_eq!(d.dump("VI_1").state, "MASTER");
-    assert!(h.has_addr("eth0", "10.99.14.100"));
+    assert_eq!(d.must_dump("VI_1").state, "MASTER");
+    assert!(lab.has_vip(1, "10.99.14.100"));
     assert_eq!(d.resources().1, fds_before, "descriptors leaked by reloads");
 }
 
 #[test]
 fn broken_reload_keeps_the_running_config() {
-    if !nsutil::need_root() {
+    let Some((lab, mut d)) = lone_master("vhse", 15) else {
         return;
-    }
-    let (lan, _dir, d) = lone_master("vhs5", 15);
-    let h = &lan.hosts[0];
-    let good = fs::read_to_string(&d.conf).expect("config");
+    };
+    let good = fs::read_to_string(d.conf_path()).expect("config");
     let transitions = d.count("Entering");
     fs::write(
-        &d.conf,
+        d.conf_path(),
         "vrrp_instance VI_1 {\n    priority 300\n    interface\n",
     )
     .expect("write");
     d.signal(libc::SIGHUP);
-    assert!(d.wait_for("Reload failed", 1, SECS(3)), "{}", d.log_text());
+    assert!(d.wait_count("Reload failed", 1, SECS(3)), "{}", d.log());
     std::thread::sleep(SECS(1));
-    assert_eq!(d.count("Entering"), transitions, "{}", d.log_text());
-    assert_eq!(d.dump("VI_1").state, "MASTER");
-    assert!(h.has_addr("eth0", "10.99.15.100"));
+    assert_eq!(d.count("Entering"), transitions, "{}", d.log());
+    assert_eq!(d.must_dump("VI_1").state, "MASTER");
+    assert!(lab.has_vip(1, "10.99.15.100"));
     // The good file back: the reload goes through and still changes nothing.
-    fs::write(&d.conf, good).expect("write");
+    fs::write(d.conf_path(), good).expect("write");
     d.signal(libc::SIGHUP);
-    assert!(d.wait_for("Reloading configuration", 2, SECS(3)));
+    assert!(d.wait_count("Reloading configuration", 2, SECS(3)));
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(d.count("Reload failed"), 1);
-    assert_eq!(d.count("Entering"), transitions, "{}", d.log_text());
-    assert!(d.alive());
+    assert_eq!(d.count("Entering"), transitions, "{}", d.log());
+    assert!(d.running());
 }
 
-/// Gratuitous ARPs for `vip` seen on host `ns`'s eth0, with the time and sender MAC.
+/// Gratuitous ARPs for `vip` seen in namespace `ns`, with the time and sender MAC.
 fn watch_garps(
-    ns: &Ns,
+    ns: &str,
     vip: std::net::Ipv4Addr,
     until: Instant,
 ) -> std::thread::JoinHandle<Vec<(Instant, [u8; 6])>> {
-    ns.spawn(move || {
+    in_netns(ns, move || {
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
         let proto = (libc::ETH_P_ARP as u16).to_be();
         // SAFETY: socket(2) with integer arguments.
@@ -264,8 +255,8 @@ fn watch_garps(
     })
 }
 
-fn mac(ns: &Ns) -> [u8; 6] {
-    let out = ns.ip(&["-o", "link", "show", "eth0"]);
+fn mac(lab: &Lab, i: usize) -> [u8; 6] {
+    let out = lab.ip(i, &["-o", "link", "show", "eth0"]);
     let text = out
         .split_whitespace()
         .skip_while(|w| *w != "link/ether")
@@ -282,24 +273,22 @@ fn mac(ns: &Ns) -> [u8; 6] {
 /// Two routers, split and joined again: the partition makes two masters, the heal one, and
 /// the one that stays master sends fresh gratuitous ARPs after the heal.
 fn partition_heal(tag: &str, net: u8, prio_a: u8, prio_b: u8) {
-    if !nsutil::need_root() {
+    // Routers: 1 = A (.11), 2 = B (.12), 3 = an observer for gratuitous ARPs.
+    let Some(lab) = Lab::with(tag, Topo::routers(3).net(net)) else {
         return;
-    }
-    // Hosts: 0 = A (.11), 1 = B (.12), 2 = an observer for gratuitous ARPs.
-    let lan = Lan::new(tag, net, 3);
-    let dir = nsutil::Dir::new(tag);
+    };
     let vip: std::net::Ipv4Addr = format!("10.99.{net}.100").parse().expect("vip");
     let vip_s = vip.to_string();
-    let a = Vrrpd::start(&lan.hosts[0], &dir, "a", &config(net, "BACKUP", prio_a, ""));
-    let b = Vrrpd::start(&lan.hosts[1], &dir, "b", &config(net, "BACKUP", prio_b, ""));
+    let a = lab.vrrpd_with(1, &config(net, "BACKUP", prio_a, ""), QUIET);
+    let b = lab.vrrpd_with(2, &config(net, "BACKUP", prio_b, ""), QUIET);
     let routers = [&a, &b];
-    let states = || routers.map(|r| r.dump("VI_1").state);
+    let states = || routers.map(|r| r.must_dump("VI_1").state);
     // Signals sent before vrrpd has blocked them would kill it: wait until it runs.
     for r in routers {
         assert!(
-            r.wait_for("Entering BACKUP STATE", 1, SECS(5)),
+            r.wait_count("Entering BACKUP STATE", 1, SECS(5)),
             "{}",
-            r.log_text()
+            r.log()
         );
     }
     // With equal priorities both may time out together; a master then yields to a higher
@@ -312,65 +301,66 @@ fn partition_heal(tag: &str, net: u8, prio_a: u8, prio_b: u8) {
             s.contains(&"MASTER".to_string()) && s.contains(&"BACKUP".to_string())
         }),
         "no election:\n{}\n---\n{}",
-        a.log_text(),
-        b.log_text()
+        a.log(),
+        b.log()
     );
     let cut = if states()[0] == "MASTER" { 1 } else { 0 };
     let cut_masters = routers[cut].count("Entering MASTER STATE");
 
-    lan.unplug(cut);
+    // Index `cut` among [A, B] is router cut + 1.
+    lab.isolate(cut + 1, true);
     assert!(
-        routers[cut].wait_for("Entering MASTER STATE", cut_masters + 1, SECS(8)),
+        routers[cut].wait_count("Entering MASTER STATE", cut_masters + 1, SECS(8)),
         "the cut-off router never took over:\n{}",
-        routers[cut].log_text()
+        routers[cut].log()
     );
-    assert!(lan.hosts[0].has_addr("eth0", &vip_s) && lan.hosts[1].has_addr("eth0", &vip_s));
+    assert!(lab.has_vip(1, &vip_s) && lab.has_vip(2, &vip_s));
 
     // After the heal the higher priority wins, or with equal ones the higher address (B).
     let (wk, lk) = if prio_a > prio_b { (0, 1) } else { (1, 0) };
     let (win, lose) = (routers[wk], routers[lk]);
     let win_masters = win.count("Entering MASTER STATE");
     let lose_backups = lose.count("Entering BACKUP STATE");
-    let garps = watch_garps(&lan.hosts[2], vip, Instant::now() + SECS(6));
+    let garps = watch_garps(&lab.ns(3), vip, Instant::now() + SECS(6));
     std::thread::sleep(Duration::from_millis(300));
     let healed = Instant::now();
-    lan.plug(cut);
+    lab.isolate(cut + 1, false);
     assert!(
-        lose.wait_for("Entering BACKUP STATE", lose_backups + 1, SECS(5)),
+        lose.wait_count("Entering BACKUP STATE", lose_backups + 1, SECS(5)),
         "two masters after the heal: {:?} {:?}\n{}\n---\n{}",
         a.dump("VI_1"),
         b.dump("VI_1"),
-        a.log_text(),
-        b.log_text()
+        a.log(),
+        b.log()
     );
-    assert!(eventually(SECS(2), || !lan.hosts[lk].has_addr("eth0", &vip_s)));
-    assert!(lan.hosts[wk].has_addr("eth0", &vip_s));
+    assert!(eventually(SECS(2), || !lab.has_vip(lk + 1, &vip_s)));
+    assert!(lab.has_vip(wk + 1, &vip_s));
     assert_eq!(
         win.count("Entering MASTER STATE"),
         win_masters,
         "{}",
-        win.log_text()
+        win.log()
     );
-    assert_eq!(win.dump("VI_1").state, "MASTER");
-    assert_eq!(lose.dump("VI_1").state, "BACKUP");
+    assert_eq!(win.must_dump("VI_1").state, "MASTER");
+    assert_eq!(lose.must_dump("VI_1").state, "BACKUP");
 
     // The winner re-announced the VIP after the heal, so ARP caches that followed the other
     // side's announcements come back.
     let seen = garps.join().expect("observer");
-    let win_mac = mac(&lan.hosts[wk]);
+    let win_mac = mac(&lab, wk + 1);
     assert!(
         seen.iter().any(|(t, m)| *t >= healed && *m == win_mac),
         "no gratuitous ARP from the winner after the heal: {seen:?}\n{}",
-        win.log_text()
+        win.log()
     );
 }
 
 #[test]
 fn partition_heal_higher_priority_wins() {
-    partition_heal("vhs6", 16, 200, 100);
+    partition_heal("vhsf", 16, 200, 100);
 }
 
 #[test]
 fn partition_heal_equal_priority_higher_address_wins() {
-    partition_heal("vhs7", 17, 100, 100);
+    partition_heal("vhsg", 17, 100, 100);
 }

@@ -4,16 +4,14 @@
 //! higher-priority adverts at ~25 000/s (received, checked and handed to the state machine).
 //! The run stops at a million adverts in all or after 60 s, whichever comes first.
 
-mod nsutil;
+mod common;
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use nsutil::{Lan, Vrrpd};
-use vrrpd::sys::raw::VrrpSocket;
-use vrrpd::wire::ipv4;
+use common::{Daemon, Lab, Start, Topo, forge_v4, in_netns, vrrp_socket};
 use vrrpd::wire::vrrp::{self, Auth, Checksum, MULTICAST_V4, Version};
 
 const TARGET: u64 = 1_000_000;
@@ -59,64 +57,50 @@ fn advert(vrid: u8) -> Vec<u8> {
         auth: Auth::None,
         addrs,
     };
-    let ip = ipv4::Repr {
-        src: PEER,
-        dst: MULTICAST_V4,
-        protocol: ipv4::PROTOCOL_VRRP,
-        ttl: 255,
-        payload_len: repr.buffer_len(),
-    };
-    let mut buf = vec![0u8; ip.buffer_len()];
-    let (head, body) = buf.split_at_mut(ipv4::HEADER_LEN);
-    ip.emit(&mut ipv4::Packet::new_unchecked(head));
     let how = Checksum::Pseudo {
         src: PEER,
         dst: MULTICAST_V4,
     };
-    repr.emit(&mut vrrp::Packet::new_unchecked(body), how);
-    buf
+    forge_v4(PEER, MULTICAST_V4, 255, &repr, how)
 }
 
-fn totals(d: &Vrrpd) -> (u64, u64) {
+fn totals(d: &Daemon) -> (u64, u64) {
     let rx = BACKUPS
         .iter()
-        .map(|v| d.dump(&format!("VI_{v}")).get("adverts_rx"))
+        .map(|v| d.must_dump(&format!("VI_{v}")).get("adverts_rx"))
         .sum();
     let tx = MASTERS
         .iter()
-        .map(|v| d.dump(&format!("VI_{v}")).get("adverts_tx"))
+        .map(|v| d.must_dump(&format!("VI_{v}")).get("adverts_tx"))
         .sum();
     (rx, tx)
 }
 
 #[test]
 fn a_million_adverts_leave_memory_and_descriptors_flat() {
-    if !nsutil::need_root() {
+    // Router 1 runs the daemon (.11), router 2 is the peer feeding it (.12).
+    let Some(lab) = Lab::with("vhk", Topo::routers(2).net(20)) else {
         return;
-    }
-    let lan = Lan::new("vhk", 20, 2);
-    let dir = nsutil::Dir::new("vhk");
-    let d = Vrrpd::start(&lan.hosts[0], &dir, "soak", &config());
+    };
+    // Without debug logging: a line per advert would be the soak's real load.
+    let mut d = lab.vrrpd_with(1, &config(), Start::QUIET);
     assert!(
-        d.wait_for(
+        d.wait_count(
             "Entering MASTER STATE",
             MASTERS.len(),
             Duration::from_secs(8)
         ),
         "{}",
-        d.log_text()
+        d.log()
     );
 
     let stop_at = Instant::now() + LIMIT;
     let soaked = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let sender = lan.hosts[1].spawn({
+    let sender = in_netns(&lab.ns(2), {
         let (soaked, stop) = (soaked.clone(), stop.clone());
         move || {
-            let c = std::ffi::CString::new("eth0").expect("name");
-            // SAFETY: a valid NUL-terminated string.
-            let ifindex = unsafe { libc::if_nametoindex(c.as_ptr()) };
-            let sock = VrrpSocket::open("eth0", ifindex).expect("socket");
+            let sock = vrrp_socket("eth0");
             let packets: Vec<_> = BACKUPS.iter().map(|&v| advert(v)).collect();
             let mut sent = 0u64;
             let mut tick = Instant::now();
@@ -169,10 +153,10 @@ fn a_million_adverts_leave_memory_and_descriptors_flat() {
         d.count("Entering MASTER STATE"),
         MASTERS.len(),
         "{}",
-        d.log_text()
+        d.log()
     );
     for v in BACKUPS {
-        assert_eq!(d.dump(&format!("VI_{v}")).state, "BACKUP");
+        assert_eq!(d.must_dump(&format!("VI_{v}")).state, "BACKUP");
     }
     assert!(
         rx + tx >= TARGET * 9 / 10 || sent < TARGET,
@@ -188,7 +172,7 @@ fn a_million_adverts_leave_memory_and_descriptors_flat() {
         start.0,
         end.0
     );
-    assert!(d.alive());
+    assert!(d.running());
     stop.store(true, Ordering::SeqCst);
     sender.join().expect("sender");
 }

@@ -1,253 +1,62 @@
-//! Health tracking, notify scripts and sync groups, end to end: real vrrpd processes in private
-//! network namespaces (named "vk…", one set per test) joined by veth pairs, addresses in
-//! 10.99.0.0/16. Each test cleans up after itself (daemons it started, by pid; its namespaces;
-//! its directory). Without root they print "skipped" (and fail under CI=true).
+//! Health tracking, notify scripts and sync groups, end to end: real vrrpd processes in the
+//! test lab (tests/common; namespaces "vk…", one set per test), addresses in 10.99.0.0/16.
+//! Each lab cleans up after itself. Without root or a lab tool they print "skipped" (and fail
+//! under CI=true).
+
+mod common;
 
 use std::fs;
 use std::net::Ipv4Addr;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vrrpd");
-
-fn root_or_skip() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("needs root: these tests create network namespaces");
-    }
-    eprintln!("skipped: needs root");
-    false
-}
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().expect("spawn");
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{Daemon, Lab, Topo};
 
 /// Retries `check` every 50 ms until it holds or `limit` passes.
-fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?}: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn eventually(what: &str, limit: Duration, check: impl FnMut() -> bool) {
+    assert!(
+        common::wait_until(limit, Duration::from_millis(50), check),
+        "timed out after {limit:?}: {what}"
+    );
 }
 
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Daemon {
-    child: Child,
-    log: PathBuf,
+/// Two routers at 10.99.{net}.1 and .2 on eth0.
+fn two_routers(prefix: &str, net: u8) -> Option<Lab> {
+    Lab::with(prefix, Topo::routers(2).net(net).base(0))
 }
 
-/// One test's namespaces, directory and daemons.
-struct Lab {
-    prefix: String,
-    namespaces: Vec<String>,
-    dir: PathBuf,
-    daemons: Vec<Daemon>,
+/// Starts vrrpd on router `i` with `conf`, once `vrrpd -t` has accepted it.
+fn start(lab: &Lab, i: usize, conf: &str) -> Daemon {
+    let path = lab.write(&format!("check-r{i}.conf"), conf);
+    let check = lab.vrrpd_run(i, &["-t", "-f", &path.display().to_string()]);
+    assert!(check.ok(), "config r{i} rejected:\n{}", check.stderr);
+    lab.vrrpd(i, conf)
 }
 
-impl Lab {
-    fn new(tag: &str) -> Lab {
-        let prefix = format!("vk{tag}{}", std::process::id() % 100_000);
-        let dir = std::env::temp_dir().join(format!("vrrpd-{prefix}"));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        // Root-owned and not writable by others, so script security accepts scripts in it.
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        Lab {
-            prefix,
-            namespaces: Vec::new(),
-            dir,
-            daemons: Vec::new(),
-        }
-    }
-
-    /// Creates namespace `<prefix><name>` with lo up; returns its full name.
-    fn ns(&mut self, name: &str) -> String {
-        let full = format!("{}{name}", self.prefix);
-        let _ = Command::new("ip")
-            .args(["netns", "del", &full])
-            .stderr(Stdio::null())
-            .status();
-        run("ip", &["netns", "add", &full]);
-        self.namespaces.push(full.clone());
-        run("ip", &["-n", &full, "link", "set", "lo", "up"]);
-        full
-    }
-
-    fn ip(&self, ns: &str, args: &[&str]) -> String {
-        let mut all = vec!["-n", ns];
-        all.extend_from_slice(args);
-        run("ip", &all)
-    }
-
-    /// A veth pair `ifname` in `a` (address `a_addr`) ↔ `ifname` in `b` (`b_addr`), both up.
-    fn veth(&self, a: &str, b: &str, ifname: &str, a_addr: &str, b_addr: &str) {
-        self.ip(
-            a,
-            &[
-                "link", "add", ifname, "type", "veth", "peer", "name", ifname, "netns", b,
-            ],
-        );
-        for (ns, addr) in [(a, a_addr), (b, b_addr)] {
-            self.ip(ns, &["addr", "add", addr, "dev", ifname]);
-            self.ip(ns, &["link", "set", ifname, "up"]);
-        }
-        // Carrier comes a moment after "up"; daemons started before it would log a FAULT first.
-        for ns in [a, b] {
-            self.wait_carrier(ns, ifname);
-        }
-    }
-
-    fn wait_carrier(&self, ns: &str, ifname: &str) {
-        eventually(&format!("{ifname} in {ns} has carrier"), WAIT, || {
-            self.ip(ns, &["link", "show", ifname]).contains("LOWER_UP")
-        });
-    }
-
-    /// Writes an executable file under the lab directory.
-    fn script(&self, rel: &str, body: &str) -> PathBuf {
-        let p = self.dir.join(rel);
-        if let Some(d) = p.parent() {
-            fs::create_dir_all(d).unwrap();
-        }
-        fs::write(&p, body).unwrap();
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
-        p
-    }
-
-    /// Starts vrrpd inside `ns` with `conf`; returns its index.
-    fn start(&mut self, ns: &str, name: &str, conf: &str) -> usize {
-        let conf_path = self.dir.join(format!("{name}.conf"));
-        fs::write(&conf_path, conf).unwrap();
-        let check = Command::new(BIN)
-            .args(["-t", "-f"])
-            .arg(&conf_path)
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "config {name} rejected:\n{}",
-            String::from_utf8_lossy(&check.stderr)
-        );
-        let log = self.dir.join(format!("{name}.log"));
-        let netns = fs::File::open(format!("/run/netns/{ns}")).unwrap();
-        let fd = netns.as_raw_fd();
-        let mut cmd = Command::new(BIN);
-        cmd.args(["-n", "-l", "-D", "-f"])
-            .arg(&conf_path)
-            .arg("-p")
-            .arg(self.dir.join(format!("{name}.pid")))
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&log).unwrap())
-            .stderr(fs::File::options().append(true).open(&log).unwrap());
-        // SAFETY: setns is async-signal-safe and `fd` stays open until spawn returns.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().unwrap();
-        drop(netns);
-        self.daemons.push(Daemon { child, log });
-        self.daemons.len() - 1
-    }
-
-    fn log(&self, d: usize) -> String {
-        fs::read_to_string(&self.daemons[d].log).unwrap_or_default()
-    }
-
-    fn pid(&self, d: usize) -> i32 {
-        self.daemons[d].child.id() as i32
-    }
-
-    /// SIGTERM and wait (bounded) for a clean exit.
-    fn stop(&mut self, d: usize) {
-        let c = &mut self.daemons[d].child;
-        if c.try_wait().unwrap().is_some() {
-            return;
-        }
-        // SAFETY: a pid we started and have not reaped.
-        unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-        let start = Instant::now();
-        while c.try_wait().unwrap().is_none() {
-            if start.elapsed() > Duration::from_secs(5) {
-                let _ = c.kill();
-                let _ = c.wait();
-                panic!("vrrpd did not stop on SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn has_addr(&self, ns: &str, dev: &str, addr: &str) -> bool {
-        self.ip(ns, &["-4", "-o", "addr", "show", "dev", dev])
-            .split_whitespace()
-            .any(|w| w.split('/').next() == Some(addr))
-    }
-
-    /// Waits until `addr` is on `dev` in `yes` and not in `no`.
-    fn vip_on(&self, yes: &str, no: &str, dev: &str, addr: &str) {
-        eventually(&format!("{addr} on {yes} only"), WAIT, || {
-            self.has_addr(yes, dev, addr) && !self.has_addr(no, dev, addr)
-        });
-    }
-
-    fn wait_log(&self, d: usize, needle: &str) {
-        eventually(&format!("log {d} contains {needle:?}"), WAIT, || {
-            self.log(d).contains(needle)
-        });
-    }
+/// SIGTERM and wait (bounded) for a clean exit.
+fn stop(d: &mut Daemon) {
+    assert!(
+        d.stop_within(Duration::from_secs(5)).is_some(),
+        "vrrpd did not stop on SIGTERM"
+    );
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for d in &mut self.daemons {
-            if d.child.try_wait().ok().flatten().is_none() {
-                // SAFETY: a pid we started and have not reaped.
-                unsafe { libc::kill(d.child.id() as i32, libc::SIGTERM) };
-                let start = Instant::now();
-                while d.child.try_wait().ok().flatten().is_none() {
-                    if start.elapsed() > Duration::from_secs(5) {
-                        let _ = d.child.kill();
-                        let _ = d.child.wait();
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        }
-        if std::thread::panicking() || std::env::var_os("VRRPD_TEST_LOGS").is_some() {
-            for d in &self.daemons {
-                eprintln!(
-                    "---- {} ----\n{}",
-                    d.log.display(),
-                    fs::read_to_string(&d.log).unwrap_or_default()
-                );
-            }
-        }
-        for ns in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-        let _ = fs::remove_dir_all(&self.dir);
-    }
+/// Waits until `addr` is on `dev` of router `yes` and not of router `no`.
+fn vip_on(lab: &Lab, yes: usize, no: usize, dev: &str, addr: &str) {
+    eventually(&format!("{addr} on r{yes} only"), WAIT, || {
+        lab.has_addr(yes, dev, addr) && !lab.has_addr(no, dev, addr)
+    });
+}
+
+fn wait_log(d: &Daemon, needle: &str) {
+    eventually(
+        &format!("log of r{} contains {needle:?}", d.router),
+        WAIT,
+        || d.log().contains(needle),
+    );
 }
 
 /// One VRRPv3 instance block.
@@ -272,13 +81,10 @@ const GLOBAL: &str = "global_defs {\n    vrrp_version 3\n}\n";
 
 #[test]
 fn failing_health_script_moves_vip_and_recovery_takes_it_back() {
-    if !root_or_skip() {
+    let Some(lab) = two_routers("vkhs", 1) else {
         return;
-    }
-    let mut lab = Lab::new("hs");
-    let (a, b) = (lab.ns("a"), lab.ns("b"));
-    lab.veth(&a, &b, "eth0", "10.99.1.1/24", "10.99.1.2/24");
-    let flag = lab.dir.join("fail");
+    };
+    let flag = lab.path("fail");
     let check = lab.script(
         "scripts/check.sh",
         &format!("#!/bin/sh\n[ ! -e {} ]\n", flag.display()),
@@ -307,43 +113,40 @@ fn failing_health_script_moves_vip_and_recovery_takes_it_back() {
         "{GLOBAL}{}",
         instance("VI_1", "eth0", 51, 100, "10.99.1.100", "")
     );
-    let da = lab.start(&a, "a", &conf_a);
-    let db = lab.start(&b, "b", &conf_b);
-    lab.vip_on(&a, &b, "eth0", "10.99.1.100");
-    lab.wait_log(db, "(VI_1) Entering BACKUP STATE");
+    let mut da = start(&lab, 1, &conf_a);
+    let mut db = start(&lab, 2, &conf_b);
+    vip_on(&lab, 1, 2, "eth0", "10.99.1.100");
+    wait_log(&db, "(VI_1) Entering BACKUP STATE");
 
     // The check fails: A drops to 50 and B (100) preempts it.
     fs::write(&flag, "").unwrap();
-    lab.wait_log(da, "VRRP_Script(chk) failed (exited with status 1)");
-    lab.wait_log(da, "(VI_1) Changing effective priority from 150 to 50");
-    lab.vip_on(&b, &a, "eth0", "10.99.1.100");
-    lab.wait_log(db, "(VI_1) Entering MASTER STATE");
-    lab.wait_log(
-        da,
+    wait_log(&da, "VRRP_Script(chk) failed (exited with status 1)");
+    wait_log(&da, "(VI_1) Changing effective priority from 150 to 50");
+    vip_on(&lab, 2, 1, "eth0", "10.99.1.100");
+    wait_log(&db, "(VI_1) Entering MASTER STATE");
+    wait_log(
+        &da,
         "(VI_1) Received advert from 10.99.1.2 with higher priority 100, ours 50",
     );
 
     // It recovers (after two good runs): A is back at 150 and takes the address back.
     fs::remove_file(&flag).unwrap();
-    lab.wait_log(da, "VRRP_Script(chk) succeeded");
-    lab.wait_log(da, "(VI_1) Changing effective priority from 50 to 150");
-    lab.vip_on(&a, &b, "eth0", "10.99.1.100");
-    lab.wait_log(
-        db,
+    wait_log(&da, "VRRP_Script(chk) succeeded");
+    wait_log(&da, "(VI_1) Changing effective priority from 50 to 150");
+    vip_on(&lab, 1, 2, "eth0", "10.99.1.100");
+    wait_log(
+        &db,
         "(VI_1) Received advert from 10.99.1.1 with higher priority 150, ours 100",
     );
-    lab.stop(da);
-    lab.stop(db);
+    stop(&mut da);
+    stop(&mut db);
 }
 
 #[test]
 fn reload_keeps_the_health_of_unchanged_scripts() {
-    if !root_or_skip() {
+    let Some(lab) = two_routers("vkrl", 8) else {
         return;
-    }
-    let mut lab = Lab::new("rl");
-    let (a, b) = (lab.ns("a"), lab.ns("b"));
-    lab.veth(&a, &b, "eth0", "10.99.8.1/24", "10.99.8.2/24");
+    };
     let check = lab.script("scripts/check.sh", "#!/bin/sh\nexit 1\n");
     let script = format!(
         "vrrp_script chk {{
@@ -362,59 +165,51 @@ fn reload_keeps_the_health_of_unchanged_scripts() {
         "10.99.8.100",
         "    track_script {\n        chk\n    }",
     );
-    let da = lab.start(&a, "a", &format!("{GLOBAL}{script}{vi1}"));
-    let db = lab.start(
-        &b,
-        "b",
+    let mut da = start(&lab, 1, &format!("{GLOBAL}{script}{vi1}"));
+    let mut db = start(
+        &lab,
+        2,
         &format!(
             "{GLOBAL}{}",
             instance("VI_1", "eth0", 56, 100, "10.99.8.100", "")
         ),
     );
-    lab.wait_log(da, "(VI_1) Changing effective priority from 150 to 50");
-    lab.vip_on(&b, &a, "eth0", "10.99.8.100");
+    wait_log(&da, "(VI_1) Changing effective priority from 150 to 50");
+    vip_on(&lab, 2, 1, "eth0", "10.99.8.100");
 
     // Reload with VI_1 and chk unchanged and a second instance added: VI_1 keeps running at
     // 50 (its script is still known to fail), so the address does not flap back to A.
     let vi2 = instance("VI_2", "eth0", 57, 100, "10.99.8.101", "");
-    fs::write(
-        lab.dir.join("a.conf"),
-        format!("{GLOBAL}{script}{vi1}{vi2}"),
-    )
-    .unwrap();
-    // SAFETY: a pid we started and have not reaped.
-    unsafe { libc::kill(lab.pid(da), libc::SIGHUP) };
-    lab.wait_log(da, "(VI_2) Entering BACKUP STATE");
+    fs::write(da.conf_path(), format!("{GLOBAL}{script}{vi1}{vi2}")).unwrap();
+    da.hup();
+    wait_log(&da, "(VI_2) Entering BACKUP STATE");
     std::thread::sleep(Duration::from_secs(3));
-    let log = lab.log(da);
+    let log = da.log();
     assert!(!log.contains("from 50 to 150"), "{log}");
-    assert!(lab.has_addr(&b, "eth0", "10.99.8.100"));
-    assert!(!lab.has_addr(&a, "eth0", "10.99.8.100"));
+    assert!(lab.has_addr(2, "eth0", "10.99.8.100"));
+    assert!(!lab.has_addr(1, "eth0", "10.99.8.100"));
     let after = &log[log.find("Reloading configuration").unwrap()..];
     assert!(!after.contains("(VI_1) Entering"), "{log}");
-    lab.stop(da);
-    lab.stop(db);
+    stop(&mut da);
+    stop(&mut db);
 }
 
 #[test]
 fn tracked_interface_down_means_fault_and_the_vip_moves() {
-    if !root_or_skip() {
+    let Some(lab) = two_routers("vkti", 2) else {
         return;
-    }
-    let mut lab = Lab::new("ti");
-    let (a, b) = (lab.ns("a"), lab.ns("b"));
-    lab.veth(&a, &b, "eth0", "10.99.2.1/24", "10.99.2.2/24");
+    };
     // The tracked uplink: a veth pair inside A (no dummy module needed); setting one end down
     // takes it down.
     lab.ip(
-        &a,
+        1,
         &[
             "link", "add", "uplink", "type", "veth", "peer", "name", "uplinkp",
         ],
     );
-    lab.ip(&a, &["link", "set", "uplinkp", "up"]);
-    lab.ip(&a, &["link", "set", "uplink", "up"]);
-    lab.wait_carrier(&a, "uplink");
+    lab.ip(1, &["link", "set", "uplinkp", "up"]);
+    lab.ip(1, &["link", "set", "uplink", "up"]);
+    lab.wait_carrier(&lab.ns(1), "uplink");
     let conf_a = format!(
         "{GLOBAL}{}",
         instance(
@@ -430,38 +225,35 @@ fn tracked_interface_down_means_fault_and_the_vip_moves() {
         "{GLOBAL}{}",
         instance("VI_1", "eth0", 52, 100, "10.99.2.100", "")
     );
-    let da = lab.start(&a, "a", &conf_a);
-    let db = lab.start(&b, "b", &conf_b);
-    lab.vip_on(&a, &b, "eth0", "10.99.2.100");
+    let mut da = start(&lab, 1, &conf_a);
+    let mut db = start(&lab, 2, &conf_b);
+    vip_on(&lab, 1, 2, "eth0", "10.99.2.100");
 
-    lab.ip(&a, &["link", "set", "uplink", "down"]);
-    lab.wait_log(da, "tracked interface uplink is down");
-    lab.wait_log(da, "(VI_1) Entering FAULT STATE");
-    lab.vip_on(&b, &a, "eth0", "10.99.2.100");
+    lab.ip(1, &["link", "set", "uplink", "down"]);
+    wait_log(&da, "tracked interface uplink is down");
+    wait_log(&da, "(VI_1) Entering FAULT STATE");
+    vip_on(&lab, 2, 1, "eth0", "10.99.2.100");
 
-    lab.ip(&a, &["link", "set", "uplink", "up"]);
-    lab.wait_log(da, "tracked interface uplink is up");
-    lab.vip_on(&a, &b, "eth0", "10.99.2.100");
-    let log = lab.log(da);
+    lab.ip(1, &["link", "set", "uplink", "up"]);
+    wait_log(&da, "tracked interface uplink is up");
+    vip_on(&lab, 1, 2, "eth0", "10.99.2.100");
+    let log = da.log();
     let fault = log.find("(VI_1) Entering FAULT STATE").unwrap();
     assert!(
         log[fault..].contains("(VI_1) Entering BACKUP STATE")
             && log[fault..].contains("(VI_1) Entering MASTER STATE"),
         "{log}"
     );
-    lab.stop(da);
-    lab.stop(db);
+    stop(&mut da);
+    stop(&mut db);
 }
 
 #[test]
 fn track_file_value_moves_priority() {
-    if !root_or_skip() {
+    let Some(lab) = two_routers("vktf", 7) else {
         return;
-    }
-    let mut lab = Lab::new("tf");
-    let (a, b) = (lab.ns("a"), lab.ns("b"));
-    lab.veth(&a, &b, "eth0", "10.99.7.1/24", "10.99.7.2/24");
-    let file = lab.dir.join("state/value");
+    };
+    let file = lab.path("state/value");
     fs::create_dir_all(file.parent().unwrap()).unwrap();
     fs::write(&file, "0\n").unwrap();
     let conf_a = format!(
@@ -484,43 +276,40 @@ fn track_file_value_moves_priority() {
         "{GLOBAL}{}",
         instance("VI_1", "eth0", 55, 100, "10.99.7.100", "")
     );
-    let da = lab.start(&a, "a", &conf_a);
-    let db = lab.start(&b, "b", &conf_b);
-    lab.vip_on(&a, &b, "eth0", "10.99.7.100");
+    let mut da = start(&lab, 1, &conf_a);
+    let mut db = start(&lab, 2, &conf_b);
+    vip_on(&lab, 1, 2, "eth0", "10.99.7.100");
 
     // 40 × -2 = -80: A drops to 70 and B takes over; seen through inotify, not polling.
     fs::write(&file, "40\n").unwrap();
-    lab.wait_log(da, "(VI_1) Changing effective priority from 150 to 70");
-    lab.vip_on(&b, &a, "eth0", "10.99.7.100");
+    wait_log(&da, "(VI_1) Changing effective priority from 150 to 70");
+    vip_on(&lab, 2, 1, "eth0", "10.99.7.100");
     // Replaced by rename, as careful writers do.
-    let tmp = lab.dir.join("state/value.tmp");
+    let tmp = lab.path("state/value.tmp");
     fs::write(&tmp, "0\n").unwrap();
     fs::rename(&tmp, &file).unwrap();
-    lab.wait_log(da, "(VI_1) Changing effective priority from 70 to 150");
-    lab.vip_on(&a, &b, "eth0", "10.99.7.100");
+    wait_log(&da, "(VI_1) Changing effective priority from 70 to 150");
+    vip_on(&lab, 1, 2, "eth0", "10.99.7.100");
     // Below -253 means FAULT.
     fs::write(&file, "200\n").unwrap();
-    lab.wait_log(da, "(VI_1) Entering FAULT STATE");
-    lab.vip_on(&b, &a, "eth0", "10.99.7.100");
-    lab.stop(da);
-    lab.stop(db);
+    wait_log(&da, "(VI_1) Entering FAULT STATE");
+    vip_on(&lab, 2, 1, "eth0", "10.99.7.100");
+    stop(&mut da);
+    stop(&mut db);
 }
 
 #[test]
 fn sync_group_moves_both_vips_together() {
-    if !root_or_skip() {
+    let Some(lab) = two_routers("vksg", 3) else {
         return;
-    }
-    let mut lab = Lab::new("sg");
-    let (a, b) = (lab.ns("a"), lab.ns("b"));
-    lab.veth(&a, &b, "eth0", "10.99.3.1/24", "10.99.3.2/24");
-    lab.veth(&a, &b, "eth1", "10.99.4.1/24", "10.99.4.2/24");
-    let flag = lab.dir.join("fail");
+    };
+    lab.link(1, 2, "eth1", 4);
+    let flag = lab.path("fail");
     let check = lab.script(
         "scripts/check.sh",
         &format!("#!/bin/sh\n[ ! -e {} ]\n", flag.display()),
     );
-    let out = lab.dir.join("group.log");
+    let out = lab.path("group.log");
     let gnotify = lab.script(
         "scripts/gnotify.sh",
         &format!("#!/bin/sh\necho \"$*\" >> {}\n", out.display()),
@@ -552,26 +341,26 @@ fn sync_group_moves_both_vips_together() {
             instance("WAN", "eth1", 62, prio, "10.99.4.100", ""),
         )
     };
-    let da = lab.start(
-        &a,
-        "a",
+    let mut da = start(
+        &lab,
+        1,
         &conf("A", 150, "    track_script {\n        chk\n    }"),
     );
-    let db = lab.start(&b, "b", &conf("B", 100, ""));
-    lab.vip_on(&a, &b, "eth0", "10.99.3.100");
-    lab.vip_on(&a, &b, "eth1", "10.99.4.100");
+    let mut db = start(&lab, 2, &conf("B", 100, ""));
+    vip_on(&lab, 1, 2, "eth0", "10.99.3.100");
+    vip_on(&lab, 1, 2, "eth1", "10.99.4.100");
 
     // LAN's check fails on A: both of A's instances go to FAULT and B takes both addresses.
     fs::write(&flag, "").unwrap();
-    lab.wait_log(da, "(LAN) Entering FAULT STATE");
-    lab.wait_log(da, "(WAN) Entering FAULT STATE");
-    lab.vip_on(&b, &a, "eth0", "10.99.3.100");
-    lab.vip_on(&b, &a, "eth1", "10.99.4.100");
+    wait_log(&da, "(LAN) Entering FAULT STATE");
+    wait_log(&da, "(WAN) Entering FAULT STATE");
+    vip_on(&lab, 2, 1, "eth0", "10.99.3.100");
+    vip_on(&lab, 2, 1, "eth1", "10.99.4.100");
 
     // Recovery brings both back to A.
     fs::remove_file(&flag).unwrap();
-    lab.vip_on(&a, &b, "eth0", "10.99.3.100");
-    lab.vip_on(&a, &b, "eth1", "10.99.4.100");
+    vip_on(&lab, 1, 2, "eth0", "10.99.3.100");
+    vip_on(&lab, 1, 2, "eth1", "10.99.4.100");
 
     // The group's notify saw one transition per group state change, in order.
     let want = [
@@ -603,20 +392,17 @@ fn sync_group_moves_both_vips_together() {
             "B GROUP G BACKUP 0"
         ]
     );
-    lab.stop(da);
-    lab.stop(db);
+    stop(&mut da);
+    stop(&mut db);
 }
 
 #[test]
 fn notify_scripts_get_keepalived_arguments_in_order() {
-    if !root_or_skip() {
+    let Some(lab) = two_routers("vknt", 5) else {
         return;
-    }
-    let mut lab = Lab::new("nt");
-    let (a, b) = (lab.ns("a"), lab.ns("b"));
-    lab.veth(&a, &b, "eth0", "10.99.5.1/24", "10.99.5.2/24");
+    };
     // Output goes where script_user (nobody) may write; scripts stay root-owned.
-    let out = lab.dir.join("out");
+    let out = lab.path("out");
     fs::create_dir_all(&out).unwrap();
     fs::set_permissions(&out, fs::Permissions::from_mode(0o777)).unwrap();
     let notify = lab.script(
@@ -632,7 +418,7 @@ fn notify_scripts_get_keepalived_arguments_in_order() {
     );
     // A script in a world-writable directory: refused under enable_script_security.
     let bad = lab.script("bad/hook.sh", "#!/bin/sh\nexit 0\n");
-    fs::set_permissions(lab.dir.join("bad"), fs::Permissions::from_mode(0o777)).unwrap();
+    fs::set_permissions(lab.path("bad"), fs::Permissions::from_mode(0o777)).unwrap();
     let conf = format!(
         "global_defs {{
     vrrp_version 3
@@ -655,16 +441,16 @@ fn notify_scripts_get_keepalived_arguments_in_order() {
             )
         )
     );
-    let da = lab.start(&a, "a", &conf);
-    lab.wait_log(da, "(VI_1) Entering MASTER STATE");
-    lab.wait_log(da, "refusing to run");
+    let mut da = start(&lab, 1, &conf);
+    wait_log(&da, "(VI_1) Entering MASTER STATE");
+    wait_log(&da, "refusing to run");
     // The master hook runs concurrently; let it finish before the stop hook starts.
     eventually("master hook ran", WAIT, || {
         fs::read_to_string(out.join("hooks.log")).is_ok_and(|t| t.contains("master"))
     });
-    assert!(lab.log(da).contains("is writable by everyone"));
-    lab.stop(da);
-    assert!(lab.log(da).contains("(VI_1) Stopping"));
+    assert!(da.log().contains("is writable by everyone"));
+    stop(&mut da);
+    assert!(da.log().contains("(VI_1) Stopping"));
 
     let want = [
         "nobody INSTANCE VI_1 BACKUP 150",
@@ -710,57 +496,11 @@ fn children(pid: i32) -> Vec<(i32, char)> {
         .collect()
 }
 
-/// Records (arrival, source, priority) of the VRRP adverts reaching `ifname` in `ns` for `dur`.
-fn capture(
-    ns: &str,
-    ifname: &'static str,
-    dur: Duration,
-) -> std::thread::JoinHandle<Vec<(Instant, Ipv4Addr)>> {
-    let netns = fs::File::open(format!("/run/netns/{ns}")).unwrap();
-    std::thread::spawn(move || {
-        // SAFETY: moves only this thread into the namespace; the fd is open.
-        assert_eq!(
-            unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) },
-            0
-        );
-        let cname = std::ffi::CString::new(ifname).unwrap();
-        // SAFETY: a live C string.
-        let idx = unsafe { libc::if_nametoindex(cname.as_ptr()) };
-        assert_ne!(idx, 0);
-        let sock = vrrpd::sys::raw::VrrpSocket::open(ifname, idx).unwrap();
-        sock.join(Ipv4Addr::new(224, 0, 0, 18), idx).unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 1536];
-        let end = Instant::now() + dur;
-        while Instant::now() < end {
-            let mut pfd = libc::pollfd {
-                fd: sock.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one live pollfd.
-            unsafe { libc::poll(&mut pfd, 1, 50) };
-            while let Ok(n) = sock.recv(&mut buf) {
-                if n >= 20 {
-                    got.push((
-                        Instant::now(),
-                        Ipv4Addr::new(buf[12], buf[13], buf[14], buf[15]),
-                    ));
-                }
-            }
-        }
-        got
-    })
-}
-
 #[test]
 fn stuck_script_is_killed_and_adverts_keep_their_interval() {
-    if !root_or_skip() {
+    let Some(lab) = two_routers("vkst", 6) else {
         return;
-    }
-    let mut lab = Lab::new("st");
-    let (a, b) = (lab.ns("a"), lab.ns("b"));
-    lab.veth(&a, &b, "eth0", "10.99.6.1/24", "10.99.6.2/24");
+    };
     let conf = format!(
         "{GLOBAL}vrrp_script slow {{
     script \"/bin/sleep 30\"
@@ -780,11 +520,13 @@ fn stuck_script_is_killed_and_adverts_keep_their_interval() {
         )
         .replace("advert_int 0.5", "advert_int 1")
     );
-    let da = lab.start(&a, "a", &conf);
-    lab.wait_log(da, "(VI_1) Entering MASTER STATE");
-    let pid = lab.pid(da);
+    let mut da = start(&lab, 1, &conf);
+    wait_log(&da, "(VI_1) Entering MASTER STATE");
+    let pid = da.pid() as i32;
 
-    let cap = capture(&b, "eth0", Duration::from_secs(9));
+    let end = Instant::now() + Duration::from_secs(9);
+    let a = Ipv4Addr::new(10, 99, 6, 1);
+    let cap = common::listen(&lab.ns(2), "eth0", a, move || Instant::now() >= end);
     // Meanwhile: never more than one script running, and no zombie lingers.
     let start = Instant::now();
     let mut zombie_seen_at: Option<Instant> = None;
@@ -802,13 +544,7 @@ fn stuck_script_is_killed_and_adverts_keep_their_interval() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let adverts: Vec<Instant> = cap
-        .join()
-        .unwrap()
-        .into_iter()
-        .filter(|(_, src)| *src == Ipv4Addr::new(10, 99, 6, 1))
-        .map(|(t, _)| t)
-        .collect();
+    let adverts: Vec<Instant> = cap.join().unwrap().into_iter().map(|h| h.at).collect();
     assert!(adverts.len() >= 7, "only {} adverts in 9 s", adverts.len());
     // advert_int 1: a loop that waited for the script, even only until its 2 s timeout, would
     // leave gaps of 2 s or more; scheduling noise on a busy machine stays well inside this.
@@ -820,14 +556,14 @@ fn stuck_script_is_killed_and_adverts_keep_their_interval() {
             adverts.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
         );
     }
-    let log = lab.log(da);
+    let log = da.log();
     assert!(
         log.contains("VRRP_Script(slow) failed (timed out and was killed)"),
         "{log}"
     );
     assert!(log.contains("(VI_1) Changing effective priority from 150 to 140"));
     let running: Vec<i32> = children(pid).into_iter().map(|k| k.0).collect();
-    lab.stop(da);
+    stop(&mut da);
     // Stopping terminated the running check too (its pid is gone, not left behind).
     eventually("the check ended with the daemon", WAIT, || {
         running

@@ -80,6 +80,33 @@ impl Daemon {
         })
     }
 
+    /// Waits until at least `n` log lines contain `needle`.
+    pub fn wait_count(&self, needle: &str, n: usize, timeout: Duration) -> bool {
+        wait_until(timeout, Duration::from_millis(20), || {
+            self.count(needle) >= n
+        })
+    }
+
+    /// A field of /proc/PID/status, e.g. "CapEff" (of the process we started).
+    pub fn status_field(&self, field: &str) -> Option<String> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        let head = format!("{field}:");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&head))
+            .map(|v| v.trim().to_string())
+    }
+
+    /// Resident memory in KiB and the number of open descriptors, from /proc.
+    pub fn resources(&self) -> (u64, usize) {
+        let rss = self
+            .status_field("VmRSS")
+            .and_then(|v| v.trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        let fds = std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |d| d.count());
+        (rss, fds)
+    }
+
     /// The PID of keepalived's VRRP child, once it has written its pidfile.
     fn vrrp_child(&self) -> Option<u32> {
         let p = self.vrrp_pidfile.as_ref()?;
@@ -125,6 +152,12 @@ impl Daemon {
     }
 
     pub fn term_within(&mut self, timeout: Duration) -> Option<i32> {
+        self.stop_within(timeout).and_then(|s| s.code())
+    }
+
+    /// SIGTERM, wait up to `timeout` (then SIGKILL). The exit status; `None` if it had to be
+    /// killed.
+    pub fn stop_within(&mut self, timeout: Duration) -> Option<ExitStatus> {
         if self.running() {
             let child = self.vrrp_child();
             signal(self.pid(), libc::SIGTERM);
@@ -137,7 +170,7 @@ impl Daemon {
             }
         }
         self.unregister();
-        self.exited.and_then(|s| s.code())
+        self.exited
     }
 
     /// Sends SIGTERM without waiting (to time a hand-over apart from the exit); `term` reaps.
@@ -151,6 +184,11 @@ impl Daemon {
 
     pub fn hup(&self) {
         signal(self.pid(), libc::SIGHUP);
+    }
+
+    /// Any signal (SIGSTOP, SIGCONT, …) to the process we started.
+    pub fn signal(&self, sig: libc::c_int) {
+        signal(self.pid(), sig);
     }
 
     /// vrrpd only: SIGUSR1, then the state dump line for `instance` written after it.
@@ -167,6 +205,14 @@ impl Daemon {
             found.is_some()
         });
         found.flatten()
+    }
+
+    /// `dump`, panicking (with the log) when no dump line comes.
+    pub fn must_dump(&self, instance: &str) -> Dump {
+        match self.dump(instance) {
+            Some(d) => d,
+            None => panic!("no state dump for {instance}: {}", describe(self)),
+        }
     }
 
     fn unregister(&self) {

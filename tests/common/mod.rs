@@ -5,6 +5,10 @@
 //! 02:99:00:00:00:0i. Daemons started through the lab run inside those namespaces; everything is
 //! killed and deleted on drop, also when the test panics. Every test uses its own prefix, so tests
 //! run in parallel; a per-prefix lock file serialises two runs that picked the same prefix.
+//! `Lab::with(prefix, Topo::routers(n).net(k).base(b))` puts the routers at 10.99.k.(b+i)
+//! instead; `link` adds more interfaces between two routers, `isolate`/`disconnect`/`connect`
+//! partition and re-wire them, and `in_netns`/`listen`/`forge_v4` send and hear VRRP from a
+//! thread inside a namespace (a router with no daemon serves as flooder or observer).
 //!
 //! Set `VRRPD_LAB_SUBJECT=keepalived` to run the vrrpd side of the scenarios (`Lab::dut`) with
 //! keepalived instead: that checks the lab and the scenarios against a known-good daemon.
@@ -15,12 +19,14 @@
 mod capture;
 mod conf;
 mod daemon;
+mod packets;
 mod run;
 mod tools;
 
 pub use capture::{Capture, tshark_fields, tshark_verbose};
 pub use conf::{MARGIN, VIP, Vi, conf};
 pub use daemon::{Daemon, Dump, Kind, describe, tail};
+pub use packets::{Heard, forge_v4, in_netns, listen, vrrp_socket};
 pub use run::{Ran, alive as process_alive};
 
 use std::cell::Cell;
@@ -75,9 +81,61 @@ pub fn vrrpd_bin() -> &'static str {
     env!("CARGO_BIN_EXE_vrrpd")
 }
 
+/// The shape of a lab: how many routers, and where their eth0 addresses sit.
+#[derive(Clone, Copy, Debug)]
+pub struct Topo {
+    pub routers: usize,
+    /// Third octet of the LAN: 10.99.{net}.0/24.
+    pub net: u8,
+    /// Router i's eth0 is 10.99.{net}.{base + i}.
+    pub base: u8,
+}
+
+impl Topo {
+    /// `n` routers at 10.99.0.11, .12, … (what `Lab::new` builds).
+    pub fn routers(n: usize) -> Topo {
+        Topo {
+            routers: n,
+            net: 0,
+            base: 10,
+        }
+    }
+
+    /// The LAN is 10.99.{net}.0/24 instead.
+    pub fn net(self, net: u8) -> Topo {
+        Topo { net, ..self }
+    }
+
+    /// Router i gets host part `base + i`.
+    pub fn base(self, base: u8) -> Topo {
+        Topo { base, ..self }
+    }
+}
+
+/// How `Lab::vrrpd_with` starts vrrpd; `Start::default()` is what `Lab::vrrpd` does.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Start<'a> {
+    /// Without -D (debug logging): for tests that count log lines or flood the daemon.
+    pub quiet: bool,
+    /// A command that execs its arguments (setpriv …), run in the namespace before vrrpd.
+    pub wrapper: &'a [&'a str],
+    /// The pidfile, when the test cares where it is (to test its lock).
+    pub pidfile: Option<&'a Path>,
+}
+
+impl Start<'static> {
+    /// Plain vrrpd without -D.
+    pub const QUIET: Start<'static> = Start {
+        quiet: true,
+        wrapper: &[],
+        pidfile: None,
+    };
+}
+
 pub struct Lab {
     pub prefix: String,
     pub n: usize,
+    topo: Topo,
     dir: PathBuf,
     /// Namespaces we created (deleted on drop).
     namespaces: Vec<String>,
@@ -91,16 +149,28 @@ impl Lab {
     /// Builds the lab, or returns `None` (after printing "skipped: …") when the machine lacks
     /// root or a tool and CI is not set. In CI a missing tool panics.
     pub fn new(prefix: &str, n: usize) -> Option<Lab> {
+        Lab::with(prefix, Topo::routers(n))
+    }
+
+    /// `Lab::new` with another shape (subnet, host numbering).
+    pub fn with(prefix: &str, topo: Topo) -> Option<Lab> {
+        let n = topo.routers;
         assert!(
             (2..=6).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_lowercase()),
             "lab prefix must be 2-6 lowercase letters: {prefix:?}"
         );
         assert!((1..=9).contains(&n), "a lab has 1-9 routers");
+        assert!(
+            usize::from(topo.base) + n < 250,
+            "router addresses would reach the client's"
+        );
         tools::tools()?;
         let base = std::env::temp_dir().join("vrrpd-lab");
         if let Err(e) = std::fs::create_dir_all(&base) {
             panic!("cannot create {}: {e}", base.display());
         }
+        // Every directory above a script must be closed to others for script security.
+        set_mode(&base, 0o755);
         let lock = lock_file(&base.join(format!("{prefix}.lock")));
         let dir = base.join(prefix);
         // Leftovers of an earlier run with this prefix: its namespaces, processes, files.
@@ -110,9 +180,12 @@ impl Lab {
         if let Err(e) = std::fs::create_dir_all(&dir) {
             panic!("cannot create {}: {e}", dir.display());
         }
+        // Root-owned and closed to others, so vrrpd's script security accepts scripts in it.
+        set_mode(&dir, 0o755);
         let mut lab = Lab {
             prefix: prefix.to_string(),
             n,
+            topo,
             dir,
             namespaces: Vec::new(),
             registry: Arc::new(Mutex::new(Vec::new())),
@@ -129,7 +202,6 @@ impl Lab {
         self.batch(
             &sw,
             &[
-                "link set lo up".into(),
                 // No STP, no forwarding delay: ports forward at once. No IGMP snooping, so
                 // multicast floods to every port whatever the routers joined.
                 "link add br0 type bridge forward_delay 0 stp_state 0 mcast_snooping 0".into(),
@@ -138,13 +210,14 @@ impl Lab {
         );
         for i in 1..=self.n {
             let ns = self.ns(i);
-            self.add_port(&ns, &format!("p{i}"), &router_ip(i), &router_mac(i));
+            self.add_ns(&ns);
+            self.connect(i);
         }
     }
 
-    /// Adds namespace `ns` with eth0 plugged into the bridge as port `port`.
-    fn add_port(&mut self, ns: &str, port: &str, ip: &str, mac: &str) {
-        self.add_ns(ns);
+    /// Plugs namespace `ns` into the bridge as port `port`, with eth0 at `ip`/24 and `mac`, and
+    /// waits for its carrier (a daemon started before it would begin in FAULT).
+    fn plug_in(&self, ns: &str, port: &str, ip: &str, mac: &str) {
         self.batch(
             &self.sw(),
             &[
@@ -156,18 +229,93 @@ impl Lab {
         self.batch(
             ns,
             &[
-                "link set lo up".into(),
                 format!("link set eth0 address {mac}"),
                 format!("addr add {ip}/24 dev eth0"),
                 "link set eth0 up".into(),
             ],
         );
+        self.wait_carrier(ns, "eth0");
+    }
+
+    /// (Re)creates router `i`'s eth0 and its bridge port `p{i}`, as the lab first built them.
+    pub fn connect(&self, i: usize) {
+        self.plug_in(
+            &self.ns(i),
+            &format!("p{i}"),
+            &self.host_ip(i),
+            &router_mac(i),
+        );
+    }
+
+    /// Deletes router `i`'s bridge port, and with it (a veth pair) the router's eth0.
+    pub fn disconnect(&self, i: usize) {
+        self.sw_ip(&["link", "del", &format!("p{i}")]);
+    }
+
+    /// Takes router `i`'s port off the bridge (`cut`) or puts it back. Unlike `port`, both ends
+    /// keep their carrier: the router hears silence, not a link fault.
+    pub fn isolate(&self, i: usize, cut: bool) {
+        let port = format!("p{i}");
+        let how: &[&str] = if cut {
+            &["nomaster"]
+        } else {
+            &["master", "br0"]
+        };
+        let mut args = vec!["link", "set", port.as_str()];
+        args.extend_from_slice(how);
+        self.sw_ip(&args);
+    }
+
+    /// A veth pair `ifname` between routers `i` and `j` (the same name on both sides), at
+    /// 10.99.{net}.{base+i}/24 and .{base+j}/24, up with carrier.
+    pub fn link(&self, i: usize, j: usize, ifname: &str, net: u8) {
+        let (a, b) = (self.ns(i), self.ns(j));
+        self.ip(
+            i,
+            &[
+                "link", "add", ifname, "type", "veth", "peer", "name", ifname, "netns", &b,
+            ],
+        );
+        for (k, ns) in [(i, &a), (j, &b)] {
+            let addr = format!("10.99.{net}.{}/24", self.host(k));
+            self.batch(
+                ns,
+                &[
+                    format!("addr add {addr} dev {ifname}"),
+                    format!("link set {ifname} up"),
+                ],
+            );
+        }
+        for ns in [&a, &b] {
+            self.wait_carrier(ns, ifname);
+        }
+    }
+
+    /// Waits (10 s at most) until `ifname` in namespace `ns` has carrier.
+    pub fn wait_carrier(&self, ns: &str, ifname: &str) {
+        let up = wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
+            run(&t().ip, &["-n", ns, "link", "show", ifname])
+                .stdout
+                .contains("LOWER_UP")
+        });
+        assert!(up, "{ifname} in {ns} has no carrier");
+    }
+
+    /// `ip -n ROUTER_i ARGS…`, which must succeed; its output.
+    pub fn ip(&self, i: usize, args: &[&str]) -> String {
+        ip_in(&self.ns(i), args)
+    }
+
+    /// `ip -n SWITCH ARGS…`, which must succeed; its output.
+    pub fn sw_ip(&self, args: &[&str]) -> String {
+        ip_in(&self.sw(), args)
     }
 
     fn add_ns(&mut self, ns: &str) {
         // Record first, so a failure half-way is still cleaned up on drop.
         self.namespaces.push(ns.to_string());
         must(&t().ip, &["netns", "add", ns]);
+        must(&t().ip, &["-n", ns, "link", "set", "lo", "up"]);
     }
 
     /// Runs iproute2 commands in namespace `ns`, one `ip -batch` per call.
@@ -199,6 +347,33 @@ impl Lab {
         p
     }
 
+    /// Writes an executable (0755) file at `rel` under the lab directory, making its parents.
+    pub fn script(&self, rel: &str, body: &str) -> PathBuf {
+        let p = self.path(rel);
+        if let Some(d) = p.parent()
+            && let Err(e) = std::fs::create_dir_all(d)
+        {
+            panic!("cannot create {}: {e}", d.display());
+        }
+        write_file(&p, body);
+        set_mode(&p, 0o755);
+        p
+    }
+
+    fn host(&self, i: usize) -> usize {
+        usize::from(self.topo.base) + i
+    }
+
+    /// Router `i`'s own address on eth0.
+    pub fn host_ip(&self, i: usize) -> String {
+        format!("10.99.{}.{}", self.topo.net, self.host(i))
+    }
+
+    /// The client's address (10.99.{net}.250).
+    pub fn client_ip(&self) -> String {
+        format!("10.99.{}.250", self.topo.net)
+    }
+
     /// Router `i`'s namespace.
     pub fn ns(&self, i: usize) -> String {
         assert!((1..=self.n).contains(&i), "no router {i} in this lab");
@@ -219,7 +394,8 @@ impl Lab {
     /// neighbour table, so `client_neigh` shows who answers for an address.
     pub fn add_client(&mut self) {
         let ns = self.client_ns();
-        self.add_port(&ns, "pc", CLIENT_IP, CLIENT_MAC);
+        self.add_ns(&ns);
+        self.plug_in(&ns, "pc", &self.client_ip(), CLIENT_MAC);
         let r = run(
             &t().ip,
             &[
@@ -266,9 +442,14 @@ impl Lab {
 
     /// IPv4 addresses on router `i`'s eth0, as "ADDR/LEN".
     pub fn addrs(&self, i: usize) -> Vec<String> {
+        self.addrs_on(i, "eth0")
+    }
+
+    /// IPv4 addresses on router `i`'s `dev`, as "ADDR/LEN".
+    pub fn addrs_on(&self, i: usize, dev: &str) -> Vec<String> {
         let r = run(
             &t().ip,
-            &["-n", &self.ns(i), "-4", "-o", "addr", "show", "dev", "eth0"],
+            &["-n", &self.ns(i), "-4", "-o", "addr", "show", "dev", dev],
         );
         let mut out = Vec::new();
         for line in r.stdout.lines() {
@@ -285,9 +466,14 @@ impl Lab {
     }
 
     pub fn has_vip(&self, i: usize, vip: &str) -> bool {
-        self.addrs(i)
+        self.has_addr(i, "eth0", vip)
+    }
+
+    /// True if router `i`'s `dev` has address `addr` (any prefix length).
+    pub fn has_addr(&self, i: usize, dev: &str, addr: &str) -> bool {
+        self.addrs_on(i, dev)
             .iter()
-            .any(|a| a.split('/').next() == Some(vip))
+            .any(|a| a.split('/').next() == Some(addr))
     }
 
     /// Routers (1-based) whose eth0 has `vip`.
@@ -423,35 +609,39 @@ impl Lab {
 
     /// `vrrpd -n -l -D -f CONF -p PIDFILE` on router `i`, output to a log file.
     pub fn vrrpd(&self, i: usize, config: &str) -> Daemon {
-        let k = self.next();
-        let pidfile = self.path(&format!("d{k}-r{i}-vrrpd.pid"));
-        self.vrrpd_pidfile(i, config, &pidfile)
+        self.vrrpd_with(i, config, Start::default())
     }
 
     /// `vrrpd` with a pidfile of the caller's choosing (to test the pidfile lock).
     pub fn vrrpd_pidfile(&self, i: usize, config: &str, pidfile: &Path) -> Daemon {
+        let how = Start {
+            pidfile: Some(pidfile),
+            ..Start::default()
+        };
+        self.vrrpd_with(i, config, how)
+    }
+
+    /// vrrpd on router `i`, started as `how` says.
+    pub fn vrrpd_with(&self, i: usize, config: &str, how: Start) -> Daemon {
         let k = self.next();
         let conf = self.write(&format!("d{k}-r{i}-vrrpd.conf"), config);
         let log = self.path(&format!("d{k}-r{i}-vrrpd.log"));
-        let argv: Vec<String> = vec![
-            vrrpd_bin().into(),
-            "-n".into(),
-            "-l".into(),
-            "-D".into(),
+        let pidfile = match how.pidfile {
+            Some(p) => p.to_path_buf(),
+            None => self.path(&format!("d{k}-r{i}-vrrpd.pid")),
+        };
+        let mut argv: Vec<String> = how.wrapper.iter().map(|w| w.to_string()).collect();
+        argv.extend([vrrpd_bin().into(), "-n".into(), "-l".into()]);
+        if !how.quiet {
+            argv.push("-D".into());
+        }
+        argv.extend([
             "-f".into(),
             conf.display().to_string(),
             "-p".into(),
             pidfile.display().to_string(),
-        ];
-        self.start(
-            Kind::Vrrpd,
-            i,
-            &argv,
-            conf,
-            log,
-            pidfile.to_path_buf(),
-            None,
-        )
+        ]);
+        self.start(Kind::Vrrpd, i, &argv, conf, log, pidfile, None)
     }
 
     /// keepalived (VRRP only) in the foreground on router `i`, logging to the console, with
@@ -543,6 +733,12 @@ impl Drop for Lab {
     }
 }
 
+fn ip_in(ns: &str, args: &[&str]) -> String {
+    let mut all = vec!["-n", ns];
+    all.extend_from_slice(args);
+    must(&t().ip, &all).stdout
+}
+
 fn exec_in(ns: &str, argv: &[&str]) -> Ran {
     let mut args = vec!["netns", "exec", ns];
     args.extend_from_slice(argv);
@@ -606,6 +802,13 @@ fn lock_file(path: &Path) -> File {
     let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
     assert_eq!(rc, 0, "flock {} failed", path.display());
     f
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+        panic!("cannot chmod {}: {e}", path.display());
+    }
 }
 
 fn write_file(path: &Path, text: &str) {
