@@ -571,3 +571,45 @@ fn stuck_script_is_killed_and_adverts_keep_their_interval() {
             .all(|c| !PathBuf::from(format!("/proc/{c}")).exists())
     });
 }
+
+/// An instance a reload removes leaves like a stopped one: its notify_stop runs, and the VIP
+/// goes, while the instance the reload keeps stays master without a transition.
+#[test]
+fn reload_that_removes_an_instance_runs_its_notify_stop() {
+    let Some(lab) = two_routers("vkrs", 6) else {
+        return;
+    };
+    let out = lab.path("out");
+    fs::create_dir_all(&out).unwrap();
+    let hook = lab.script(
+        "scripts/hook.sh",
+        &format!("#!/bin/sh\necho \"$*\" >> {}/hooks.log\n", out.display()),
+    );
+    let gone = instance(
+        "VI_GONE",
+        "eth0",
+        61,
+        150,
+        "10.99.6.100",
+        &format!("    notify_stop \"{} stop VI_GONE\"", hook.display()),
+    );
+    let kept = instance("VI_KEPT", "eth0", 62, 150, "10.99.6.101", "");
+    let da = start(&lab, 1, &format!("{GLOBAL}{gone}{kept}"));
+    wait_log(&da, "(VI_GONE) Entering MASTER STATE");
+    wait_log(&da, "(VI_KEPT) Entering MASTER STATE");
+    let mark = da.mark();
+    fs::write(da.conf_path(), format!("{GLOBAL}{kept}")).unwrap();
+    da.hup();
+    eventually("notify_stop of the removed instance", WAIT, || {
+        fs::read_to_string(out.join("hooks.log")).is_ok_and(|t| t.contains("stop VI_GONE"))
+    });
+    eventually("the removed instance's VIP is gone", WAIT, || {
+        !lab.has_addr(1, "eth0", "10.99.6.100")
+    });
+    assert!(lab.has_addr(1, "eth0", "10.99.6.101"));
+    let after = da.log_since(mark);
+    assert!(
+        !after.contains("(VI_KEPT) Entering"),
+        "kept instance moved:\n{after}"
+    );
+}

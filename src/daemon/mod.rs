@@ -360,30 +360,41 @@ impl Daemon {
             return;
         };
         let now = clock::now();
+        // Which running instance, if any, each new one continues (same configuration).
+        let mut claimed = vec![false; self.routers.len()];
+        let kept: Vec<Option<usize>> = cfg
+            .instances
+            .iter()
+            .map(|c| {
+                let k = (0..self.routers.len())
+                    .find(|&k| !claimed[k] && router::same_config(&self.routers[k].cfg, c))?;
+                claimed[k] = true;
+                Some(k)
+            })
+            .collect();
+        // Instances that went away or changed leave cleanly (priority 0, VIPs removed,
+        // notify_stop), through the same path as a stop.
+        for k in (0..self.routers.len()).filter(|&k| !claimed[k]) {
+            info!(
+                "({}) removed or changed by the reload",
+                self.routers[k].cfg.name
+            );
+            self.feed(k, now, Input::Shutdown);
+        }
         let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers)
             .into_iter()
             .map(Some)
             .collect();
         let mut fresh = Vec::with_capacity(MAX_INSTANCES);
         let mut started = Vec::new();
-        for c in &cfg.instances {
-            let same = old
-                .iter_mut()
-                .find(|o| o.as_ref().is_some_and(|o| router::same_config(&o.cfg, c)));
-            match same.and_then(Option::take) {
+        for (c, k) in cfg.instances.iter().zip(kept) {
+            match k.and_then(|k| old[k].take()) {
                 Some(r) => fresh.push(r),
                 None => {
                     started.push(fresh.len());
                     fresh.push(Router::new(c));
                 }
             }
-        }
-        // Instances that went away or changed leave cleanly (priority 0, VIPs removed).
-        for mut r in old.into_iter().flatten() {
-            info!("({}) removed or changed by the reload", r.cfg.name);
-            let mut out = Actions::new();
-            r.core.handle(now, Input::Shutdown, &mut out);
-            r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
         }
         self.routers = fresh;
         self.rebuild_ifaces();
