@@ -248,17 +248,23 @@ impl Instance {
                     self.come_up(now, Reason::Startup, out);
                 }
             }
-            Input::LinkUp => {
-                self.link_up = true;
-                if self.state == State::Fault && !self.faulty() {
-                    self.come_up(now, Reason::LinkUp, out);
-                }
+            Input::LinkUp | Input::LinkDown => {
+                self.link_up = input == Input::LinkUp;
+                let reason = if self.link_up {
+                    Reason::LinkUp
+                } else {
+                    Reason::LinkDown
+                };
+                self.follow_faults(now, reason, out);
             }
-            Input::LinkDown => {
-                self.link_up = false;
-                if matches!(self.state, State::Backup | State::Master) {
-                    self.leave(State::Fault, Reason::LinkDown, out);
-                }
+            Input::TrackFault(on) => {
+                self.track_fault = on;
+                let reason = if on {
+                    Reason::TrackFault
+                } else {
+                    Reason::TrackOk
+                };
+                self.follow_faults(now, reason, out);
             }
             Input::Shutdown => {
                 if self.state != State::Init {
@@ -277,20 +283,7 @@ impl Instance {
                 self.priority = p;
             }
             Input::Primary(addr) => self.primary = addr,
-            // Tracker faults behave like a down link; sync inputs move backup and
-            // master together.
-            Input::TrackFault(true) => {
-                self.track_fault = true;
-                if matches!(self.state, State::Backup | State::Master) {
-                    self.leave(State::Fault, Reason::TrackFault, out);
-                }
-            }
-            Input::TrackFault(false) => {
-                self.track_fault = false;
-                if self.state == State::Fault && !self.faulty() {
-                    self.come_up(now, Reason::TrackOk, out);
-                }
-            }
+            // Sync-group siblings move backup and master together.
             Input::SyncMaster => {
                 if self.state == State::Backup {
                     self.become_master(now, Reason::Sync, out);
@@ -311,6 +304,16 @@ impl Instance {
                     self.master_down_at = Some(now + self.master_down_interval());
                 }
             }
+        }
+    }
+
+    /// A down link or a failing tracker holds the instance in FAULT; when the last of them clears,
+    /// it comes up again as from Init.
+    fn follow_faults(&mut self, now: Instant, reason: Reason, out: &mut Actions) {
+        match (self.faulty(), self.state) {
+            (true, State::Backup | State::Master) => self.leave(State::Fault, reason, out),
+            (false, State::Fault) => self.come_up(now, reason, out),
+            _ => {}
         }
     }
 
