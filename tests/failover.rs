@@ -480,3 +480,41 @@ fn v3_checksum_as_v2_on_one_side_still_elects_one_master() {
     let x = dump(&d1);
     assert!(x.get("adverts_rx") > 0 && x.get("checksum") == 0, "{x:?}");
 }
+
+/// `vrrp_garp_interval` spreads a burst out: 3 frames for each of 2 VIPs, 50 ms apart.
+#[test]
+fn garp_interval_spaces_the_burst() {
+    let Some(lab) = Lab::new("vfgai", 1) else {
+        return;
+    };
+    let vi = Vi {
+        vips: vec!["10.99.0.100/24".into(), "10.99.0.101/24".into()],
+        ..Vi::v3(255)
+    };
+    let text = format!(
+        "global_defs {{\n    vrrp_garp_interval 0.05\n    vrrp_garp_master_repeat 3\n    vrrp_garp_master_delay 0\n}}\n{}",
+        conf(&[vi])
+    );
+    let cap = lab.capture("arp", Duration::from_secs(30));
+    let d = lab.vrrpd(1, &text);
+    assert!(lab.wait_master(VIP, 1, 5 * S), "{}", describe(&d));
+    std::thread::sleep(Duration::from_millis(800));
+    let pcap = cap.stop();
+    let rows = tshark_fields(
+        &pcap,
+        "arp.isgratuitous",
+        &["frame.time_relative", "arp.src.proto_ipv4"],
+    );
+    let ips: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    let want = ["10.99.0.100"; 3]
+        .iter()
+        .chain(&["10.99.0.101"; 3])
+        .copied()
+        .collect::<Vec<_>>();
+    assert_eq!(ips, want, "{rows:?}");
+    let t: Vec<f64> = rows.iter().filter_map(|r| r[0].parse().ok()).collect();
+    for w in t.windows(2) {
+        let gap = w[1] - w[0];
+        assert!((0.045..0.5).contains(&gap), "gap {gap} s in {rows:?}");
+    }
+}

@@ -241,13 +241,6 @@ impl GlobalBuilder {
                 "vrrp_garp_interval" => {
                     if let Some(us) = stmt_micros(stmt, GARP_INTERVAL_MAX_US, sink) {
                         self.garp_interval = Some(Duration::from_micros(us));
-                        if us > 0 {
-                            sink.warn(
-                                stmt.pos(),
-                                "vrrp_garp_interval is not implemented yet: vrrpd sends each \
-                                 burst of gratuitous ARPs back to back",
-                            );
-                        }
                     }
                 }
                 "vrrp_min_garp" => {

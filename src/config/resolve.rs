@@ -153,6 +153,7 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
         garp_master_refresh_repeat: raw
             .garp_master_refresh_repeat
             .unwrap_or(g.garp_master_refresh_repeat),
+        garp_interval: g.garp_interval,
         v3_checksum_as_v2: raw.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2),
         notify_master: raw.notify.master.clone(),
         notify_backup: raw.notify.backup.clone(),

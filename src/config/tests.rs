@@ -367,7 +367,6 @@ fn realistic_config() {
             "keepalived.conf:8: warning: 'smtp_server' is not supported by vrrpd; ignored",
             "keepalived.conf:9: warning: 'smtp_connect_timeout' is not supported by vrrpd; ignored",
             "keepalived.conf:11: warning: 'vrrp_skip_check_adv_addr' is not supported by vrrpd; ignored",
-            "keepalived.conf:12: warning: vrrp_garp_interval is not implemented yet: vrrpd sends each burst of gratuitous ARPs back to back",
             "keepalived.conf:65: warning: 'smtp_alert' is not supported by vrrpd; ignored",
         ]
     );
@@ -439,6 +438,7 @@ fn realistic_config() {
         garp_master_repeat: 5,
         garp_master_refresh: 60,
         garp_master_refresh_repeat: 1,
+        garp_interval: Duration::from_millis(1),
         v3_checksum_as_v2: false,
         notify_master: Some("/etc/keepalived/notify.sh master WAN".into()),
         notify_backup: Some("/etc/keepalived/notify.sh backup".into()),

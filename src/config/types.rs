@@ -122,6 +122,8 @@ pub struct Instance {
     pub garp_master_repeat: u32,
     pub garp_master_refresh: u32,
     pub garp_master_refresh_repeat: u32,
+    /// The global `vrrp_garp_interval`: gap between the gratuitous ARPs of a burst.
+    pub garp_interval: std::time::Duration,
     pub v3_checksum_as_v2: bool,
     pub notify_master: Option<String>,
     pub notify_backup: Option<String>,

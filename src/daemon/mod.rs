@@ -182,8 +182,12 @@ impl Daemon {
         for k in due {
             if k == TRACK_SLOT {
                 self.on_track_timer(now);
-            } else {
-                self.feed(k, now, Input::Timer);
+            } else if let Some(r) = self.routers.get_mut(k) {
+                if r.on_timer(now, &self.garp, &self.ifaces) {
+                    self.feed(k, now, Input::Timer);
+                } else {
+                    self.timers.set(k, r.next_deadline());
+                }
             }
         }
     }
@@ -324,8 +328,8 @@ impl Daemon {
         };
         let mut out = Actions::new();
         r.core.handle(now, input, &mut out);
-        r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
-        self.timers.set(k, r.core.next_deadline());
+        r.execute(now, &out, &mut self.netlink, &self.garp, &self.ifaces);
+        self.timers.set(k, r.next_deadline());
         // Notify scripts and sync-group siblings follow each transition.
         for a in &out {
             if let Action::Transition { from, to, .. } = *a {
@@ -401,7 +405,7 @@ impl Daemon {
         self.resync();
         self.timers = Timers::new();
         for k in 0..self.routers.len() {
-            self.timers.set(k, self.routers[k].core.next_deadline());
+            self.timers.set(k, self.routers[k].next_deadline());
         }
         self.track_setup(&cfg, now);
         for k in started {

@@ -31,6 +31,16 @@ pub struct Router {
     pub adverts_tx: u64,
     /// When each drop reason was last logged, and how many since.
     drop_log: [(Option<Instant>, u64); Drop::ALL.len()],
+    /// A burst of gratuitous ARPs being spread out by `vrrp_garp_interval`.
+    garp_burst: Option<GarpBurst>,
+}
+
+/// Frame `sent` of a burst goes to VIP `sent / repeat`; one frame per interval.
+#[derive(Debug, Clone, Copy)]
+struct GarpBurst {
+    next_at: Instant,
+    sent: usize,
+    repeat: usize,
 }
 
 impl Router {
@@ -62,8 +72,25 @@ impl Router {
             adverts_rx: 0,
             adverts_tx: 0,
             drop_log: [(None, 0); Drop::ALL.len()],
+            garp_burst: None,
             cfg: cfg.clone(),
         }
+    }
+
+    /// When the daemon must call [`Router::on_timer`]: the core's deadline or the next spaced
+    /// gratuitous ARP, whichever is first.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let garp = self.garp_burst.map(|b| b.next_at);
+        [self.core.next_deadline(), garp]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Sends the spaced gratuitous ARPs that are due. True if the core's own deadline is due too.
+    pub fn on_timer(&mut self, now: Instant, garp: &PacketSocket, ifaces: &[Iface]) -> bool {
+        self.send_due_garps(now, garp, ifaces);
+        self.core.next_deadline().is_some_and(|t| t <= now)
     }
 
     pub fn is_master(&self) -> bool {
@@ -134,6 +161,7 @@ impl Router {
 
     pub fn execute(
         &mut self,
+        now: Instant,
         actions: &[Action],
         netlink: &mut Netlink,
         garp: &PacketSocket,
@@ -149,8 +177,25 @@ impl Router {
                 }
                 Action::SendAdvert { priority } => self.send_advert(priority, ifaces),
                 Action::AddVips => self.add_vips(netlink, ifaces),
-                Action::RemoveVips => self.remove_vips(netlink, ifaces),
-                Action::SendGarp { repeat } => self.send_garps(repeat, garp, ifaces),
+                Action::RemoveVips => {
+                    self.garp_burst = None;
+                    self.remove_vips(netlink, ifaces);
+                }
+                Action::SendGarp { repeat } => {
+                    for v in &self.cfg.vips {
+                        let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+                        info!(
+                            "({}) Sending gratuitous ARPs on {dev} for {}",
+                            self.cfg.name, v.addr
+                        );
+                    }
+                    self.garp_burst = Some(GarpBurst {
+                        next_at: now,
+                        sent: 0,
+                        repeat: repeat as usize,
+                    });
+                    self.send_due_garps(now, garp, ifaces);
+                }
             }
         }
     }
@@ -260,33 +305,40 @@ impl Router {
         }
     }
 
-    fn send_garps(&self, repeat: u32, garp: &PacketSocket, ifaces: &[Iface]) {
-        for v in &self.cfg.vips {
-            let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
-            let Some(f) = ifaces.iter().find(|f| f.name == name && f.ifindex != 0) else {
-                continue;
-            };
-            info!(
-                "({}) Sending gratuitous ARPs on {} for {}",
-                self.cfg.name, f.name, v.addr
+    /// Sends what is due of the current burst: all of it at once without `vrrp_garp_interval`,
+    /// otherwise one frame per interval.
+    fn send_due_garps(&mut self, now: Instant, garp: &PacketSocket, ifaces: &[Iface]) {
+        while let Some(mut b) = self.garp_burst.filter(|b| b.next_at <= now) {
+            self.send_garp(b.sent / b.repeat.max(1), garp, ifaces);
+            b.sent += 1;
+            // A zero interval leaves the next frame due at once.
+            b.next_at = now + self.cfg.garp_interval;
+            let done = b.sent >= b.repeat * self.cfg.vips.len();
+            self.garp_burst = (!done).then_some(b);
+        }
+    }
+
+    fn send_garp(&self, vip: usize, garp: &PacketSocket, ifaces: &[Iface]) {
+        let Some(v) = self.cfg.vips.get(vip) else {
+            return;
+        };
+        let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+        let Some(f) = ifaces.iter().find(|f| f.name == name && f.ifindex != 0) else {
+            return;
+        };
+        let mut frame = [0u8; arp::FRAME_LEN];
+        let repr = arp::Repr {
+            sender_mac: f.mac,
+            ip: v.addr,
+        };
+        let Ok(n) = repr.emit(&mut frame) else {
+            return;
+        };
+        if let Err(e) = garp.send(f.ifindex, &frame[..n]) {
+            debug!(
+                "({}) gratuitous ARP on {} failed: {e}",
+                self.cfg.name, f.name
             );
-            let mut frame = [0u8; arp::FRAME_LEN];
-            let repr = arp::Repr {
-                sender_mac: f.mac,
-                ip: v.addr,
-            };
-            let Ok(n) = repr.emit(&mut frame) else {
-                continue;
-            };
-            for _ in 0..repeat {
-                if let Err(e) = garp.send(f.ifindex, &frame[..n]) {
-                    debug!(
-                        "({}) gratuitous ARP on {} failed: {e}",
-                        self.cfg.name, f.name
-                    );
-                    break;
-                }
-            }
         }
     }
 }
