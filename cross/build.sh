@@ -20,7 +20,7 @@
 # cargo-zigbuild: zig carries musl, the crt objects and libunwind for every target, including the
 # soft-float mipsel ABI that OpenWrt uses and Debian's hard-float musl does not match.
 # Installs what is missing: `file` (apt), ziglang + cargo-zigbuild (PyPI, into a virtualenv),
-# rust-src and llvm-tools for nightly and the x86_64 musl std for stable (rustup).
+# rust-src for nightly and the x86_64 musl std for stable (rustup), llvm (apt) for llvm-objcopy.
 #
 # Environment:
 #   VENV=DIR        virtualenv holding ziglang + cargo-zigbuild (default ~/.cache/vrrpd-zig-venv)
@@ -96,15 +96,16 @@ if [ "$need_zig" = 1 ]; then
 		rustup component add rust-src --toolchain "$NIGHTLY" >/dev/null
 	fi
 fi
-# llvm-objcopy from rustup's llvm-tools: one tool that knows every target's ELF.
-if ! rustup component list --installed --toolchain "$NIGHTLY" 2>/dev/null | grep -q '^llvm-tools'; then
-	[ "${OFFLINE:-0}" = 1 ] && die "llvm-tools is missing for $NIGHTLY"
-	say "adding llvm-tools to $NIGHTLY (llvm-objcopy)"
-	rustup component add llvm-tools --toolchain "$NIGHTLY" >/dev/null
+# llvm-objcopy from Debian's llvm package: one tool that knows every target's ELF (a Debian
+# package, unlike rustup's llvm-tools, installs where only package registries are reachable).
+objcopy=$(command -v llvm-objcopy || command -v llvm-objcopy-14 || true)
+if [ -z "$objcopy" ]; then
+	[ "${OFFLINE:-0}" = 1 ] && die "llvm-objcopy is missing (apt-get install llvm)"
+	say "installing llvm (llvm-objcopy) with apt-get"
+	apt-get install -y -qq llvm >/dev/null || { apt-get update -qq && apt-get install -y -qq llvm >/dev/null; }
+	objcopy=$(command -v llvm-objcopy || command -v llvm-objcopy-14 || true)
 fi
-host=$(rustc "+$NIGHTLY" -vV | sed -n 's/^host: //p')
-objcopy=$(rustc "+$NIGHTLY" --print sysroot)/lib/rustlib/$host/bin/llvm-objcopy
-[ -x "$objcopy" ] || die "no llvm-objcopy at $objcopy"
+[ -n "$objcopy" ] || die "no llvm-objcopy after installing llvm"
 
 if [ "$need_musl_std" = 1 ] && ! rustup target list --installed --toolchain stable 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
 	[ "${OFFLINE:-0}" = 1 ] && die "stable has no x86_64-unknown-linux-musl std"
