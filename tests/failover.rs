@@ -436,10 +436,10 @@ fn v3_checksum_as_v2_on_one_side_still_elects_one_master() {
         return;
     };
     let as_v2 = |vi: Vi| {
-        conf(&[vi]).replace(
-            "    virtual_router_id",
-            "    v3_checksum_as_v2\n    virtual_router_id",
-        )
+        conf(&[Vi {
+            v3_checksum_as_v2: true,
+            ..vi
+        }])
     };
     let (hi, lo) = (Vi::v3(150), Vi::v3(100));
     let mut d1 = lab.vrrpd(1, &as_v2(hi.clone()));

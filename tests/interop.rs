@@ -351,11 +351,12 @@ fn keepalived_2_2_7_refuses_v3_checksum_as_v2() {
     if subject() != Kind::Vrrpd {
         return;
     }
-    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
-    let text = conf(std::slice::from_ref(&hi)).replace(
-        "    virtual_router_id",
-        "    v3_checksum_as_v2\n    virtual_router_id",
-    );
+    let hi = Vi {
+        v3_checksum_as_v2: true,
+        ..Vi::v3(150)
+    };
+    let lo = Vi::v3(100);
+    let text = conf(std::slice::from_ref(&hi));
     let d1 = lab.vrrpd(1, &text);
     assert!(
         lab.wait_master(VIP, 1, hi.master_down() + 2 * MARGIN),

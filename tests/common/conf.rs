@@ -20,6 +20,8 @@ pub struct Vi {
     pub auth_pass: Option<&'static str>,
     pub nopreempt: bool,
     pub preempt_delay: Option<u32>,
+    /// `v3_checksum_as_v2`: the VRRPv3 checksum without the IPv4 pseudo-header.
+    pub v3_checksum_as_v2: bool,
     /// `(unicast_src_ip, unicast_peer list)` when unicast.
     pub unicast: Option<(String, Vec<String>)>,
     /// `ADDR/LEN`, all on eth0.
@@ -39,6 +41,7 @@ impl Vi {
             auth_pass: None,
             nopreempt: false,
             preempt_delay: None,
+            v3_checksum_as_v2: false,
             unicast: None,
             vips: vec![format!("{VIP}/24")],
         }
@@ -81,6 +84,9 @@ impl Vi {
         }
         if let Some(d) = self.preempt_delay {
             line(format!("preempt_delay {d}"));
+        }
+        if self.v3_checksum_as_v2 {
+            line("v3_checksum_as_v2".into());
         }
         if let Some(p) = self.auth_pass {
             line("authentication {".into());
