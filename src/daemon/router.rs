@@ -127,15 +127,10 @@ impl Router {
             Drop::Peer => "source is not a configured unicast peer",
             Drop::Vrid => "VRID not configured here",
         };
-        let line = format_args!(
+        warn!(
             "({}) dropped {} advert(s): {what} ({total} in all)",
             self.cfg.name, since
         );
-        if d == Drop::Vrid {
-            debug!("{line}");
-        } else {
-            warn!("{line}");
-        }
         *last = Some(now);
         *since = 0;
     }
