@@ -17,6 +17,7 @@ use mio::unix::SourceFd;
 
 use super::{Daemon, INOTIFY};
 use crate::config::{self, Config};
+use crate::limits::{MAX_CHILDREN, MAX_INSTANCES};
 use crate::sys::clock;
 use crate::sys::inotify::Inotify;
 use crate::sys::netlink::LinkInfo;
@@ -92,7 +93,7 @@ impl Tracking {
             links: Vec::new(),
             groups: Vec::new(),
             group_of: Vec::new(),
-            children: Spawner::new(crate::limits::MAX_CHILDREN)?,
+            children: Spawner::new(MAX_CHILDREN)?,
             inotify: None,
             generation: 0,
             security: false,
@@ -323,9 +324,10 @@ impl Daemon {
     /// Recomputes every instance's effective priority and fault, and feeds the changes.
     pub(super) fn track_apply(&mut self, now: Instant) {
         let n = self.routers.len();
-        let mut tracker_fault = vec![false; n];
-        let mut prio = vec![None; n];
-        let mut own_fault = vec![false; n];
+        // Fixed arrays: this runs on every health change, and must not allocate.
+        let mut tracker_fault = [false; MAX_INSTANCES];
+        let mut prio = [None; MAX_INSTANCES];
+        let mut own_fault = [false; MAX_INSTANCES];
         for k in 0..n {
             match self.verdict_of(k) {
                 Verdict::Fault => tracker_fault[k] = true,
@@ -334,7 +336,7 @@ impl Daemon {
             let link_down = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up);
             own_fault[k] = tracker_fault[k] || link_down;
         }
-        let group_fault: Vec<bool> = self
+        let group_fault: heapless::Vec<bool, MAX_INSTANCES> = self
             .track
             .groups
             .iter()
@@ -467,10 +469,11 @@ impl Daemon {
 
     /// SIGCHLD: reap what ended, count script results, re-apply if a script changed state.
     pub(super) fn on_children(&mut self) {
-        let mut done: Vec<(Tag, i32, Outcome)> = Vec::new();
-        self.track
-            .children
-            .reap(|tag, pid, outcome| done.push((tag, pid, outcome)));
+        // At most the spawner's capacity of children can end at once, so nothing is lost.
+        let mut done: heapless::Vec<(Tag, i32, Outcome), MAX_CHILDREN> = heapless::Vec::new();
+        self.track.children.reap(|tag, pid, outcome| {
+            let _ = done.push((tag, pid, outcome));
+        });
         let now = clock::now();
         let mut changed = false;
         for (tag, pid, outcome) in done {
