@@ -9,6 +9,7 @@ use log::{debug, info, warn};
 use super::iface::Iface;
 use crate::config;
 use crate::limits::{MAX_PACKET, MAX_VIPS};
+use crate::sys::clock;
 use crate::sys::netlink::{Netlink, VipSpec};
 use crate::sys::packet::PacketSocket;
 use crate::time::Instant;
@@ -306,8 +307,14 @@ impl Router {
         while let Some(mut b) = self.garp_burst.filter(|b| b.next_at <= now) {
             self.send_garp(b.sent / b.repeat.max(1), garp, ifaces);
             b.sent += 1;
+            // Spaced from when the frame really left, not from the event's time: a burst starts
+            // after the VIPs were added, and those netlink round trips can take milliseconds.
             // A zero interval leaves the next frame due at once.
-            b.next_at = now + self.cfg.garp_interval;
+            b.next_at = if self.cfg.garp_interval.is_zero() {
+                now
+            } else {
+                clock::now().max(now) + self.cfg.garp_interval
+            };
             let done = b.sent >= b.repeat * self.cfg.vips.len();
             self.garp_burst = (!done).then_some(b);
         }
