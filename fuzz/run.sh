@@ -3,7 +3,8 @@
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
-# Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz). Each target starts
+# Needs cargo-fuzz (cargo install cargo-fuzz) and nightly, or stable with RUSTC_BOOTSTRAP=1 on a
+# machine that has only stable. Each target starts
 # from the committed seeds in fuzz/seeds/TARGET plus whatever fuzz/corpus/TARGET holds from
 # earlier runs (not committed). A crash leaves its input in fuzz/artifacts/TARGET/; turn it
 # into a regression test with the offending bytes before fixing the bug.
@@ -17,8 +18,16 @@ if [ ${#targets[@]} -eq 0 ]; then
     targets=(rx_check vrrp_parse arp_parse netlink_parse config_load)
 fi
 
+if rustup run nightly rustc -V >/dev/null 2>&1; then
+    toolchain=nightly
+else
+    # The sanitizer flags cargo-fuzz passes are unstable; stable's compiler has them behind this.
+    toolchain=stable
+    export RUSTC_BOOTSTRAP=1
+fi
+
 # Build once for all targets, so the time budget goes to fuzzing.
-if ! nice -n 15 cargo +nightly fuzz build -O >/tmp/vrrpd-fuzz-build.log 2>&1; then
+if ! nice -n 15 cargo +"$toolchain" fuzz build -O >/tmp/vrrpd-fuzz-build.log 2>&1; then
     tail -n 40 /tmp/vrrpd-fuzz-build.log
     echo "fuzz: build failed"
     exit 1
@@ -30,7 +39,7 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t for ${secs}s"
     # -max_total_time bounds the run; -rss_limit_mb catches unbounded allocation;
     # -timeout flags any single input that takes over 10 s (a hang).
-    if ! nice -n 15 cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    if ! nice -n 15 cargo +"$toolchain" fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
         -print_final_stats=1 >"/tmp/vrrpd-fuzz-$t.log" 2>&1; then
         echo "fuzz: $t FAILED; see /tmp/vrrpd-fuzz-$t.log and fuzz/artifacts/$t/"
