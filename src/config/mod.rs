@@ -36,8 +36,8 @@ use std::path::Path;
 
 pub use diag::{Diagnostic, Location, Severity};
 pub use types::{
-    Config, Global, InitialState, Instance, Sched, Script, SyncGroup, TrackFile, TrackInterface,
-    TrackRef, Vip,
+    Config, Global, InitialState, Instance, Located, Sched, Script, SyncGroup, TrackFile,
+    TrackInterface, TrackRef, Vip,
 };
 
 use diag::Sink;

@@ -1252,3 +1252,15 @@ fn scheduling_keywords_of_keepalived() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn same_as_ignores_where_a_block_sits_but_not_what_it_says() {
+    let block = "vrrp_script chk {\n script /bin/true\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n priority 100\n virtual_ipaddress {\n  10.99.0.100\n }\n}\n";
+    let a = clean(block);
+    let b = clean(&format!("\n\n# moved down\n{block}"));
+    assert_ne!(a.instances[0].location, b.instances[0].location);
+    assert!(a.instances[0].same_as(&b.instances[0]));
+    assert!(a.scripts[0].same_as(&b.scripts[0]));
+    let c = clean(&block.replace("priority 100", "priority 101"));
+    assert!(!a.instances[0].same_as(&c.instances[0]));
+}

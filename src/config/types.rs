@@ -205,3 +205,35 @@ pub struct TrackFile {
     pub file: String,
     pub weight: i32,
 }
+
+/// A block that remembers where it was written. A reload compares blocks by what they say, not
+/// by where they sit in the file, so that moving one does not restart it.
+pub trait Located: Clone + PartialEq {
+    fn location(&self) -> &Location;
+    fn location_mut(&mut self) -> &mut Location;
+
+    /// Equal in everything but the location.
+    fn same_as(&self, other: &Self) -> bool {
+        let mut other = other.clone();
+        other.location_mut().clone_from(self.location());
+        *self == other
+    }
+}
+
+impl Located for Instance {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+    fn location_mut(&mut self) -> &mut Location {
+        &mut self.location
+    }
+}
+
+impl Located for Script {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+    fn location_mut(&mut self) -> &mut Location {
+        &mut self.location
+    }
+}

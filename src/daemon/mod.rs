@@ -17,7 +17,7 @@ use log::{error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, Located};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
 use crate::sys::clock;
 use crate::sys::netlink::{Event, Monitor, Netlink};
@@ -371,7 +371,7 @@ impl Daemon {
             .iter()
             .map(|c| {
                 let k = (0..self.routers.len())
-                    .find(|&k| !claimed[k] && router::same_config(&self.routers[k].cfg, c))?;
+                    .find(|&k| !claimed[k] && self.routers[k].cfg.same_as(c))?;
                 claimed[k] = true;
                 Some(k)
             })

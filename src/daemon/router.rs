@@ -344,10 +344,3 @@ impl Router {
         }
     }
 }
-
-/// Whether a reload left an instance's configuration as it was (where it sits in the file aside).
-pub fn same_config(a: &config::Instance, b: &config::Instance) -> bool {
-    let mut b = b.clone();
-    b.location = a.location.clone();
-    *a == b
-}

@@ -16,7 +16,7 @@ use mio::Interest;
 use mio::unix::SourceFd;
 
 use super::{Daemon, INOTIFY};
-use crate::config::{self, Config};
+use crate::config::{self, Config, Located};
 use crate::limits::{MAX_CHILDREN, MAX_INSTANCES};
 use crate::sys::clock;
 use crate::sys::inotify::Inotify;
@@ -196,7 +196,7 @@ impl Daemon {
             };
             let health = old
                 .iter()
-                .position(|o| same_script(&o.cfg, cfg))
+                .position(|o| o.cfg.same_as(cfg))
                 .map(|i| old.swap_remove(i).health)
                 .unwrap_or_default();
             t.scripts.push(CheckScript {
@@ -626,13 +626,6 @@ impl Daemon {
             .children
             .terminate(now, |t| matches!(t, Tag::Check { .. }));
     }
-}
-
-/// A script definition is the same if everything but its position in the file is.
-fn same_script(a: &config::Script, b: &config::Script) -> bool {
-    let mut b = b.clone();
-    b.location = a.location.clone();
-    *a == b
 }
 
 fn script_weight(scripts: &[config::Script], r: &config::TrackRef) -> i32 {
