@@ -342,8 +342,16 @@ impl Instance {
                 return;
             }
         }
-        if self.adver_at.is_some_and(|t| t <= now) {
+        if let Some(due) = self.adver_at.filter(|&t| t <= now) {
             self.send_advert(now, out);
+            // Keep the cadence: the next advert is one interval after this one was due, not
+            // after the wake-up, which is always a little late; otherwise every period grows by
+            // that lateness. After a stall longer than an interval, start again from now
+            // rather than send a catch-up burst.
+            let next = due + self.interval();
+            if next > now {
+                self.adver_at = Some(next);
+            }
         }
         if self.garp_at.is_some_and(|t| t <= now) {
             self.garp_at = None;

@@ -134,6 +134,26 @@ fn master_advertises_every_interval_and_repeats_garp_after_delay() {
 }
 
 #[test]
+fn late_wake_ups_do_not_stretch_the_advert_cadence() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    // Woken 3 ms late for the advert due at 1 s: the next one is still due at 2 s.
+    assert_eq!(i.next_deadline(), Some(at(1_000)));
+    let out = step(&mut i, at(1_003), Input::Timer);
+    assert!(out.contains(&Action::SendAdvert { priority: 255 }));
+    assert_eq!(i.next_deadline(), Some(at(2_000)));
+    // A stall longer than an interval restarts the cadence from now: no catch-up burst.
+    let out = step(&mut i, at(3_500), Input::Timer);
+    assert_eq!(
+        out.iter()
+            .filter(|a| matches!(a, Action::SendAdvert { .. }))
+            .count(),
+        1
+    );
+    assert_eq!(i.next_deadline(), Some(at(4_500)));
+}
+
+#[test]
 fn backup_hearing_master_resets_timer_and_learns_interval_v3() {
     let mut i = Instance::new(params(100, true), ME);
     step(&mut i, at(0), Input::Start);
