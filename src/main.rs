@@ -133,7 +133,7 @@ fn main() -> ExitCode {
         config.instances.len()
     );
     vrrpd::sys::sched::apply(&config.global.sched);
-    let runs_scripts = runs_scripts(&config);
+    let runs_scripts = config.runs_scripts();
     let mut daemon = match Daemon::new(path, config, signals) {
         Ok(d) => d,
         Err(e) => {
@@ -153,31 +153,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Whether any script is configured (a `vrrp_script` or a notify command): scripts may need
-/// root's full powers, so then capabilities are left alone.
-fn runs_scripts(c: &config::Config) -> bool {
-    let notifies = |n: [&Option<String>; 5]| n.iter().any(|x| x.is_some());
-    !c.scripts.is_empty()
-        || c.instances.iter().any(|i| {
-            notifies([
-                &i.notify,
-                &i.notify_master,
-                &i.notify_backup,
-                &i.notify_fault,
-                &i.notify_stop,
-            ])
-        })
-        || c.sync_groups.iter().any(|g| {
-            notifies([
-                &g.notify,
-                &g.notify_master,
-                &g.notify_backup,
-                &g.notify_fault,
-                &g.notify_stop,
-            ])
-        })
 }
 
 /// Run as root without scripts, keep only CAP_NET_ADMIN and CAP_NET_RAW (see `sys::caps`).

@@ -613,3 +613,54 @@ fn reload_that_removes_an_instance_runs_its_notify_stop() {
         "kept instance moved:\n{after}"
     );
 }
+
+/// Without `script_user`, keepalived runs scripts as `keepalived_script` when that user exists.
+/// The user exists only for this daemon: it runs in its own mount namespace, where
+/// `/etc/passwd` is a copy with that line added, so the host is never touched.
+#[test]
+fn scripts_default_to_keepalived_script_when_that_user_exists() {
+    let Some(lab) = two_routers("vkdu", 9) else {
+        return;
+    };
+    let passwd = fs::read_to_string("/etc/passwd").expect("read /etc/passwd");
+    let fake = lab.write(
+        "passwd",
+        &format!("{passwd}keepalived_script:x:64999:64999::/nonexistent:/usr/sbin/nologin\n"),
+    );
+    let out = lab.path("out");
+    fs::create_dir_all(&out).unwrap();
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o777)).unwrap();
+    let notify = lab.script(
+        "scripts/who.sh",
+        &format!("#!/bin/sh\nid -u >> {}/who.log\n", out.display()),
+    );
+    let conf = format!(
+        "global_defs {{\n    vrrp_version 3\n}}\n{}",
+        instance(
+            "VI_1",
+            "eth0",
+            57,
+            150,
+            "10.99.9.100",
+            &format!("    notify_master {}", notify.display())
+        )
+    );
+    // unshare -m: a private mount namespace; the bind mount is gone when the daemon exits.
+    let bind = format!(
+        "mount --bind {} /etc/passwd && exec \"$0\" \"$@\"",
+        fake.display()
+    );
+    let how = common::Start {
+        wrapper: &["unshare", "-m", "sh", "-c", &bind],
+        ..common::Start::default()
+    };
+    let mut d = lab.vrrpd_with(1, &conf, how);
+    wait_log(&d, "scripts run as keepalived_script");
+    wait_log(&d, "(VI_1) Entering MASTER STATE");
+    eventually("notify_master ran", WAIT, || {
+        fs::read_to_string(out.join("who.log")).is_ok_and(|t| !t.is_empty())
+    });
+    stop(&mut d);
+    let who = fs::read_to_string(out.join("who.log")).unwrap_or_default();
+    assert_eq!(who.trim(), "64999", "{}", d.log());
+}

@@ -15,6 +15,32 @@ pub struct Config {
     pub track_files: Vec<TrackFile>,
 }
 
+impl Config {
+    /// Whether any script is configured: a `vrrp_script` or a notify command.
+    pub fn runs_scripts(&self) -> bool {
+        let notifies = |n: [&Option<String>; 5]| n.iter().any(|x| x.is_some());
+        !self.scripts.is_empty()
+            || self.instances.iter().any(|i| {
+                notifies([
+                    &i.notify,
+                    &i.notify_master,
+                    &i.notify_backup,
+                    &i.notify_fault,
+                    &i.notify_stop,
+                ])
+            })
+            || self.sync_groups.iter().any(|g| {
+                notifies([
+                    &g.notify,
+                    &g.notify_master,
+                    &g.notify_backup,
+                    &g.notify_fault,
+                    &g.notify_stop,
+                ])
+            })
+    }
+}
+
 /// `global_defs`. Defaults are keepalived's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Global {

@@ -27,6 +27,9 @@ use crate::track::{self, Effect, RiseFall, Status, Verdict};
 use crate::vrrp::sync::{self, GroupState};
 use crate::vrrp::{Input, State};
 
+/// The user keepalived runs scripts as when `script_user` is not set and the user exists.
+const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
+
 /// What a child is, so its end goes to the right place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tag {
@@ -114,6 +117,27 @@ pub(super) fn creds_of(what: &str, user: &(String, Option<String>)) -> Result<Cr
     })
 }
 
+/// keepalived's default when `script_user` is not set: the user `keepalived_script` if the
+/// system has one, otherwise the daemon's own user. `log` says which, once per (re)load.
+fn default_script_user(log: bool) -> Option<Creds> {
+    match spawn::lookup_creds(DEFAULT_SCRIPT_USER, None) {
+        Ok(c) => {
+            if log {
+                info!("No script_user: scripts run as {DEFAULT_SCRIPT_USER}, as in keepalived");
+            }
+            Some(c)
+        }
+        Err(_) => {
+            if log {
+                info!(
+                    "No script_user and no user {DEFAULT_SCRIPT_USER}: scripts run as the daemon's user"
+                );
+            }
+            None
+        }
+    }
+}
+
 /// Splits, resolves and (with script security) vets a command line; logs why when it cannot run.
 pub(super) fn program_of(what: &str, command: &str, security: bool) -> Option<Program> {
     let words = spawn::split_command(command);
@@ -175,7 +199,7 @@ impl Daemon {
             .set_cap(config.global.max_script_children as usize);
         t.script_user = match &config.global.script_user {
             Some(u) => creds_of("script_user", u).map(Some),
-            None => Ok(None),
+            None => Ok(default_script_user(config.runs_scripts())),
         };
 
         let tracked = |name: &str| {
