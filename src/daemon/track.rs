@@ -118,8 +118,13 @@ pub(super) fn creds_of(what: &str, user: &(String, Option<String>)) -> Result<Cr
 }
 
 /// keepalived's default when `script_user` is not set: the user `keepalived_script` if the
-/// system has one, otherwise the daemon's own user. `log` says which, once per (re)load.
+/// system has one, otherwise the daemon's own user. `log` says which, once per (re)load. A
+/// daemon that is not root could not switch users, so it keeps its own.
 fn default_script_user(log: bool) -> Option<Creds> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
     match spawn::lookup_creds(DEFAULT_SCRIPT_USER, None) {
         Ok(c) => {
             if log {
