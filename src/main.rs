@@ -156,6 +156,7 @@ fn main() -> ExitCode {
 }
 
 /// Run as root without scripts, keep only CAP_NET_ADMIN and CAP_NET_RAW (see `sys::caps`).
+/// With scripts, capabilities are left alone: a script may need root's full powers.
 fn drop_capabilities(runs_scripts: bool) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 || runs_scripts {
