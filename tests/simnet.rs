@@ -4,10 +4,10 @@
 
 use core::time::Duration;
 use std::collections::BinaryHeap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vrrpd::time::Instant;
-use vrrpd::vrrp::{Action, Actions, Advert, Garp, Input, Instance, Params, State};
+use vrrpd::vrrp::{Action, Actions, Advert, Family, Garp, Input, Instance, Spec, State, Version};
 
 /// xorshift64*: deterministic, good enough to pick delays and losses.
 struct Rng(u64);
@@ -42,10 +42,12 @@ impl PartialOrd for Delivery {
     }
 }
 
+const V3: Version = Version::V3(Family::V4);
+
 struct Lan {
     nodes: Vec<Instance>,
     alive: Vec<bool>,
-    addrs: Vec<Ipv4Addr>,
+    addrs: Vec<IpAddr>,
     queue: BinaryHeap<Delivery>,
     now: Instant,
     seq: u64,
@@ -56,19 +58,27 @@ struct Lan {
 }
 
 impl Lan {
-    fn new(priorities: &[u8], interval_cs: u16, v3: bool, seed: u64) -> Lan {
-        let addrs: Vec<_> = (0..priorities.len())
-            .map(|i| Ipv4Addr::new(10, 99, 0, 11 + i as u8))
+    fn new(priorities: &[u8], interval_cs: u16, version: Version, seed: u64) -> Lan {
+        // Sources are the primary addresses (IPv4) or link-locals (IPv6); they break ties.
+        let addrs: Vec<IpAddr> = (0..priorities.len())
+            .map(|i| match version.family() {
+                Family::V4 => IpAddr::V4(Ipv4Addr::new(10, 99, 0, 11 + i as u8)),
+                Family::V6 => IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 11 + i as u16)),
+            })
             .collect();
+        let vip = match version.family() {
+            Family::V4 => IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100)),
+            Family::V6 => IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x100)),
+        };
         let nodes = priorities
             .iter()
             .zip(&addrs)
             .map(|(&priority, &addr)| {
-                let p = Params {
+                let p = Spec {
                     vrid: 7,
+                    version,
                     priority,
                     advert_int_cs: interval_cs,
-                    v3,
                     preempt: true,
                     preempt_delay: Duration::ZERO,
                     garp: Garp {
@@ -76,7 +86,12 @@ impl Lan {
                         delay: Duration::ZERO,
                         refresh: Duration::ZERO,
                         refresh_repeat: 1,
+                        interval: Duration::ZERO,
                     },
+                    auth: None,
+                    vips: [vip].into_iter().collect(),
+                    peers: heapless::Vec::new(),
+                    checksum_as_v2: false,
                 };
                 Instance::new(p, addr)
             })
@@ -104,7 +119,7 @@ impl Lan {
                     let advert = Advert {
                         src: self.addrs[n],
                         priority,
-                        interval_cs: self.nodes[n].params().advert_int_cs,
+                        interval_cs: self.nodes[n].spec().advert_int_cs,
                     };
                     for to in 0..self.nodes.len() {
                         if to == n || self.rng.chance(self.loss_percent) {
@@ -192,7 +207,7 @@ fn assert_single_right_master(lan: &Lan, what: &str) {
 #[test]
 fn elects_highest_priority_on_a_clean_lan() {
     for seed in 1..20 {
-        let mut lan = Lan::new(&[100, 200, 150, 50, 120], 100, true, seed);
+        let mut lan = Lan::new(&[100, 200, 150, 50, 120], 100, V3, seed);
         lan.start_all(500_000);
         let t = lan.secs(10);
         lan.run_until(t);
@@ -205,7 +220,7 @@ fn elects_highest_priority_on_a_clean_lan() {
 #[test]
 fn equal_priorities_elect_the_highest_address() {
     for seed in 1..20 {
-        let mut lan = Lan::new(&[100, 100, 100], 10, true, seed);
+        let mut lan = Lan::new(&[100, 100, 100], 10, V3, seed);
         lan.max_delay_us = 300;
         lan.start_all(0);
         let t = lan.secs(5);
@@ -218,7 +233,7 @@ fn equal_priorities_elect_the_highest_address() {
 #[test]
 fn survives_loss_and_reordering_then_fails_over_in_order() {
     for seed in 1..10 {
-        let mut lan = Lan::new(&[100, 200, 150, 50], 10, true, seed);
+        let mut lan = Lan::new(&[100, 200, 150, 50], 10, V3, seed);
         lan.loss_percent = 20;
         lan.max_delay_us = 15_000; // beyond the interval: adverts arrive reordered
         lan.start_all(500_000);
@@ -244,7 +259,7 @@ fn survives_loss_and_reordering_then_fails_over_in_order() {
 
 #[test]
 fn graceful_stop_hands_over_within_skew_time() {
-    let mut lan = Lan::new(&[200, 150, 100], 100, true, 3);
+    let mut lan = Lan::new(&[200, 150, 100], 100, V3, 3);
     lan.max_delay_us = 100;
     lan.start_all(500_000);
     let t = lan.secs(10);
@@ -261,7 +276,7 @@ fn graceful_stop_hands_over_within_skew_time() {
 
 #[test]
 fn v2_lan_converges_too() {
-    let mut lan = Lan::new(&[100, 254, 1], 100, false, 9);
+    let mut lan = Lan::new(&[100, 254, 1], 100, Version::V2, 9);
     lan.loss_percent = 10;
     lan.start_all(500_000);
     let t = lan.secs(15);

@@ -53,19 +53,27 @@ impl Daemon {
         self.link_changed(now, i);
     }
 
+    /// Interface `i` went up or down (or away): the instances on it and those tracking it follow.
     pub(super) fn link_changed(&mut self, now: Instant, i: usize) {
-        let up = self.ifaces[i].up;
-        info!(
-            "({}) link is {}",
-            self.ifaces[i].name,
-            if up { "up" } else { "down" }
-        );
-        let input = if up { Input::LinkUp } else { Input::LinkDown };
-        for k in 0..self.routers.len() {
-            if self.routers[k].iface == i {
-                self.feed(k, now, input);
-            }
+        let f = &self.ifaces[i];
+        let word = if f.up { "up" } else { "down" };
+        if self.runs_on(i) {
+            info!("({}) link is {word}", f.name);
         }
+        let tracked = self
+            .routers
+            .iter()
+            .any(|r| r.cfg.track_interfaces.iter().any(|t| t.name == f.name));
+        if tracked {
+            info!("tracked interface {} is {word}", f.name);
+        }
+        // A member's down link also faults its sync group: one recomputation for all.
+        self.track_apply(now);
+    }
+
+    /// Whether some instance runs on interface `i` (others are in the table to be tracked).
+    pub(super) fn runs_on(&self, i: usize) -> bool {
+        self.routers.iter().any(|r| r.iface == i)
     }
 
     pub(super) fn on_addr(&mut self, now: Instant, a: &AddrInfo, added: bool) {
@@ -118,6 +126,9 @@ impl Daemon {
     }
 
     pub(super) fn refresh_primary(&mut self, i: usize) {
+        if !self.runs_on(i) {
+            return;
+        }
         let mut addrs: heapless::Vec<AddrInfo, 256> = heapless::Vec::new();
         let ifindex = self.ifaces[i].ifindex;
         if let Err(e) = self.netlink.dump_addrs(&mut |a| {
@@ -193,6 +204,7 @@ impl Daemon {
         for r in self.routers.iter().filter(|r| r.is_master()) {
             r.add_vips(&mut self.netlink, &self.ifaces);
         }
+        self.track_apply(now);
     }
 
     pub(super) fn open_socket(&mut self, i: usize) {
@@ -230,13 +242,15 @@ impl Daemon {
         f.sock = Some(sock);
     }
 
-    /// Makes the interface table match the routers: one entry per interface in use, sockets
-    /// kept for interfaces that stay, and each router pointed at its entry.
+    /// Makes the interface table match the routers: one entry per interface in use (run on,
+    /// holding a VIP, or tracked), sockets kept for interfaces that stay, and each router
+    /// pointed at its entry. It is the daemon's one table of link state.
     pub(super) fn rebuild_ifaces(&mut self) {
         let mut old = std::mem::take(&mut self.ifaces);
         for r in &self.routers {
             let names = std::iter::once(r.cfg.interface.as_str())
-                .chain(r.cfg.vips.iter().filter_map(|v| v.dev.as_deref()));
+                .chain(r.cfg.vips.iter().filter_map(|v| v.dev.as_deref()))
+                .chain(r.cfg.track_interfaces.iter().map(|t| t.name.as_str()));
             for name in names {
                 if self.ifaces.iter().any(|f| f.name == name) {
                     continue;

@@ -68,7 +68,13 @@ pub struct Daemon {
     track: track::Tracking,
     /// Interfaces (bit i) whose socket still held packets when their budget ran out.
     rx_pending: u64,
+    /// Inputs waiting for `feed`'s loop, and whether that loop is running.
+    inputs: heapless::Deque<(usize, Input), INPUT_QUEUE>,
+    feeding: bool,
 }
+
+/// A transition queues an input for each sync-group sibling, at most one per instance.
+const INPUT_QUEUE: usize = MAX_INSTANCES + 1;
 
 /// How the loop ended.
 pub enum Exit {
@@ -103,6 +109,8 @@ impl Daemon {
             rx_buf: [0; MAX_PACKET],
             track: track::Tracking::new()?,
             rx_pending: 0,
+            inputs: heapless::Deque::new(),
+            feeding: false,
         };
         let reg = d.poll.registry();
         reg.register(
@@ -182,12 +190,8 @@ impl Daemon {
         for k in due {
             if k == TRACK_SLOT {
                 self.on_track_timer(now);
-            } else if let Some(r) = self.routers.get_mut(k) {
-                if r.on_timer(now, &self.garp, &self.ifaces) {
-                    self.feed(k, now, Input::Timer);
-                } else {
-                    self.timers.set(k, r.next_deadline());
-                }
+            } else if k < self.routers.len() {
+                self.feed(k, now, Input::Timer);
             }
         }
     }
@@ -239,19 +243,12 @@ impl Daemon {
         let now = clock::now();
         if overflow {
             self.resync_and_follow(now);
-            self.track_relink(now);
             return;
         }
         for ev in batch {
             match ev {
-                Event::Link(link) => {
-                    self.on_link(now, &link);
-                    self.track_link(now, &link);
-                }
-                Event::LinkRemoved { ifindex } => {
-                    self.on_link_removed(now, ifindex);
-                    self.track_link_removed(now, ifindex);
-                }
+                Event::Link(link) => self.on_link(now, &link),
+                Event::LinkRemoved { ifindex } => self.on_link_removed(now, ifindex),
                 Event::AddrAdded(a) => self.on_addr(now, &a, true),
                 Event::AddrRemoved(a) => self.on_addr(now, &a, false),
             }
@@ -276,7 +273,14 @@ impl Daemon {
             let Some(pkt) = self.rx_buf.get(..n) else {
                 return;
             };
-            let vrid = rx::peek_vrid(pkt);
+            let (meta, msg) = match rx::split_ipv4(pkt) {
+                Ok(split) => split,
+                Err(d) => {
+                    self.ifaces[i].unrouted.count(d);
+                    continue;
+                }
+            };
+            let vrid = rx::peek_vrid(msg);
             let iface = &self.ifaces[i];
             let k = match vrid {
                 Ok(v) => iface.vrids[usize::from(v)],
@@ -294,7 +298,7 @@ impl Daemon {
             let Some(r) = self.routers.get_mut(k) else {
                 continue;
             };
-            match rx::check(pkt, &r.expect()) {
+            match rx::check(&meta, msg, r.spec()) {
                 Ok(adv) => {
                     r.adverts_rx += 1;
                     self.feed(k, now, Input::Advert(adv));
@@ -310,26 +314,41 @@ impl Daemon {
 
     // ---- instances -----------------------------------------------------------------------
 
+    /// Starts instance `k`; what holds it in FAULT was fed by `track_apply` already.
     fn start(&mut self, k: usize, now: Instant) {
-        let i = self.routers[k].iface;
-        if !self.ifaces[i].up {
-            self.feed(k, now, Input::LinkDown);
-        }
         if let Some(src) = self.routers[k].source(&self.ifaces) {
             self.feed(k, now, Input::Primary(src));
         }
         self.feed(k, now, Input::Start);
     }
 
-    /// Hands one input to instance `k`, carries out what it answers, and re-arms its timer.
+    /// Hands one input to instance `k`, and then what its transitions cause in other instances
+    /// (sync-group siblings), in order, from one queue: a reaction never re-enters another.
     fn feed(&mut self, k: usize, now: Instant, input: Input) {
+        if self.inputs.push_back((k, input)).is_err() {
+            // One entry per instance at most is queued by one reaction; this is a bug.
+            error!("input queue full; dropped {input:?} for instance {k}");
+            return;
+        }
+        if self.feeding {
+            return;
+        }
+        self.feeding = true;
+        while let Some((k, input)) = self.inputs.pop_front() {
+            self.apply(k, now, input);
+        }
+        self.feeding = false;
+    }
+
+    /// Hands one input to instance `k`, carries out what it answers, and re-arms its timer.
+    fn apply(&mut self, k: usize, now: Instant, input: Input) {
         let Some(r) = self.routers.get_mut(k) else {
             return;
         };
         let mut out = Actions::new();
         r.core.handle(now, input, &mut out);
-        r.execute(now, &out, &mut self.netlink, &self.garp, &self.ifaces);
-        self.timers.set(k, r.next_deadline());
+        r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
+        self.timers.set(k, r.core.next_deadline());
         // Notify scripts and sync-group siblings follow each transition.
         for a in &out {
             if let Action::Transition { from, to, .. } = *a {
@@ -405,7 +424,7 @@ impl Daemon {
         self.resync();
         self.timers = Timers::new();
         for k in 0..self.routers.len() {
-            self.timers.set(k, self.routers[k].next_deadline());
+            self.timers.set(k, self.routers[k].core.next_deadline());
         }
         self.track_setup(&cfg, now);
         for k in started {

@@ -2,110 +2,84 @@
 //! actions on real interfaces (adverts, virtual addresses, gratuitous ARPs) and its counters.
 
 use core::time::Duration;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use log::{debug, info, warn};
 
 use super::iface::Iface;
 use crate::config;
-use crate::limits::{MAX_PACKET, MAX_VIPS};
-use crate::sys::clock;
+use crate::limits::MAX_PACKET;
 use crate::sys::netlink::{Netlink, VipSpec};
 use crate::sys::packet::PacketSocket;
 use crate::time::Instant;
-use crate::vrrp::rx::{self, Counters, Drop, Expect};
-use crate::vrrp::{Action, Garp, Instance, Params, Reason, State};
+use crate::vrrp::rx::{Counters, Drop};
+use crate::vrrp::{Action, Family, Garp, Instance, Reason, Spec, State, Version};
 use crate::wire::{arp, ipv4, vrrp};
 
 /// One log line per drop reason per this period, with a count, so a flood cannot fill the disk.
 const DROP_LOG_PERIOD: Duration = Duration::from_secs(10);
 
 pub struct Router {
+    /// The daemon's view: names, interfaces, VIP options, scripts. What the protocol runs by is
+    /// the core's [`Spec`], built from it once.
     pub cfg: config::Instance,
     pub core: Instance,
     /// Index of the instance's interface in the daemon's table.
     pub iface: usize,
-    version: vrrp::Version,
-    vips: heapless::Vec<Ipv4Addr, MAX_VIPS>,
     pub drops: Counters,
     pub adverts_rx: u64,
     pub adverts_tx: u64,
     /// When each drop reason was last logged, and how many since.
     drop_log: [(Option<Instant>, u64); Drop::ALL.len()],
-    /// A burst of gratuitous ARPs being spread out by `vrrp_garp_interval`.
-    garp_burst: Option<GarpBurst>,
 }
 
-/// Frame `sent` of a burst goes to VIP `sent / repeat`; one frame per interval.
-#[derive(Debug, Clone, Copy)]
-struct GarpBurst {
-    next_at: Instant,
-    sent: usize,
-    repeat: usize,
+/// The one spec of an instance, from its configuration.
+pub fn spec_of(cfg: &config::Instance) -> Spec {
+    Spec {
+        vrid: cfg.vrid,
+        version: if cfg.version == 3 {
+            Version::V3(Family::V4)
+        } else {
+            Version::V2
+        },
+        priority: cfg.priority,
+        advert_int_cs: cfg.advert_int_cs,
+        preempt: cfg.preempt,
+        preempt_delay: cfg.preempt_delay,
+        garp: Garp {
+            repeat: cfg.garp_master_repeat,
+            delay: Duration::from_secs(u64::from(cfg.garp_master_delay)),
+            refresh: Duration::from_secs(u64::from(cfg.garp_master_refresh)),
+            refresh_repeat: cfg.garp_master_refresh_repeat,
+            interval: cfg.garp_interval,
+        },
+        auth: cfg.auth_pass,
+        // The reader refuses more than the limits, so nothing is cut here.
+        vips: cfg.vips.iter().map(|v| IpAddr::V4(v.addr)).collect(),
+        peers: cfg.unicast_peers.iter().map(|&p| IpAddr::V4(p)).collect(),
+        checksum_as_v2: cfg.v3_checksum_as_v2,
+    }
 }
 
 impl Router {
     pub fn new(cfg: &config::Instance) -> Router {
-        let params = Params {
-            vrid: cfg.vrid,
-            priority: cfg.priority,
-            advert_int_cs: cfg.advert_int_cs,
-            v3: cfg.version == 3,
-            preempt: cfg.preempt,
-            preempt_delay: cfg.preempt_delay,
-            garp: Garp {
-                repeat: cfg.garp_master_repeat,
-                delay: Duration::from_secs(u64::from(cfg.garp_master_delay)),
-                refresh: Duration::from_secs(u64::from(cfg.garp_master_refresh)),
-                refresh_repeat: cfg.garp_master_refresh_repeat,
-            },
-        };
         Router {
-            core: Instance::new(params, Ipv4Addr::UNSPECIFIED),
+            core: Instance::new(spec_of(cfg), IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             iface: 0,
-            version: if cfg.version == 3 {
-                vrrp::Version::V3
-            } else {
-                vrrp::Version::V2
-            },
-            vips: cfg.vips.iter().map(|v| v.addr).take(MAX_VIPS).collect(),
             drops: Counters::default(),
             adverts_rx: 0,
             adverts_tx: 0,
             drop_log: [(None, 0); Drop::ALL.len()],
-            garp_burst: None,
             cfg: cfg.clone(),
         }
     }
 
-    /// When the daemon must call [`Router::on_timer`]: the core's deadline or the next spaced
-    /// gratuitous ARP, whichever is first.
-    pub fn next_deadline(&self) -> Option<Instant> {
-        let garp = self.garp_burst.map(|b| b.next_at);
-        [self.core.next_deadline(), garp]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-
-    /// Sends the spaced gratuitous ARPs that are due. True if the core's own deadline is due too.
-    pub fn on_timer(&mut self, now: Instant, garp: &PacketSocket, ifaces: &[Iface]) -> bool {
-        self.send_due_garps(now, garp, ifaces);
-        self.core.next_deadline().is_some_and(|t| t <= now)
+    pub fn spec(&self) -> &Spec {
+        self.core.spec()
     }
 
     pub fn is_master(&self) -> bool {
         self.core.state() == State::Master
-    }
-
-    pub fn expect(&self) -> Expect<'_> {
-        Expect {
-            version: self.version,
-            auth: self.cfg.auth_pass,
-            advert_int_cs: self.cfg.advert_int_cs,
-            vips: &self.vips,
-            peers: &self.cfg.unicast_peers,
-        }
     }
 
     /// Counts a dropped advert and logs it, at most once per reason per period.
@@ -137,11 +111,12 @@ impl Router {
     }
 
     /// The address our adverts come from, which also breaks priority ties.
-    pub fn source(&self, ifaces: &[Iface]) -> Option<Ipv4Addr> {
+    pub fn source(&self, ifaces: &[Iface]) -> Option<IpAddr> {
         self.cfg
             .unicast_src_ip
             .or(self.cfg.mcast_src_ip)
             .or_else(|| ifaces.get(self.iface).and_then(|f| f.primary))
+            .map(IpAddr::V4)
     }
 
     /// The ifindex a VIP lives on: its own `dev`, or the instance's interface.
@@ -157,7 +132,6 @@ impl Router {
 
     pub fn execute(
         &mut self,
-        now: Instant,
         actions: &[Action],
         netlink: &mut Netlink,
         garp: &PacketSocket,
@@ -173,24 +147,21 @@ impl Router {
                 }
                 Action::SendAdvert { priority } => self.send_advert(priority, ifaces),
                 Action::AddVips => self.add_vips(netlink, ifaces),
-                Action::RemoveVips => {
-                    self.garp_burst = None;
-                    self.remove_vips(netlink, ifaces);
-                }
-                Action::SendGarp { repeat } => {
-                    for v in &self.cfg.vips {
-                        let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
-                        info!(
-                            "({}) Sending gratuitous ARPs on {dev} for {}",
-                            self.cfg.name, v.addr
-                        );
+                Action::RemoveVips => self.remove_vips(netlink, ifaces),
+                Action::Announce { first, end, repeat } => {
+                    for f in first..end {
+                        let vip = (f / repeat.max(1)) as usize;
+                        if f % repeat.max(1) == 0 {
+                            if let Some(v) = self.cfg.vips.get(vip) {
+                                let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+                                info!(
+                                    "({}) Sending gratuitous ARPs on {dev} for {}",
+                                    self.cfg.name, v.addr
+                                );
+                            }
+                        }
+                        self.send_garp(vip, garp, ifaces);
                     }
-                    self.garp_burst = Some(GarpBurst {
-                        next_at: now,
-                        sent: 0,
-                        repeat: repeat as usize,
-                    });
-                    self.send_due_garps(now, garp, ifaces);
                 }
             }
         }
@@ -207,16 +178,18 @@ impl Router {
             );
             return;
         };
-        let multicast = [vrrp::MULTICAST_V4];
-        let dsts: &[Ipv4Addr] = if self.cfg.uses_unicast() {
-            &self.cfg.unicast_peers
+        let multicast = [IpAddr::V4(vrrp::MULTICAST_V4)];
+        let spec = self.core.spec();
+        let dsts: &[IpAddr] = if spec.uses_unicast() {
+            &spec.peers
         } else {
             &multicast
         };
         for &dst in dsts {
+            let IpAddr::V4(dst4) = dst else { continue };
             let mut buf = [0u8; MAX_PACKET];
             match self.emit_advert(&mut buf, priority, src, dst) {
-                Some(n) => match sock.send_to(&buf[..n], dst) {
+                Some(n) => match sock.send_to(&buf[..n], dst4) {
                     Ok(()) => self.adverts_tx += 1,
                     Err(e) => debug!("({}) advert to {dst} failed: {e}", self.cfg.name),
                 },
@@ -226,24 +199,12 @@ impl Router {
     }
 
     /// Writes IPv4 header + advert into `buf`; the length written.
-    fn emit_advert(
-        &self,
-        buf: &mut [u8],
-        priority: u8,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-    ) -> Option<usize> {
-        let auth = match (self.version, self.cfg.auth_pass) {
-            (vrrp::Version::V2, Some(p)) => vrrp::Auth::Pass(p),
-            _ => vrrp::Auth::None,
-        };
-        let repr = vrrp::Repr {
-            version: self.version,
-            vrid: self.cfg.vrid,
-            priority,
-            max_adver_int_cs: self.cfg.advert_int_cs,
-            auth,
-            addrs: self.vips.clone(),
+    fn emit_advert(&self, buf: &mut [u8], priority: u8, src: IpAddr, dst: IpAddr) -> Option<usize> {
+        let spec = self.core.spec();
+        let repr = spec.advert(priority);
+        let how = spec.tx_checksum(src, dst);
+        let (IpAddr::V4(src), IpAddr::V4(dst)) = (src, dst) else {
+            return None;
         };
         let vlen = repr.buffer_len();
         let total = ipv4::HEADER_LEN + vlen;
@@ -256,7 +217,6 @@ impl Router {
         };
         let (head, body) = buf.get_mut(..total)?.split_at_mut(ipv4::HEADER_LEN);
         ip.emit(&mut ipv4::Packet::new_unchecked(head));
-        let how = rx::tx_checksum(self.version, self.cfg.v3_checksum_as_v2, src, dst);
         repr.emit(&mut vrrp::Packet::new_unchecked(body), how);
         Some(total)
     }
@@ -298,25 +258,6 @@ impl Router {
                     self.cfg.name, v.addr, v.prefix_len
                 );
             }
-        }
-    }
-
-    /// Sends what is due of the current burst: all of it at once without `vrrp_garp_interval`,
-    /// otherwise one frame per interval.
-    fn send_due_garps(&mut self, now: Instant, garp: &PacketSocket, ifaces: &[Iface]) {
-        while let Some(mut b) = self.garp_burst.filter(|b| b.next_at <= now) {
-            self.send_garp(b.sent / b.repeat.max(1), garp, ifaces);
-            b.sent += 1;
-            // Spaced from when the frame really left, not from the event's time: a burst starts
-            // after the VIPs were added, and those netlink round trips can take milliseconds.
-            // A zero interval leaves the next frame due at once.
-            b.next_at = if self.cfg.garp_interval.is_zero() {
-                now
-            } else {
-                clock::now().max(now) + self.cfg.garp_interval
-            };
-            let done = b.sent >= b.repeat * self.cfg.vips.len();
-            self.garp_burst = (!done).then_some(b);
         }
     }
 

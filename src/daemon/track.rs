@@ -1,5 +1,5 @@
 //! Health tracking and sync groups at run time: runs `vrrp_script`s, follows tracked links and
-//! files, and turns what they say into `Input::Priority` / `Input::TrackFault` for the instances
+//! files, and turns what they say into `Input::Priority` / `Input::Fault` for the instances
 //! (the arithmetic is `crate::track`'s, the group rules `vrrp::sync`'s).
 //!
 //! Nothing here waits: scripts are forked through `sys::spawn` and reaped on SIGCHLD, their
@@ -20,12 +20,11 @@ use crate::config::{self, Config, Located};
 use crate::limits::{MAX_CHILDREN, MAX_INSTANCES};
 use crate::sys::clock;
 use crate::sys::inotify::Inotify;
-use crate::sys::netlink::LinkInfo;
 use crate::sys::spawn::{self, Creds, Outcome, Program, SpawnError, Spawner};
 use crate::time::Instant;
 use crate::track::{self, Effect, RiseFall, Status, Verdict};
 use crate::vrrp::sync::{self, GroupState};
-use crate::vrrp::{Input, State};
+use crate::vrrp::{Fault, Input, State};
 
 /// The user keepalived runs scripts as when `script_user` is not set and the user exists.
 const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
@@ -58,12 +57,6 @@ struct FileTrack {
     value: i64,
 }
 
-struct TrackedLink {
-    name: String,
-    ifindex: u32,
-    up: bool,
-}
-
 struct Group {
     cfg: config::SyncGroup,
     /// Router indices.
@@ -74,7 +67,6 @@ struct Group {
 pub(super) struct Tracking {
     scripts: Vec<CheckScript>,
     files: Vec<FileTrack>,
-    links: Vec<TrackedLink>,
     groups: Vec<Group>,
     /// Router index → its sync group.
     group_of: Vec<Option<usize>>,
@@ -93,7 +85,6 @@ impl Tracking {
         Ok(Tracking {
             scripts: Vec::new(),
             files: Vec::new(),
-            links: Vec::new(),
             groups: Vec::new(),
             group_of: Vec::new(),
             children: Spawner::new(MAX_CHILDREN)?,
@@ -283,30 +274,6 @@ impl Daemon {
             }
         }
 
-        t.links.clear();
-        for r in &self.routers {
-            for ti in &r.cfg.track_interfaces {
-                if !t.links.iter().any(|l| l.name == ti.name) {
-                    t.links.push(TrackedLink {
-                        name: ti.name.clone(),
-                        ifindex: 0,
-                        up: false,
-                    });
-                }
-            }
-        }
-        if !t.links.is_empty() {
-            let links = &mut t.links;
-            if let Err(e) = self.netlink.dump_links(&mut |l| {
-                if let Some(tl) = links.iter_mut().find(|tl| tl.name == l.name.as_str()) {
-                    tl.ifindex = l.ifindex;
-                    tl.up = l.up;
-                }
-            }) {
-                error!("reading links for track_interface failed: {e}");
-            }
-        }
-
         t.groups = config
             .sync_groups
             .iter()
@@ -357,13 +324,14 @@ impl Daemon {
         let mut tracker_fault = [false; MAX_INSTANCES];
         let mut prio = [None; MAX_INSTANCES];
         let mut own_fault = [false; MAX_INSTANCES];
+        let mut link_down = [false; MAX_INSTANCES];
         for k in 0..n {
             match self.verdict_of(k) {
                 Verdict::Fault => tracker_fault[k] = true,
                 Verdict::Priority(p) => prio[k] = Some(p),
             }
-            let link_down = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up);
-            own_fault[k] = tracker_fault[k] || link_down;
+            link_down[k] = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up);
+            own_fault[k] = tracker_fault[k] || link_down[k];
         }
         let group_fault: heapless::Vec<bool, MAX_INSTANCES> = self
             .track
@@ -373,7 +341,14 @@ impl Daemon {
             .collect();
         for k in 0..n {
             let g = self.track.group_of.get(k).copied().flatten();
-            let want = tracker_fault[k] || g.is_some_and(|g| group_fault[g]);
+            let grouped = g.is_some_and(|g| group_fault[g]);
+            let want = if link_down[k] {
+                Some(Fault::Link)
+            } else if tracker_fault[k] || grouped {
+                Some(Fault::Track)
+            } else {
+                None
+            };
             let core = &self.routers[k].core;
             if let Some(p) = prio[k] {
                 if p != core.priority() {
@@ -386,8 +361,8 @@ impl Daemon {
                     self.feed(k, now, Input::Priority(p));
                 }
             }
-            if want != self.routers[k].core.track_fault() {
-                if want && !tracker_fault[k] {
+            if want != self.routers[k].core.fault() {
+                if want == Some(Fault::Track) && !tracker_fault[k] {
                     if let Some(name) = self.track.group_name(k) {
                         info!(
                             "({}) sync group {name} has a faulty member",
@@ -395,7 +370,7 @@ impl Daemon {
                         );
                     }
                 }
-                self.feed(k, now, Input::TrackFault(want));
+                self.feed(k, now, Input::Fault(want));
             }
         }
     }
@@ -429,7 +404,7 @@ impl Daemon {
             Some(track::effect(w, Status::Value(f.value)))
         });
         let links = r.cfg.track_interfaces.iter().map(|ti| {
-            let up = t.links.iter().any(|l| l.name == ti.name && l.up);
+            let up = self.ifaces.iter().any(|f| f.name == ti.name && f.up);
             track::effect(ti.weight, if up { Status::Up } else { Status::Down })
         });
         let effects = scripts.chain(files).chain(links);
@@ -561,66 +536,6 @@ impl Daemon {
         if changed {
             self.track_apply(clock::now());
         }
-    }
-
-    /// A link event (after the daemon's own handling of it).
-    pub(super) fn track_link(&mut self, now: Instant, link: &LinkInfo) {
-        if let Some(tl) = self
-            .track
-            .links
-            .iter_mut()
-            .find(|l| l.name == link.name.as_str())
-        {
-            tl.ifindex = link.ifindex;
-            if tl.up != link.up {
-                tl.up = link.up;
-                info!(
-                    "tracked interface {} is {}",
-                    tl.name,
-                    if link.up { "up" } else { "down" }
-                );
-            }
-        }
-        // The daemon's own interfaces matter too: a member's down link faults its sync group.
-        self.track_apply(now);
-    }
-
-    pub(super) fn track_link_removed(&mut self, now: Instant, ifindex: u32) {
-        if let Some(tl) = self
-            .track
-            .links
-            .iter_mut()
-            .find(|l| l.ifindex == ifindex && ifindex != 0)
-        {
-            if tl.up {
-                info!("tracked interface {} was removed", tl.name);
-            }
-            tl.up = false;
-            tl.ifindex = 0;
-        }
-        self.track_apply(now);
-    }
-
-    /// After lost netlink events: re-read every tracked link.
-    pub(super) fn track_relink(&mut self, now: Instant) {
-        let mut links: Vec<LinkInfo> = Vec::new();
-        if let Err(e) = self.netlink.dump_links(&mut |l| links.push(l)) {
-            warn!("reading links for track_interface failed: {e}");
-            return;
-        }
-        for tl in &mut self.track.links {
-            match links.iter().find(|l| l.name.as_str() == tl.name) {
-                Some(l) => {
-                    tl.ifindex = l.ifindex;
-                    tl.up = l.up;
-                }
-                None => {
-                    tl.ifindex = 0;
-                    tl.up = false;
-                }
-            }
-        }
-        self.track_apply(now);
     }
 
     /// Router `k` went from `from` to `to`: its notify scripts, its group's, and the siblings.

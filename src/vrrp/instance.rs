@@ -6,41 +6,15 @@
 
 use core::fmt;
 use core::time::Duration;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
+use super::spec::Spec;
 use crate::time::Instant;
 
 /// Priority of the router that owns the virtual addresses (RFC 5798 §5.2.4).
 pub const PRIORITY_OWNER: u8 = 255;
 /// Priority a master advertises when it stops (RFC 5798 §5.2.4).
 pub const PRIORITY_STOP: u8 = 0;
-
-/// What does not change while the instance runs (a reload builds a new instance if it does).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Params {
-    pub vrid: u8,
-    /// Configured priority; the effective one may move with trackers.
-    pub priority: u8,
-    /// Our Advertisement_Interval, in centiseconds.
-    pub advert_int_cs: u16,
-    /// VRRPv3: skew scales with the interval and backups learn the master's interval.
-    pub v3: bool,
-    pub preempt: bool,
-    pub preempt_delay: Duration,
-    pub garp: Garp,
-}
-
-/// When gratuitous ARPs go out after becoming master.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Garp {
-    /// Frames per address in each burst.
-    pub repeat: u32,
-    /// A second burst this long after the first; zero for none.
-    pub delay: Duration,
-    /// Bursts of `refresh_repeat` at this period while master; zero for none.
-    pub refresh: Duration,
-    pub refresh_repeat: u32,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -64,7 +38,7 @@ impl fmt::Display for State {
 /// An advertisement that passed every receive check (see `vrrp::rx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Advert {
-    pub src: Ipv4Addr,
+    pub src: IpAddr,
     pub priority: u8,
     pub interval_cs: u16,
 }
@@ -76,21 +50,28 @@ pub enum Input {
     Advert(Advert),
     /// A deadline from `next_deadline` has passed.
     Timer,
-    LinkDown,
-    LinkUp,
+    /// What holds the instance in FAULT now (its link, a tracker or its sync group), or
+    /// nothing. The daemon works it out from its tables and sends it when it changes.
+    Fault(Option<Fault>),
     /// Graceful stop: leave with priority 0.
     Shutdown,
     /// The effective priority after trackers moved it (clamped to 1..=254 unless owner).
     Priority(u8),
     /// Our primary address changed (it breaks priority ties).
-    Primary(Ipv4Addr),
-    /// A tracker (script, tracked interface or file) or the sync group demands FAULT (true),
-    /// or no longer does (false). Independent of the instance's own link.
-    TrackFault(bool),
+    Primary(IpAddr),
     /// A sync-group sibling became master: a backup follows at once.
     SyncMaster,
     /// A sync-group sibling fell back to backup: a master follows at once.
     SyncBackup,
+}
+
+/// Why an instance must sit in FAULT. With several causes at once, the first listed wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Its interface is down or missing.
+    Link,
+    /// A tracked script, interface or file, or a sync-group sibling.
+    Track,
 }
 
 /// Why a transition happened, for the log line that precedes `Entering … STATE`.
@@ -99,12 +80,16 @@ pub enum Reason {
     Startup,
     Owner,
     MasterDown,
-    HigherPriority { src: Ipv4Addr, theirs: u8, ours: u8 },
-    LinkDown,
-    LinkUp,
+    HigherPriority {
+        src: IpAddr,
+        theirs: u8,
+        ours: u8,
+    },
+    /// Entering FAULT for this cause.
+    Fault(Fault),
+    /// Leaving FAULT: this was the last cause, and it cleared.
+    Recovered(Fault),
     Shutdown,
-    TrackFault,
-    TrackOk,
     Sync,
 }
 
@@ -122,11 +107,15 @@ impl fmt::Display for Reason {
                 f,
                 "Received advert from {src} with higher priority {theirs}, ours {ours}"
             ),
-            Reason::LinkDown => f.write_str("Interface down"),
-            Reason::LinkUp => f.write_str("Interface up"),
+            Reason::Fault(Fault::Link) => f.write_str("Interface down"),
+            Reason::Recovered(Fault::Link) => f.write_str("Interface up"),
             Reason::Shutdown => f.write_str("Stopping"),
-            Reason::TrackFault => f.write_str("Tracked script, interface or file reports a fault"),
-            Reason::TrackOk => f.write_str("Tracked scripts, interfaces and files are healthy"),
+            Reason::Fault(Fault::Track) => {
+                f.write_str("Tracked script, interface or file reports a fault")
+            }
+            Reason::Recovered(Fault::Track) => {
+                f.write_str("Tracked scripts, interfaces and files are healthy")
+            }
             Reason::Sync => f.write_str("Following its sync group"),
         }
     }
@@ -145,8 +134,11 @@ pub enum Action {
     },
     AddVips,
     RemoveVips,
-    /// Send `repeat` gratuitous ARPs for every virtual address.
-    SendGarp {
+    /// Send frames `first..end` of an announcement burst (gratuitous ARP for an IPv4 address,
+    /// unsolicited neighbour advertisement for IPv6): frame `f` announces VIP `f / repeat`.
+    Announce {
+        first: u32,
+        end: u32,
         repeat: u32,
     },
 }
@@ -156,44 +148,53 @@ pub type Actions = heapless::Vec<Action, 8>;
 
 #[derive(Debug, Clone)]
 pub struct Instance {
-    params: Params,
+    spec: Spec,
     state: State,
     priority: u8,
-    primary: Ipv4Addr,
-    link_up: bool,
-    /// A tracker or the sync group holds the instance in FAULT.
-    track_fault: bool,
+    primary: IpAddr,
+    fault: Option<Fault>,
     /// The master's interval as last heard (v3); ours otherwise.
     master_adver_int_cs: u16,
     adver_at: Option<Instant>,
     master_down_at: Option<Instant>,
+    /// The next announcement burst (the delayed second one, or a refresh).
     garp_at: Option<Instant>,
+    /// The burst being sent, one frame per `Garp::interval`.
+    burst: Option<Burst>,
     /// With preempt_delay: when we first heard a lower-priority master since becoming backup.
     lower_seen_at: Option<Instant>,
     /// Last time we answered a lower-priority master, to bound replies to one per interval.
     answered_lower_at: Option<Instant>,
 }
 
+/// Frames `sent..` of a burst of `repeat` frames per VIP are still to go, the next at `next_at`.
+#[derive(Debug, Clone, Copy)]
+struct Burst {
+    next_at: Instant,
+    sent: u32,
+    repeat: u32,
+}
+
 impl Instance {
-    pub fn new(params: Params, primary: Ipv4Addr) -> Self {
+    pub fn new(spec: Spec, primary: IpAddr) -> Self {
         Instance {
-            priority: params.priority,
-            master_adver_int_cs: params.advert_int_cs,
-            params,
+            priority: spec.priority,
+            master_adver_int_cs: spec.advert_int_cs,
+            spec,
             state: State::Init,
             primary,
-            link_up: true,
-            track_fault: false,
+            fault: None,
             adver_at: None,
             master_down_at: None,
             garp_at: None,
+            burst: None,
             lower_seen_at: None,
             answered_lower_at: None,
         }
     }
 
-    pub fn params(&self) -> &Params {
-        &self.params
+    pub fn spec(&self) -> &Spec {
+        &self.spec
     }
     pub fn state(&self) -> State {
         self.state
@@ -204,31 +205,31 @@ impl Instance {
     pub fn master_adver_int_cs(&self) -> u16 {
         self.master_adver_int_cs
     }
-    /// Whether a tracker or the sync group holds the instance in FAULT.
-    pub fn track_fault(&self) -> bool {
-        self.track_fault
+    /// What holds the instance in FAULT, as last told.
+    pub fn fault(&self) -> Option<Fault> {
+        self.fault
     }
 
-    /// Down link or failed tracker: the instance must sit in FAULT.
     fn faulty(&self) -> bool {
-        !self.link_up || self.track_fault
+        self.fault.is_some()
     }
 
     /// The earliest instant at which this instance wants [`Input::Timer`].
     pub fn next_deadline(&self) -> Option<Instant> {
-        [self.adver_at, self.master_down_at, self.garp_at]
+        let burst = self.burst.map(|b| b.next_at);
+        [self.adver_at, self.master_down_at, self.garp_at, burst]
             .into_iter()
             .flatten()
             .min()
     }
 
     fn interval(&self) -> Duration {
-        cs(self.params.advert_int_cs)
+        cs(self.spec.advert_int_cs)
     }
 
     /// Skew_Time: v3 scales it by the master's interval, v2 by one second (RFC 3768 §6.1).
     pub fn skew_time(&self) -> Duration {
-        let unit = if self.params.v3 {
+        let unit = if self.spec.version.is_v3() {
             cs(self.master_adver_int_cs)
         } else {
             Duration::from_secs(1)
@@ -248,23 +249,16 @@ impl Instance {
                     self.come_up(now, Reason::Startup, out);
                 }
             }
-            Input::LinkUp | Input::LinkDown => {
-                self.link_up = input == Input::LinkUp;
-                let reason = if self.link_up {
-                    Reason::LinkUp
-                } else {
-                    Reason::LinkDown
-                };
-                self.follow_faults(now, reason, out);
-            }
-            Input::TrackFault(on) => {
-                self.track_fault = on;
-                let reason = if on {
-                    Reason::TrackFault
-                } else {
-                    Reason::TrackOk
-                };
-                self.follow_faults(now, reason, out);
+            Input::Fault(fault) => {
+                let was = self.fault;
+                self.fault = fault;
+                match (was, fault, self.state) {
+                    (_, Some(f), State::Backup | State::Master) => {
+                        self.leave(State::Fault, Reason::Fault(f), out)
+                    }
+                    (Some(f), None, State::Fault) => self.come_up(now, Reason::Recovered(f), out),
+                    _ => {}
+                }
             }
             Input::Shutdown => {
                 if self.state != State::Init {
@@ -300,20 +294,10 @@ impl Instance {
                         },
                     );
                     self.leave(State::Backup, Reason::Sync, out);
-                    self.master_adver_int_cs = self.params.advert_int_cs;
+                    self.master_adver_int_cs = self.spec.advert_int_cs;
                     self.master_down_at = Some(now + self.master_down_interval());
                 }
             }
-        }
-    }
-
-    /// A down link or a failing tracker holds the instance in FAULT; when the last of them clears,
-    /// it comes up again as from Init.
-    fn follow_faults(&mut self, now: Instant, reason: Reason, out: &mut Actions) {
-        match (self.faulty(), self.state) {
-            (true, State::Backup | State::Master) => self.leave(State::Fault, reason, out),
-            (false, State::Fault) => self.come_up(now, reason, out),
-            _ => {}
         }
     }
 
@@ -327,7 +311,7 @@ impl Instance {
             self.become_master(now, Reason::Owner, out);
             return;
         }
-        self.master_adver_int_cs = self.params.advert_int_cs;
+        self.master_adver_int_cs = self.spec.advert_int_cs;
         // `state MASTER` changes nothing here, as in keepalived 2.x: a non-owner always listens
         // for a Master_Down_Interval first, so a restarted router cannot steal the role.
         self.enter(State::Backup, reason, out);
@@ -355,17 +339,51 @@ impl Instance {
         }
         if self.garp_at.is_some_and(|t| t <= now) {
             self.garp_at = None;
-            let refresh = self.params.garp.refresh;
-            push(
-                out,
-                Action::SendGarp {
-                    repeat: self.params.garp.refresh_repeat.max(1),
-                },
-            );
+            let refresh = self.spec.garp.refresh;
+            self.start_burst(now, self.spec.garp.refresh_repeat);
             if !refresh.is_zero() {
                 self.garp_at = Some(now + refresh);
             }
         }
+        self.send_due_frames(now, out);
+    }
+
+    /// Starts announcing every VIP `repeat` times. A spaced burst waits for the timer, which is
+    /// due at once: its first frame then leaves after the VIPs were added, and the gaps are
+    /// measured from there rather than from before those netlink round trips.
+    fn start_burst(&mut self, now: Instant, repeat: u32) {
+        self.burst = Some(Burst {
+            next_at: now,
+            sent: 0,
+            repeat: repeat.max(1),
+        });
+    }
+
+    /// Sends what is due of the burst: all of it without an interval, else one frame.
+    fn send_due_frames(&mut self, now: Instant, out: &mut Actions) {
+        let Some(mut b) = self.burst.filter(|b| b.next_at <= now) else {
+            return;
+        };
+        let total = b.repeat.saturating_mul(self.spec.vips.len() as u32);
+        let interval = self.spec.garp.interval;
+        let end = if interval.is_zero() {
+            total
+        } else {
+            (b.sent + 1).min(total)
+        };
+        if end > b.sent {
+            push(
+                out,
+                Action::Announce {
+                    first: b.sent,
+                    end,
+                    repeat: b.repeat,
+                },
+            );
+        }
+        b.sent = end;
+        b.next_at = now + interval;
+        self.burst = (b.sent < total).then_some(b);
     }
 
     fn backup_heard(&mut self, now: Instant, adv: Advert) {
@@ -374,8 +392,8 @@ impl Instance {
             self.master_down_at = Some(now + self.skew_time());
             return;
         }
-        if !self.params.preempt || adv.priority >= self.priority || self.preempt_held(now) {
-            if self.params.v3 {
+        if !self.spec.preempt || adv.priority >= self.priority || self.preempt_held(now) {
+            if self.spec.version.is_v3() {
                 self.master_adver_int_cs = adv.interval_cs;
             }
             self.master_down_at = Some(now + self.master_down_interval());
@@ -386,7 +404,7 @@ impl Instance {
     /// With preempt_delay, a lower-priority master is tolerated for that long after we first
     /// hear it, so a rebooting router settles before it takes the addresses back.
     fn preempt_held(&mut self, now: Instant) -> bool {
-        let delay = self.params.preempt_delay;
+        let delay = self.spec.preempt_delay;
         if delay.is_zero() {
             return false;
         }
@@ -412,7 +430,7 @@ impl Instance {
                 },
                 out,
             );
-            if self.params.v3 {
+            if self.spec.version.is_v3() {
                 self.master_adver_int_cs = adv.interval_cs;
             }
             self.master_down_at = Some(now + self.master_down_interval());
@@ -426,12 +444,8 @@ impl Instance {
             if !recent {
                 self.answered_lower_at = Some(now);
                 self.send_advert(now, out);
-                push(
-                    out,
-                    Action::SendGarp {
-                        repeat: self.params.garp.refresh_repeat.max(1),
-                    },
-                );
+                self.start_burst(now, self.spec.garp.refresh_repeat);
+                self.send_due_frames(now, out);
             }
         }
     }
@@ -440,16 +454,14 @@ impl Instance {
         self.enter(State::Master, reason, out);
         self.master_down_at = None;
         self.lower_seen_at = None;
-        self.master_adver_int_cs = self.params.advert_int_cs;
+        self.master_adver_int_cs = self.spec.advert_int_cs;
         self.send_advert(now, out);
         push(out, Action::AddVips);
-        push(
-            out,
-            Action::SendGarp {
-                repeat: self.params.garp.repeat.max(1),
-            },
-        );
-        let g = self.params.garp;
+        self.start_burst(now, self.spec.garp.repeat);
+        if self.spec.garp.interval.is_zero() {
+            self.send_due_frames(now, out);
+        }
+        let g = self.spec.garp;
         self.garp_at = if !g.delay.is_zero() {
             Some(now + g.delay)
         } else if !g.refresh.is_zero() {
@@ -465,6 +477,7 @@ impl Instance {
         self.adver_at = None;
         self.master_down_at = None;
         self.garp_at = None;
+        self.burst = None;
         self.lower_seen_at = None;
         if was_master && to != State::Backup {
             // Tell the backups now rather than after Master_Down_Interval.

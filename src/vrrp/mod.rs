@@ -2,9 +2,11 @@
 
 pub mod instance;
 pub mod rx;
+pub mod spec;
 pub mod sync;
 
-pub use instance::{Action, Actions, Advert, Garp, Input, Instance, Params, Reason, State};
+pub use instance::{Action, Actions, Advert, Fault, Input, Instance, Reason, State};
+pub use spec::{Family, Garp, Spec, Version};
 
 #[cfg(test)]
 mod tests;

@@ -3,10 +3,10 @@
 //! counted under the same name on both sides.
 
 use core::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use crate::limits::MAX_VIPS;
-use crate::vrrp::Advert;
+use crate::vrrp::{Advert, Spec, Version};
 use crate::wire::{self, ipv4, vrrp};
 
 /// Why an advertisement was dropped. Each is a counter per instance.
@@ -107,39 +107,49 @@ impl fmt::Display for Counters {
     }
 }
 
-/// What an instance expects of the adverts it accepts.
-#[derive(Debug, Clone, Copy)]
-pub struct Expect<'a> {
-    pub version: vrrp::Version,
-    /// v2 PASS authentication; `None` means auth type 0.
-    pub auth: Option<[u8; 8]>,
-    /// v2 only: the interval must match ours exactly.
-    pub advert_int_cs: u16,
-    pub vips: &'a [Ipv4Addr],
-    /// Unicast peers; empty for multicast.
-    pub peers: &'a [Ipv4Addr],
+/// What the socket layer knows of a packet besides its VRRP message: from the IPv4 header, or
+/// from an IPv6 socket's control messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6).
+    pub hop_limit: u8,
 }
 
-/// The VRID of a VRRP packet inside an IPv4 packet, to find the instance before the full checks.
-pub fn peek_vrid(ip_packet: &[u8]) -> Result<u8, Drop> {
-    let ip = ipv4::Packet::new_checked(ip_packet)?;
-    ip.payload().get(1).copied().ok_or(Drop::Len)
-}
-
-/// Runs every check on a whole IPv4 packet and returns the advert, or why it was dropped.
-pub fn check(ip_packet: &[u8], want: &Expect<'_>) -> Result<Advert, Drop> {
+/// Splits a whole IPv4 packet, as the IPv4 raw socket reads it, into its metadata and its VRRP
+/// message.
+pub fn split_ipv4(ip_packet: &[u8]) -> Result<(Meta, &[u8]), Drop> {
     let ip = ipv4::Packet::new_checked(ip_packet)?;
     if ip.protocol() != ipv4::PROTOCOL_VRRP {
         return Err(Drop::Type);
     }
-    let src = ip.src_addr();
-    let dst = ip.dst_addr();
-    if dst.is_multicast() && ip.ttl() != 255 {
+    let meta = Meta {
+        src: IpAddr::V4(ip.src_addr()),
+        dst: IpAddr::V4(ip.dst_addr()),
+        hop_limit: ip.ttl(),
+    };
+    // Up to the total length: a cut or padded read is not part of the message.
+    let msg = ip_packet
+        .get(ip.header_len()..ip.total_len())
+        .ok_or(Drop::Len)?;
+    Ok((meta, msg))
+}
+
+/// The VRID of a VRRP message, to find the instance before the full checks.
+pub fn peek_vrid(msg: &[u8]) -> Result<u8, Drop> {
+    msg.get(1).copied().ok_or(Drop::Len)
+}
+
+/// Runs every check on a VRRP message and its metadata, the same for both families, and
+/// returns the advert, or why it was dropped.
+pub fn check(meta: &Meta, msg: &[u8], want: &Spec) -> Result<Advert, Drop> {
+    if meta.dst.is_multicast() && meta.hop_limit != 255 {
         return Err(Drop::Ttl);
     }
-    let pkt = vrrp::Packet::new_checked(ip.payload())?;
-    let repr = parse_either_checksum(&pkt, want.version, src, dst)?;
-    if repr.version != want.version {
+    let pkt = vrrp::Packet::new_checked(msg)?;
+    let repr = parse_either_checksum(&pkt, want.version, meta)?;
+    if repr.version != want.version.wire() {
         return Err(Drop::Version);
     }
     if repr.version == vrrp::Version::V2 {
@@ -155,14 +165,15 @@ pub fn check(ip_packet: &[u8], want: &Expect<'_>) -> Result<Advert, Drop> {
             return Err(Drop::Interval);
         }
     }
-    if !same_set(&repr.addrs, want.vips) {
+    let got = repr.addrs.iter().map(|&a| IpAddr::V4(a));
+    if !same_set(got, &want.vips) {
         return Err(Drop::Addrs);
     }
-    if !want.peers.is_empty() && !want.peers.contains(&src) {
+    if want.uses_unicast() && !want.peers.contains(&meta.src) {
         return Err(Drop::Peer);
     }
     Ok(Advert {
-        src,
+        src: meta.src,
         priority: repr.priority,
         interval_cs: repr.max_adver_int_cs,
     })
@@ -172,13 +183,15 @@ pub fn check(ip_packet: &[u8], want: &Expect<'_>) -> Result<Advert, Drop> {
 /// on it (RFC 5798 includes it; RFC 9568 and keepalived's `v3_checksum_as_v2` leave it out).
 fn parse_either_checksum(
     pkt: &vrrp::Packet<&[u8]>,
-    version: vrrp::Version,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+    version: Version,
+    meta: &Meta,
 ) -> Result<vrrp::Repr, Drop> {
-    let pseudo = vrrp::Checksum::Pseudo { src, dst };
+    let pseudo = match (meta.src, meta.dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => vrrp::Checksum::Pseudo { src, dst },
+        _ => return Err(Drop::Version),
+    };
     match vrrp::Repr::parse(pkt, pseudo) {
-        Err(wire::Error::Checksum) if version == vrrp::Version::V3 => {
+        Err(wire::Error::Checksum) if version.is_v3() => {
             Ok(vrrp::Repr::parse(pkt, vrrp::Checksum::Message)?)
         }
         other => Ok(other?),
@@ -191,29 +204,16 @@ fn constant_time_eq(a: &[u8; 8], b: &[u8; 8]) -> bool {
 }
 
 /// Order-insensitive comparison of address lists (each at most MAX_VIPS long).
-fn same_set(got: &[Ipv4Addr], ours: &[Ipv4Addr]) -> bool {
+fn same_set(got: impl ExactSizeIterator<Item = IpAddr>, ours: &[IpAddr]) -> bool {
     if got.len() != ours.len() || ours.len() > MAX_VIPS {
         return false;
     }
     let mut used = [false; MAX_VIPS];
-    got.iter().all(|g| {
-        let hit = (0..ours.len()).find(|&k| !used[k] && ours[k] == *g);
+    let mut got = got;
+    got.all(|g| {
+        let hit = (0..ours.len()).find(|&k| !used[k] && ours[k] == g);
         hit.map(|k| used[k] = true).is_some()
     })
-}
-
-/// How the checksum of an advert we send is computed.
-pub fn tx_checksum(
-    version: vrrp::Version,
-    as_v2: bool,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-) -> vrrp::Checksum {
-    if version == vrrp::Version::V3 && !as_v2 {
-        vrrp::Checksum::Pseudo { src, dst }
-    } else {
-        vrrp::Checksum::Message
-    }
 }
 
 #[cfg(test)]
@@ -221,8 +221,12 @@ mod tests {
     use super::*;
     use crate::wire::testdata::*;
 
-    const VIP: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 100);
-    const VIP2: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 101);
+    use crate::vrrp::{Family, Garp};
+    use core::time::Duration;
+    use std::net::Ipv4Addr;
+
+    const VIP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100));
+    const VIP2: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 101));
     const PASS: [u8; 8] = *b"s3cret\0\0";
 
     /// The captures are Ethernet frames; the raw socket hands us the IP packet.
@@ -230,41 +234,54 @@ mod tests {
         &frame[14..]
     }
 
-    fn v2(auth: Option<[u8; 8]>) -> Expect<'static> {
-        Expect {
-            version: vrrp::Version::V2,
-            auth,
+    /// The IPv4 path end to end: split the packet, then the checks.
+    fn check(ip_packet: &[u8], want: &Spec) -> Result<Advert, Drop> {
+        let (meta, msg) = split_ipv4(ip_packet)?;
+        super::check(&meta, msg, want)
+    }
+
+    fn spec(version: Version, auth: Option<[u8; 8]>, vips: &[IpAddr]) -> Spec {
+        Spec {
+            vrid: 51,
+            version,
+            priority: 100,
             advert_int_cs: 100,
-            vips: &[VIP],
-            peers: &[],
+            preempt: true,
+            preempt_delay: Duration::ZERO,
+            garp: Garp {
+                repeat: 1,
+                delay: Duration::ZERO,
+                refresh: Duration::ZERO,
+                refresh_repeat: 1,
+                interval: Duration::ZERO,
+            },
+            auth,
+            vips: vips.iter().copied().collect(),
+            peers: heapless::Vec::new(),
+            checksum_as_v2: false,
         }
     }
 
-    fn v3() -> Expect<'static> {
-        Expect {
-            version: vrrp::Version::V3,
-            auth: None,
-            advert_int_cs: 100,
-            vips: &[VIP, VIP2],
-            peers: &[],
-        }
+    fn v2(auth: Option<[u8; 8]>) -> Spec {
+        spec(Version::V2, auth, &[VIP])
+    }
+
+    fn v3() -> Spec {
+        spec(Version::V3(Family::V4), None, &[VIP, VIP2])
     }
 
     #[test]
     fn keepalived_v2_pass_advert_is_accepted() {
         let adv = check(ip(&V2_PASS_1), &v2(Some(PASS))).unwrap();
-        assert_eq!(adv.src, Ipv4Addr::new(10, 99, 0, 11));
+        assert_eq!(adv.src, IpAddr::V4(Ipv4Addr::new(10, 99, 0, 11)));
         assert_eq!(adv.priority, 150);
         assert_eq!(adv.interval_cs, 100);
-        assert_eq!(peek_vrid(ip(&V2_PASS_1)), Ok(51));
+        assert_eq!(peek_vrid(&ip(&V2_PASS_1)[20..]), Ok(51));
     }
 
     #[test]
     fn keepalived_v3_advert_is_accepted_with_reversed_vip_order() {
-        let want = Expect {
-            vips: &[VIP2, VIP],
-            ..v3()
-        };
+        let want = spec(Version::V3(Family::V4), None, &[VIP2, VIP]);
         let adv = check(ip(&V3_ADVERT_1), &want).unwrap();
         assert_eq!(adv.priority, 150);
     }
@@ -276,43 +293,22 @@ mod tests {
             Err(Drop::Auth)
         );
         assert_eq!(check(ip(&V2_PASS_1), &v2(None)), Err(Drop::Auth));
-        assert_eq!(
-            check(
-                ip(&V2_PASS_1),
-                &Expect {
-                    advert_int_cs: 200,
-                    ..v2(Some(PASS))
-                }
-            ),
-            Err(Drop::Interval)
-        );
-        assert_eq!(
-            check(
-                ip(&V2_PASS_1),
-                &Expect {
-                    vips: &[VIP2],
-                    ..v2(Some(PASS))
-                }
-            ),
-            Err(Drop::Addrs)
-        );
+        let slow = Spec {
+            advert_int_cs: 200,
+            ..v2(Some(PASS))
+        };
+        assert_eq!(check(ip(&V2_PASS_1), &slow), Err(Drop::Interval));
+        let other = spec(Version::V2, Some(PASS), &[VIP2]);
+        assert_eq!(check(ip(&V2_PASS_1), &other), Err(Drop::Addrs));
         assert_eq!(check(ip(&V2_PASS_1), &v3()), Err(Drop::Version));
-        let peers = [Ipv4Addr::new(10, 99, 0, 12)];
-        assert_eq!(
-            check(
-                ip(&V2_PASS_1),
-                &Expect {
-                    peers: &peers,
-                    ..v2(Some(PASS))
-                }
-            ),
-            Err(Drop::Peer)
-        );
+        let mut unicast = v2(Some(PASS));
+        let _ = unicast.peers.push(IpAddr::V4(Ipv4Addr::new(10, 99, 0, 12)));
+        assert_eq!(check(ip(&V2_PASS_1), &unicast), Err(Drop::Peer));
     }
 
     #[test]
     fn v3_interval_may_differ_and_is_reported() {
-        let want = Expect {
+        let want = Spec {
             advert_int_cs: 10,
             ..v3()
         };
@@ -340,7 +336,7 @@ mod tests {
         let p = ip(&V3_ADVERT_1);
         assert_eq!(check(&p[..p.len() - 1], &v3()), Err(Drop::Len));
         assert_eq!(check(&p[..10], &v3()), Err(Drop::Len));
-        assert_eq!(peek_vrid(&p[..10]), Err(Drop::Len));
+        assert_eq!(peek_vrid(&p[20..21]), Err(Drop::Len));
     }
 
     #[test]
@@ -363,7 +359,7 @@ mod tests {
                 let old = p[i];
                 p[i] = b;
                 let _ = check(&p, &v2(Some(PASS)));
-                let _ = peek_vrid(&p);
+                let _ = split_ipv4(&p);
                 p[i] = old;
             }
         }

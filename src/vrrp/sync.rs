@@ -3,7 +3,7 @@
 //!
 //! Three rules, applied by the daemon:
 //! - FAULT: if any member is faulty on its own (link down, tracker failed), every member is held
-//!   in FAULT ([`group_fault`], fed as `Input::TrackFault`); when none is, all come back.
+//!   in FAULT ([`group_fault`], fed as `Input::Fault`); when none is, all come back.
 //! - MASTER: a member that becomes master takes its backup siblings with it (`Input::SyncMaster`).
 //! - BACKUP: a master that falls back to backup takes its master siblings with it
 //!   (`Input::SyncBackup`); they send priority 0 as they go, so the other router's members
@@ -54,9 +54,10 @@ impl GroupState {
 mod tests {
     use super::*;
     use crate::time::Instant;
-    use crate::vrrp::instance::{Action, Actions, Garp, Instance, Params};
+    use crate::vrrp::instance::{Action, Actions, Fault, Instance};
+    use crate::vrrp::{Family, Garp, Spec, Version};
     use core::time::Duration;
-    use std::net::Ipv4Addr;
+    use std::net::{IpAddr, Ipv4Addr};
 
     #[test]
     fn rules() {
@@ -89,12 +90,12 @@ mod tests {
         assert_eq!(g.get(), Some(State::Fault));
     }
 
-    fn params(vrid: u8, priority: u8) -> Params {
-        Params {
+    fn params(vrid: u8, priority: u8) -> Spec {
+        Spec {
             vrid,
+            version: Version::V3(Family::V4),
             priority,
             advert_int_cs: 100,
-            v3: true,
             preempt: true,
             preempt_delay: Duration::ZERO,
             garp: Garp {
@@ -102,7 +103,12 @@ mod tests {
                 delay: Duration::ZERO,
                 refresh: Duration::ZERO,
                 refresh_repeat: 1,
+                interval: Duration::ZERO,
             },
+            auth: None,
+            vips: heapless::Vec::new(),
+            peers: heapless::Vec::new(),
+            checksum_as_v2: false,
         }
     }
 
@@ -110,17 +116,19 @@ mod tests {
     struct Pair {
         m: [Instance; 2],
         own_fault: [bool; 2],
+        link_down: [bool; 2],
     }
 
     impl Pair {
         fn new() -> Pair {
-            let me = Ipv4Addr::new(10, 99, 0, 1);
+            let me = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 1));
             Pair {
                 m: [
                     Instance::new(params(1, 100), me),
                     Instance::new(params(2, 100), me),
                 ],
                 own_fault: [false; 2],
+                link_down: [false; 2],
             }
         }
 
@@ -138,12 +146,19 @@ mod tests {
             }
         }
 
+        /// As the daemon's `track_apply`: the link first, then trackers and the group.
         fn refresh_fault(&mut self, now: Instant) {
-            let g = group_fault(self.own_fault);
+            let g = group_fault((0..2).map(|k| self.own_fault[k] || self.link_down[k]));
             for k in 0..2 {
-                let want = self.own_fault[k] || g;
-                if self.m[k].track_fault() != want {
-                    self.feed(now, k, Input::TrackFault(want));
+                let want = if self.link_down[k] {
+                    Some(Fault::Link)
+                } else if self.own_fault[k] || g {
+                    Some(Fault::Track)
+                } else {
+                    None
+                };
+                if self.m[k].fault() != want {
+                    self.feed(now, k, Input::Fault(want));
                 }
             }
         }
@@ -154,36 +169,40 @@ mod tests {
     }
 
     #[test]
-    fn track_fault_acts_like_a_down_link_but_separately() {
+    fn track_fault_acts_like_a_down_link() {
         use State::*;
         let t = |s: u64| Instant::from_micros(s * 1_000_000);
-        let mut i = Instance::new(params(1, 100), Ipv4Addr::new(10, 99, 0, 1));
+        let mut i = Instance::new(params(1, 100), IpAddr::V4(Ipv4Addr::new(10, 99, 0, 1)));
         let mut out = Actions::new();
+        let track = Input::Fault(Some(crate::vrrp::Fault::Track));
         // Faulty before it starts: it starts in FAULT.
-        i.handle(t(0), Input::TrackFault(true), &mut out);
+        i.handle(t(0), track, &mut out);
         i.handle(t(0), Input::Start, &mut out);
         assert_eq!(i.state(), Fault);
-        i.handle(t(1), Input::TrackFault(false), &mut out);
+        i.handle(t(1), Input::Fault(None), &mut out);
         assert_eq!(i.state(), Backup);
         i.handle(t(10), Input::Timer, &mut out);
         assert_eq!(i.state(), Master);
 
         // From MASTER: priority 0 goes out and the addresses go away, as for a down link.
         out.clear();
-        i.handle(t(11), Input::TrackFault(true), &mut out);
+        i.handle(t(11), track, &mut out);
         assert_eq!(i.state(), Fault);
         assert!(out.contains(&Action::SendAdvert { priority: 0 }));
         assert!(out.contains(&Action::RemoveVips));
         assert_eq!(i.next_deadline(), None);
 
-        // Both causes must clear, in either order.
-        i.handle(t(12), Input::LinkDown, &mut out);
-        i.handle(t(13), Input::TrackFault(false), &mut out);
-        assert_eq!(i.state(), Fault, "link still down");
-        i.handle(t(14), Input::TrackFault(true), &mut out);
-        i.handle(t(15), Input::LinkUp, &mut out);
-        assert_eq!(i.state(), Fault, "tracker still failing");
-        i.handle(t(16), Input::TrackFault(false), &mut out);
+        // A change of cause keeps it in FAULT; only no cause at all brings it back.
+        out.clear();
+        i.handle(
+            t(12),
+            Input::Fault(Some(crate::vrrp::Fault::Link)),
+            &mut out,
+        );
+        i.handle(t(13), track, &mut out);
+        assert_eq!(i.state(), Fault);
+        assert!(out.is_empty(), "{out:?}");
+        i.handle(t(16), Input::Fault(None), &mut out);
         assert_eq!(i.state(), Backup);
 
         // Sync inputs only move the state they name.
@@ -217,7 +236,7 @@ mod tests {
 
         // A better router appears on member 1's link: both fall back.
         let better = crate::vrrp::Advert {
-            src: Ipv4Addr::new(10, 99, 0, 2),
+            src: IpAddr::V4(Ipv4Addr::new(10, 99, 0, 2)),
             priority: 200,
             interval_cs: 100,
         };
@@ -238,14 +257,12 @@ mod tests {
         p.own_fault[0] = true;
         p.refresh_fault(t(31));
         assert_eq!(p.states(), [Fault, Fault]);
-        // A down link on member 1 meanwhile keeps it in FAULT after the tracker recovers.
-        p.feed(t(32), 1, Input::LinkDown);
-        p.own_fault = [false, true];
+        // A down link on member 1 meanwhile keeps both in FAULT after the tracker recovers.
+        p.link_down[1] = true;
+        p.own_fault = [false, false];
         p.refresh_fault(t(33));
         assert_eq!(p.states(), [Fault, Fault]);
-        p.feed(t(34), 1, Input::LinkUp);
-        assert_eq!(p.states(), [Fault, Fault], "group still holds it");
-        p.own_fault = [false, false];
+        p.link_down[1] = false;
         p.refresh_fault(t(34));
         assert_eq!(p.states(), [Backup, Backup]);
     }

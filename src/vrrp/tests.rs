@@ -1,21 +1,25 @@
 //! The state machine on a simulated clock: every transition of RFC 5798 §6.4 plus Fault.
 
 use core::time::Duration;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::*;
 use crate::time::Instant;
 
-const ME: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 11);
-const PEER_HI: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 12);
-const PEER_LO: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 9);
+const ME: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 11));
+const PEER_HI: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 12));
+const PEER_LO: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 9));
 
-fn params(priority: u8, v3: bool) -> Params {
-    Params {
+fn params(priority: u8, v3: bool) -> Spec {
+    Spec {
         vrid: 51,
+        version: if v3 {
+            Version::V3(Family::V4)
+        } else {
+            Version::V2
+        },
         priority,
         advert_int_cs: 100,
-        v3,
         preempt: true,
         preempt_delay: Duration::ZERO,
         garp: Garp {
@@ -23,7 +27,14 @@ fn params(priority: u8, v3: bool) -> Params {
             delay: Duration::from_secs(5),
             refresh: Duration::ZERO,
             refresh_repeat: 1,
+            interval: Duration::ZERO,
         },
+        auth: None,
+        vips: [IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100))]
+            .into_iter()
+            .collect(),
+        peers: heapless::Vec::new(),
+        checksum_as_v2: false,
     }
 }
 
@@ -37,7 +48,7 @@ fn step(i: &mut Instance, now: Instant, input: Input) -> Actions {
     out
 }
 
-fn advert(src: Ipv4Addr, priority: u8, interval_cs: u16) -> Input {
+fn advert(src: IpAddr, priority: u8, interval_cs: u16) -> Input {
     Input::Advert(Advert {
         src,
         priority,
@@ -77,7 +88,11 @@ fn backup_takes_over_after_master_down_interval_v3() {
             },
             Action::SendAdvert { priority: 100 },
             Action::AddVips,
-            Action::SendGarp { repeat: 5 },
+            Action::Announce {
+                first: 0,
+                end: 5,
+                repeat: 5
+            },
         ]
     );
 }
@@ -126,7 +141,7 @@ fn master_advertises_every_interval_and_repeats_garp_after_delay() {
             .count();
         garps += out
             .iter()
-            .filter(|a| matches!(a, Action::SendGarp { .. }))
+            .filter(|a| matches!(a, Action::Announce { .. }))
             .count();
     }
     assert_eq!(adverts, 6); // at 1..=6 s
@@ -282,7 +297,7 @@ fn master_keeps_role_against_equal_priority_lower_address_and_answers_once() {
     let out = step(&mut i, at(4_000), advert(PEER_LO, 100, 100));
     assert_eq!(i.state(), State::Master);
     assert!(out.contains(&Action::SendAdvert { priority: 100 }));
-    assert!(out.iter().any(|a| matches!(a, Action::SendGarp { .. })));
+    assert!(out.iter().any(|a| matches!(a, Action::Announce { .. })));
     let out = step(&mut i, at(4_100), advert(PEER_LO, 100, 100));
     assert!(out.is_empty(), "at most one answer per interval");
 }
@@ -311,19 +326,19 @@ fn shutdown_of_master_sends_priority_zero_and_removes_vips() {
 fn link_down_faults_and_link_up_returns_to_backup() {
     let mut i = Instance::new(params(255, true), ME);
     step(&mut i, at(0), Input::Start);
-    let out = step(&mut i, at(100), Input::LinkDown);
+    let out = step(&mut i, at(100), Input::Fault(Some(Fault::Link)));
     assert_eq!(entered(&out), Some(State::Fault));
     assert!(out.contains(&Action::RemoveVips));
     assert_eq!(i.next_deadline(), None);
     assert!(step(&mut i, at(200), advert(PEER_HI, 200, 100)).is_empty());
-    let out = step(&mut i, at(300), Input::LinkUp);
+    let out = step(&mut i, at(300), Input::Fault(None));
     assert_eq!(entered(&out), Some(State::Master)); // owner
 
     let mut i = Instance::new(params(100, true), ME);
-    step(&mut i, at(0), Input::LinkDown);
+    step(&mut i, at(0), Input::Fault(Some(Fault::Link)));
     let out = step(&mut i, at(0), Input::Start);
     assert_eq!(entered(&out), Some(State::Fault));
-    let out = step(&mut i, at(100), Input::LinkUp);
+    let out = step(&mut i, at(100), Input::Fault(None));
     assert_eq!(entered(&out), Some(State::Backup));
 }
 
