@@ -1,9 +1,9 @@
 //! The internet checksum (RFC 1071): ones-complement sum of 16-bit big-endian words.
 //!
-//! Partial sums from `sum` and `pseudo_header_v4` can be added together and then `fold`ed; each
+//! Partial sums from `sum`, `pseudo_header_v4` and `pseudo_header_v6` can be added together and then `fold`ed; each
 //! is kept below 2^17, so adding a handful of them never overflows a `u32`.
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Sum `data` as 16-bit big-endian words, padding an odd last byte with zero. The result is
 /// already partly folded (at most 0xffff), so it is safe to add to other partial sums.
@@ -44,6 +44,17 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) ->
     sum(&b)
 }
 
+/// Partial sum of the IPv6 pseudo-header (RFC 8200 section 8.1): source, destination, the
+/// 32-bit upper-layer length, three zero bytes and the next header.
+pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, len: u32) -> u32 {
+    let mut b = [0u8; 40];
+    b[0..16].copy_from_slice(&src.octets());
+    b[16..32].copy_from_slice(&dst.octets());
+    b[32..36].copy_from_slice(&len.to_be_bytes());
+    b[39] = next_header;
+    sum(&b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +88,26 @@ mod tests {
         let b = Ipv4Addr::new(224, 0, 0, 18);
         let expect = sum(&[10, 99, 0, 11, 224, 0, 0, 18, 0, 112, 0, 16]);
         assert_eq!(pseudo_header_v4(a, b, 112, 16), expect);
+    }
+
+    #[test]
+    fn pseudo_header_v6_layout() {
+        let a: Ipv6Addr = "fe80::1".parse().unwrap();
+        let b: Ipv6Addr = "ff02::12".parse().unwrap();
+        let mut want = [0u8; 40];
+        want[0] = 0xfe;
+        want[1] = 0x80;
+        want[15] = 1;
+        want[16] = 0xff;
+        want[17] = 0x02;
+        want[31] = 0x12;
+        want[35] = 40;
+        want[39] = 112;
+        assert_eq!(pseudo_header_v6(a, b, 112, 40), sum(&want));
+        // The length is 32 bits wide: its high half is summed too.
+        assert_ne!(
+            pseudo_header_v6(a, b, 112, 0x1_0000),
+            pseudo_header_v6(a, b, 112, 0)
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! Packet codecs: IPv4 header, VRRP v2/v3 message, gratuitous ARP frame.
+//! Packet codecs: IPv4 and IPv6 headers, VRRP v2/v3 message (IPv4 and IPv6), gratuitous ARP
+//! frame, unsolicited neighbour advertisement frame.
 //!
 //! Each codec follows the same shape: a `Packet<T>` view over a byte buffer whose getters and
 //! setters read and write fields in place, and a plain `Repr` that `parse`s from a checked
@@ -8,6 +9,8 @@
 pub mod arp;
 pub mod checksum;
 pub mod ipv4;
+pub mod ipv6;
+pub mod ndisc;
 pub mod vrrp;
 
 #[cfg(test)]
@@ -64,5 +67,13 @@ mod be {
     }
     pub fn set_ipv4_at(b: &mut [u8], at: usize, a: core::net::Ipv4Addr) {
         b[at..at + 4].copy_from_slice(&a.octets());
+    }
+    pub fn ipv6_at(b: &[u8], at: usize) -> core::net::Ipv6Addr {
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&b[at..at + 16]);
+        core::net::Ipv6Addr::from(o)
+    }
+    pub fn set_ipv6_at(b: &mut [u8], at: usize, a: core::net::Ipv6Addr) {
+        b[at..at + 16].copy_from_slice(&a.octets());
     }
 }
