@@ -224,7 +224,7 @@ impl Repr {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testdata::{GARP, for_each_mutation};
+    use super::super::testdata::{FRR_GARP, GARP, for_each_mutation};
     use super::*;
 
     const MAC: [u8; 6] = [0x02, 0x99, 0x00, 0x00, 0x00, 0x01];
@@ -265,6 +265,20 @@ mod tests {
         assert_eq!(buf[..FRAME_LEN], GARP[..]);
         assert!(buf[FRAME_LEN..].iter().all(|&b| b == 0x5a));
         assert_eq!(r.emit(&mut buf[..41]), Err(Error::Truncated));
+    }
+
+    #[test]
+    fn frr_garp_from_the_virtual_mac() {
+        let vmac = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x33];
+        let want = Repr {
+            sender_mac: vmac,
+            ip: VIP,
+        };
+        assert_eq!(Repr::parse(&FRR_GARP), Ok(want));
+        // FRR's frame is byte for byte what we emit for the same MAC.
+        let mut buf = [0u8; FRAME_LEN];
+        assert_eq!(want.emit(&mut buf), Ok(FRAME_LEN));
+        assert_eq!(buf, FRR_GARP);
     }
 
     #[test]
