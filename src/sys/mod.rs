@@ -12,6 +12,7 @@ pub mod netlink;
 pub mod packet;
 pub mod pidfile;
 pub mod raw;
+pub mod raw6;
 pub mod sched;
 pub mod signalfd;
 pub mod spawn;
