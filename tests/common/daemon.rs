@@ -14,6 +14,8 @@ use super::wait_until;
 pub enum Kind {
     Vrrpd,
     Keepalived,
+    /// One of FRR's daemons (zebra or vrrpd), started by `Lab::frr`.
+    Frr,
 }
 
 /// PIDs the lab still has to reap; shared between a `Lab` and its daemons.

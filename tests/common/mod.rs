@@ -10,6 +10,8 @@
 //! partition and re-wire them, and `in_netns`/`listen`/`forge_v4` send and hear VRRP from a
 //! thread inside a namespace (a router with no daemon serves as flooder or observer).
 //!
+//! `Lab::frr` runs FRR's zebra + vrrpd on a router instead (see `frr.rs`).
+//!
 //! Set `VRRPD_LAB_SUBJECT=keepalived` to run the vrrpd side of the scenarios (`Lab::dut`) with
 //! keepalived instead: that checks the lab and the scenarios against a known-good daemon.
 //! Set `VRRPD_LAB_KEEP=1` to keep each lab's files (configs, logs, pcaps) in
@@ -19,6 +21,7 @@
 mod capture;
 mod conf;
 mod daemon;
+mod frr;
 mod packets;
 mod run;
 mod tools;
@@ -26,6 +29,7 @@ mod tools;
 pub use capture::{Capture, tshark_fields, tshark_verbose};
 pub use conf::{MARGIN, VIP, Vi, conf};
 pub use daemon::{Daemon, Dump, Kind, describe, tail};
+pub use frr::{Af, Frr, FrrVr, VIP6, frr_available, macvlan, virtual_mac};
 pub use packets::{Heard, forge_v4, in_netns, listen, vrrp_socket};
 pub use run::{Ran, alive as process_alive};
 
@@ -604,6 +608,7 @@ impl Lab {
         match kind {
             Kind::Vrrpd => self.vrrpd(i, config),
             Kind::Keepalived => self.keepalived(i, config),
+            Kind::Frr => panic!("FRR is configured from an FrrVr: use Lab::frr"),
         }
     }
 
