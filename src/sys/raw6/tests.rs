@@ -16,6 +16,9 @@ use crate::wire::{self, checksum};
 const A: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0xf, 1);
 const B: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0xf, 2);
 const VIP: Ipv6Addr = Ipv6Addr::new(0xfd99, 0, 0, 0, 0, 0, 0, 0x7);
+/// Global (ULA) addresses on the two ends, for unicast to a peer that is not link-local.
+const GA: Ipv6Addr = Ipv6Addr::new(0xfd99, 0, 0, 0, 0, 0, 0xf, 1);
+const GB: Ipv6Addr = Ipv6Addr::new(0xfd99, 0, 0, 0, 0, 0, 0xf, 2);
 
 fn root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -101,14 +104,15 @@ impl Pair {
             "link", "add", "f6a0", "type", "veth", "peer", "name", "f6a1", "netns", &b_path,
         ]);
         let mut pair = Pair { a, b, ia: 0, ib: 0 };
-        let setup = |dev: &str, addr: Ipv6Addr| {
+        let setup = |dev: &str, addr: Ipv6Addr, global: Ipv6Addr| {
             ip(&["link", "set", dev, "addrgenmode", "none"]);
             ip(&["addr", "add", &format!("{addr}/64"), "dev", dev, "nodad"]);
+            ip(&["addr", "add", &format!("{global}/64"), "dev", dev, "nodad"]);
             ip(&["link", "set", dev, "up"]);
             ifindex(dev)
         };
-        pair.ia = setup("f6a0", A);
-        pair.ib = pair.in_b(|| setup("f6a1", B));
+        pair.ia = setup("f6a0", A, GA);
+        pair.ib = pair.in_b(|| setup("f6a1", B, GB));
         eventually("carrier on f6a0", || {
             ip(&["link", "show", "f6a0"]).contains("LOWER_UP")
         });
@@ -249,6 +253,20 @@ fn advert_crosses_with_its_metadata() {
             }
         );
         assert!(parse(&buf[..n], &meta).is_ok());
+
+        // Unicast to a global peer address: the source is the one asked for, the link-local
+        // as RFC 5798 section 5.1.2.1 wants, not the global one the kernel would pick; and a
+        // global source when asked (unicast_src_ip).
+        for src in [B, GB] {
+            sb.send(&advert(src, GA), src, GA).unwrap();
+            assert!(
+                readable(&sa, Duration::from_secs(2)),
+                "unicast to {GA} lost"
+            );
+            let (meta, n) = sa.recv(&mut buf).unwrap();
+            assert_eq!((meta.src, meta.dst, meta.hop_limit), (src, GA, 255));
+            assert!(parse(&buf[..n], &meta).is_ok());
+        }
 
         // A bad checksum is not dropped by the kernel: it reaches us to be counted.
         let mut bad = advert(A, MULTICAST_V6);
