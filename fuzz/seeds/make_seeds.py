@@ -45,7 +45,11 @@ def selectors(name):
 
 
 def packets():
-    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "vectors", "*.pcap"))):
+    vectors = os.path.join(ROOT, "tests", "vectors")
+    pcaps = glob.glob(os.path.join(vectors, "*.pcap")) + glob.glob(os.path.join(vectors, "frr", "*.pcap"))
+    # FRR's whole-session capture only repeats the frames of the others.
+    pcaps = [p for p in pcaps if not p.endswith("-session.pcap")]
+    for path in sorted(pcaps):
         base = os.path.basename(path)[:-5]
         for n, frame in enumerate(pcap_frames(path)):
             ethertype = struct.unpack(">H", frame[12:14])[0]
