@@ -1,6 +1,6 @@
 //! vrrpd next to FRRouting's vrrpd (Debian's frr 8.4.4), a second independent implementation,
-//! in both roles over IPv4 VRRPv3: election, graceful hand-over on priority 0, preemption on
-//! return, and take-over after kill -9.
+//! in both roles over IPv4, VRRPv3 and VRRPv2 (FRR's has no authentication): election,
+//! graceful hand-over on priority 0, preemption on return, and take-over after kill -9.
 //!
 //! Adverts every second here (not 0.1 s as elsewhere): then Master_Down_Interval (3.6 s) is
 //! well above Skew_Time plus the lab's margin (0.6 + 1.5 s), so a take-over in time after a
@@ -17,18 +17,21 @@ use std::time::{Duration, Instant};
 
 const S: Duration = Duration::from_secs(1);
 
-/// vrrpd's side: VRRPv3, 1 s adverts, VRID 51, VIP 10.99.0.100.
-fn vi(priority: u8) -> Vi {
+/// vrrpd's side: VRRP `version`, 1 s adverts, VRID 51, VIP 10.99.0.100, no authentication.
+fn vi(version: u8, priority: u8) -> Vi {
     Vi {
         advert_int: "1",
+        version,
+        auth_pass: None,
         ..Vi::v3(priority)
     }
 }
 
 /// FRR's side, the same virtual router.
-fn fvr(priority: u8) -> FrrVr {
+fn fvr(version: u8, priority: u8) -> FrrVr {
     FrrVr {
         advert_ms: 1000,
+        version,
         ..FrrVr::v3(priority)
     }
 }
@@ -81,9 +84,10 @@ fn priority_zero_from(pcap: &std::path::Path, src: &str) -> usize {
     tshark_fields(pcap, &filter, &["vrrp.prio"]).len()
 }
 
-/// r1 has priority 150, r2 100; FRR runs on `frr_on`, vrrpd on the other. Election, graceful
-/// hand-over (priority 0), preemption when r1 returns, crash take-over.
-fn handover(prefix: &str, frr_on: usize) {
+/// r1 has priority 150, r2 100; FRR runs on `frr_on`, vrrpd on the other, both speaking VRRP
+/// `version`. Election, graceful hand-over (priority 0), preemption when r1 returns, crash
+/// take-over.
+fn handover(prefix: &str, frr_on: usize, version: u8) {
     if !frr_available() {
         return;
     }
@@ -92,9 +96,9 @@ fn handover(prefix: &str, frr_on: usize) {
     };
     let cap = lab.capture("vrrp", Duration::from_secs(90));
     let prio = |i: usize| if i == 1 { 150 } else { 100 };
-    let (hi, lo) = (vi(150), vi(100));
-    let start_vrrpd = |i: usize| lab.vrrpd(i, &conf(&[vi(prio(i))]));
-    let start_frr = |i: usize| lab.frr(i, &fvr(prio(i)));
+    let (hi, lo) = (vi(version, 150), vi(version, 100));
+    let start_vrrpd = |i: usize| lab.vrrpd(i, &conf(&[vi(version, prio(i))]));
+    let start_frr = |i: usize| lab.frr(i, &fvr(version, prio(i)));
     let vrrpd_on = 3 - frr_on;
     let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
 
@@ -206,21 +210,29 @@ fn handover(prefix: &str, frr_on: usize) {
             &["vrrp.version", "vrrp.checksum.status", "ip.ttl"],
         );
         assert!(!rows.is_empty(), "no adverts from {src}");
-        assert!(
-            rows.iter().all(|r| r == &["3", "1", "255"]),
-            "{src}: {rows:?}"
-        );
+        let good = [version.to_string(), "1".into(), "255".into()];
+        assert!(rows.iter().all(|r| r == &good), "{src}: {rows:?}");
     }
 }
 
 #[test]
 fn v3_vrrpd_master_frr_backup() {
-    handover("fivf", 2);
+    handover("fivf", 2, 3);
 }
 
 #[test]
 fn v3_frr_master_vrrpd_backup() {
-    handover("fifv", 1);
+    handover("fifv", 1, 3);
+}
+
+#[test]
+fn v2_vrrpd_master_frr_backup() {
+    handover("fitvf", 2, 2);
+}
+
+#[test]
+fn v2_frr_master_vrrpd_backup() {
+    handover("fitfv", 1, 2);
 }
 
 /// The IPv6 harness the IPv6 interop tests build on: two FRR routers elect over VRRPv3/IPv6,
