@@ -17,7 +17,6 @@
 //! For IPv6 use `FrrVr::v6(prio)` (VIP fd99::100, VRID 51) or put addresses in `vips6`; the
 //! IPv6 router's advert source is its macvlan's random link-local (`Frr::link_local`).
 //! Under CI=true a missing FRR fails the test (`frr_available`); elsewhere it skips.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
