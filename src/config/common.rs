@@ -1,8 +1,9 @@
 //! Checks and pieces shared by the block readers.
 
-use super::diag::Sink;
+use super::diag::{Pos, Sink};
 use super::tree::Stmt;
-use super::value::command;
+use super::types::{TrackInterface, TrackRef};
+use super::value::{command, ifname, int_in};
 
 /// A value keyword given a `{ }` block is malformed: reported, and the statement is skipped.
 pub(crate) fn has_block(stmt: &Stmt, sink: &mut Sink) -> bool {
@@ -14,20 +15,6 @@ pub(crate) fn has_block(stmt: &Stmt, sink: &mut Sink) -> bool {
         return true;
     }
     false
-}
-
-/// A keepalived keyword vrrpd does not implement: "'X' is not supported by vrrpd; ignored"
-/// (saying "block" when it has one). Its arguments and block have already been grouped with
-/// it, so skipping the statement skips all of them.
-pub(crate) fn unsupported(stmt: &Stmt, sink: &mut Sink) {
-    let what = if stmt.block.is_some() { " block" } else { "" };
-    sink.warn(
-        stmt.pos(),
-        format!(
-            "'{}'{what} is not supported by vrrpd; ignored",
-            stmt.key.text
-        ),
-    );
 }
 
 /// A word that is not a keyword of the block at all (probably a typo).
@@ -88,4 +75,86 @@ impl Notify {
         }
         true
     }
+}
+
+/// `track_interface`, `track_script` and `track_file` blocks, of an instance or a sync group.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Tracking {
+    pub interfaces: Vec<(TrackInterface, Pos)>,
+    pub scripts: Vec<(TrackRef, Pos)>,
+    pub files: Vec<(TrackRef, Pos)>,
+}
+
+impl Tracking {
+    /// Reads the body of the tracking block `k`.
+    pub fn block(&mut self, k: &str, body: &[Stmt], sink: &mut Sink) {
+        for s in body {
+            match k {
+                "track_interface" => {
+                    if let Some(weight) = track_weight(s, 253, sink) {
+                        if let Some(name) = ifname(&s.key, sink) {
+                            let t = TrackInterface {
+                                name,
+                                weight: weight.unwrap_or(0),
+                            };
+                            self.interfaces.push((t, s.pos()));
+                        }
+                    }
+                }
+                "track_script" => {
+                    if let Some(weight) = track_weight(s, 253, sink) {
+                        let r = TrackRef {
+                            name: s.key.text.clone(),
+                            weight,
+                        };
+                        self.scripts.push((r, s.pos()));
+                    }
+                }
+                _ => {
+                    if let Some(weight) = track_weight(s, 254, sink) {
+                        let r = TrackRef {
+                            name: s.key.text.clone(),
+                            weight,
+                        };
+                        self.files.push((r, s.pos()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `weight W` of a track line (`NAME [weight W] [reverse|noreverse]`): Some(None) when
+/// absent, None after an error.
+fn track_weight(s: &Stmt, limit: i64, sink: &mut Sink) -> Option<Option<i32>> {
+    if has_block(s, sink) {
+        return None;
+    }
+    let mut weight = None;
+    let mut words = s.args.iter();
+    while let Some(w) = words.next() {
+        match w.text.as_str() {
+            "weight" => {
+                let Some(v) = words.next() else {
+                    sink.error(w.pos, "expected a number after 'weight'");
+                    return None;
+                };
+                let v = int_in(v, "weight", -limit, limit, sink)?;
+                weight = i32::try_from(v).ok();
+            }
+            "reverse" => sink.warn(w.pos, "'reverse' is not supported by vrrpd; ignored"),
+            "noreverse" | "no_reverse" => {}
+            other => {
+                sink.error(
+                    w.pos,
+                    format!(
+                        "unexpected '{other}' after '{}' (expected weight N)",
+                        s.key.text
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    Some(weight)
 }

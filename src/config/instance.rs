@@ -4,103 +4,16 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use super::common::{Notify, at_least_one, has_block, unknown_in, unsupported};
+use super::common::{Notify, Tracking, at_least_one, has_block, unknown_in};
 use super::diag::{Pos, Sink};
-use super::tree::Stmt;
-use super::types::{InitialState, TrackInterface, TrackRef, Vip};
+use super::keywords::{self, Ctx};
+use super::tree::{Stmt, Word};
+use super::types::{InitialState, Vip};
 use super::value::{
-    Addr, addr, arg, ifname, int_in, no_args, parse_micros, stmt_bool, stmt_duration, stmt_int,
-    stmt_ipv4, stmt_u32,
+    Addr, addr, arg, ifname, no_args, parse_micros, stmt_bool, stmt_duration, stmt_int, stmt_ipv4,
+    stmt_u32,
 };
 use super::vip;
-
-/// vrrp_instance keywords vrrpd implements.
-pub(crate) const KEYWORDS: &[&str] = &[
-    "state",
-    "interface",
-    "virtual_router_id",
-    "priority",
-    "advert_int",
-    "version",
-    "nopreempt",
-    "preempt",
-    "preempt_delay",
-    "authentication",
-    "virtual_ipaddress",
-    "no_virtual_ipaddress",
-    "unicast_src_ip",
-    "vrrp_unicast_bind",
-    "unicast_peer",
-    "vrrp_unicast_peer",
-    "mcast_src_ip",
-    "garp_master_delay",
-    "garp_master_repeat",
-    "garp_master_refresh",
-    "garp_master_refresh_repeat",
-    "v3_checksum_as_v2",
-    "notify_master",
-    "notify_backup",
-    "notify_fault",
-    "notify_stop",
-    "notify",
-    "track_interface",
-    "track_script",
-    "track_file",
-];
-
-/// keepalived vrrp_instance keywords vrrpd does not implement.
-const UNSUPPORTED: &[&str] = &[
-    "accept",
-    "check_unicast_src",
-    "debug",
-    "dont_track_primary",
-    "down_timer_adverts",
-    "garp_extra_if",
-    "garp_lower_prio_delay",
-    "garp_lower_prio_repeat",
-    "higher_prio_send_advert",
-    "kernel_rx_buf_size",
-    "linkbeat_use_polling",
-    "lower_prio_no_advert",
-    "lvs_sync_daemon_interface",
-    "mcast_dst_ip",
-    "native_ipv6",
-    "no_accept",
-    "notify_deleted",
-    "notify_master_rx_lower_pri",
-    "notify_priority_changes",
-    "old_unicast_checksum",
-    "promote_secondaries",
-    "skip_check_adv_addr",
-    "smtp_alert",
-    "strict_mode",
-    "timer_expired_backup",
-    "track_bfd",
-    "track_process",
-    "track_src_ip",
-    "unicast_fault_no_peer",
-    "unicast_ttl",
-    "use_ipvlan",
-    "use_vmac",
-    "use_vmac_addr",
-    "virtual_ipaddress_excluded",
-    "virtual_routes",
-    "virtual_rules",
-    "vmac_garp_intvl",
-    "vmac_xmit_base",
-    "vrf",
-];
-
-/// Keywords whose value is a block rather than words.
-const BLOCKS: &[&str] = &[
-    "authentication",
-    "virtual_ipaddress",
-    "unicast_peer",
-    "vrrp_unicast_peer",
-    "track_interface",
-    "track_script",
-    "track_file",
-];
 
 /// preempt_delay range (keepalived's): 0..=1000 s.
 const PREEMPT_DELAY_MAX_US: u64 = 1_000_000_000;
@@ -142,9 +55,13 @@ pub(crate) struct RawInstance {
     pub garp_master_refresh_repeat: Option<u32>,
     pub v3_checksum_as_v2: Option<bool>,
     pub notify: Notify,
-    pub track_interfaces: Vec<TrackInterface>,
-    pub track_scripts: Vec<(TrackRef, Pos)>,
-    pub track_files: Vec<(TrackRef, Pos)>,
+    pub track: Tracking,
+    /// `strict_mode` and where; None: the global `vrrp_strict`.
+    pub strict: Option<(bool, Pos)>,
+    /// `accept`: traffic to the VIPs is wanted (vrrpd never filters it).
+    pub accept: bool,
+    /// Where `interface` was, for the check that it exists.
+    pub interface_at: Option<Pos>,
 }
 
 impl RawInstance {
@@ -187,9 +104,10 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         garp_master_refresh_repeat: None,
         v3_checksum_as_v2: None,
         notify: Notify::default(),
-        track_interfaces: Vec::new(),
-        track_scripts: Vec::new(),
-        track_files: Vec::new(),
+        track: Tracking::default(),
+        strict: None,
+        accept: false,
+        interface_at: None,
     };
     for s in body {
         raw.statement(s, sink);
@@ -199,24 +117,21 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
 
 impl RawInstance {
     fn statement(&mut self, s: &Stmt, sink: &mut Sink) {
+        if !keywords::check(Ctx::Instance, s, sink) {
+            return;
+        }
         let k = s.keyword();
-        if UNSUPPORTED.contains(&k) {
-            unsupported(s, sink);
-            return;
-        }
-        if !KEYWORDS.contains(&k) {
-            unknown_in(s, "vrrp_instance", sink);
-            return;
-        }
-        if BLOCKS.contains(&k) {
-            // Without a block the tree builder has already reported the missing '{'.
-            if let Some(block) = &s.block {
+        if let Some(block) = &s.block {
+            if keywords::opens_block(k, false) {
                 no_args(s, sink);
                 self.block(k, s.pos(), block, sink);
+            } else {
+                has_block(s, sink);
             }
             return;
         }
-        if has_block(s, sink) || self.notify.read(s, sink) {
+        // A block keyword without its block: the tree builder has reported the missing '{'.
+        if keywords::opens_block(k, !s.args.is_empty()) || self.notify.read(s, sink) {
             return;
         }
         match k {
@@ -235,6 +150,7 @@ impl RawInstance {
             "interface" => {
                 if let Some(w) = arg(s, "an interface name", sink) {
                     self.interface = ifname(w, sink).or(self.interface.take());
+                    self.interface_at = Some(w.pos);
                 }
             }
             "virtual_router_id" => {
@@ -283,6 +199,26 @@ impl RawInstance {
                 no_args(s, sink);
                 self.no_vips_ok = true;
             }
+            // keepalived 1.x: one peer per line, as often as needed.
+            "vrrp_unicast_peer" => {
+                self.unicast_peer_at = Some(s.pos());
+                for w in &s.args {
+                    self.peer(w, sink);
+                }
+            }
+            "strict_mode" => {
+                let on = match s.args.first() {
+                    None => Some(true),
+                    Some(_) => stmt_bool(s, sink),
+                };
+                if let Some(on) = on {
+                    self.strict = Some((on, s.pos()));
+                }
+            }
+            "accept" => {
+                no_args(s, sink);
+                self.accept = true;
+            }
             "unicast_src_ip" | "vrrp_unicast_bind" => {
                 if let Some(a) = stmt_ipv4(s, sink) {
                     self.unicast_src_ip = Some((a, s.pos()));
@@ -312,7 +248,7 @@ impl RawInstance {
             "v3_checksum_as_v2" => {
                 self.v3_checksum_as_v2 = stmt_bool(s, sink).or(self.v3_checksum_as_v2)
             }
-            // KEYWORDS and the arms above list the same words; a slip is a bug, not input.
+            // The keyword table and the arms above list the same words; a slip is a bug.
             _ => unknown_in(s, "vrrp_instance", sink),
         }
     }
@@ -344,40 +280,7 @@ impl RawInstance {
                     self.peer_line(s, sink);
                 }
             }
-            "track_interface" => {
-                for s in body {
-                    if let Some(weight) = track_weight(s, 253, sink) {
-                        if let Some(name) = ifname(&s.key, sink) {
-                            self.track_interfaces.push(TrackInterface {
-                                name,
-                                weight: weight.unwrap_or(0),
-                            });
-                        }
-                    }
-                }
-            }
-            "track_script" => {
-                for s in body {
-                    if let Some(weight) = track_weight(s, 253, sink) {
-                        let r = TrackRef {
-                            name: s.key.text.clone(),
-                            weight,
-                        };
-                        self.track_scripts.push((r, s.pos()));
-                    }
-                }
-            }
-            _ => {
-                for s in body {
-                    if let Some(weight) = track_weight(s, 254, sink) {
-                        let r = TrackRef {
-                            name: s.key.text.clone(),
-                            weight,
-                        };
-                        self.track_files.push((r, s.pos()));
-                    }
-                }
-            }
+            _ => self.track.block(k, body, sink),
         }
     }
 
@@ -388,7 +291,7 @@ impl RawInstance {
             pass: None,
         });
         for s in body {
-            if has_block(s, sink) {
+            if !keywords::check(Ctx::Auth, s, sink) || has_block(s, sink) {
                 continue;
             }
             match s.keyword() {
@@ -451,58 +354,27 @@ impl RawInstance {
                 words.next();
                 continue;
             }
-            match addr(w, "unicast_peer", sink) {
-                Some(Addr::V4(a)) => {
-                    if self.peers.iter().any(|(p, _)| *p == a) {
-                        sink.warn(w.pos, format!("unicast peer {a} is listed twice; ignored"));
-                    } else {
-                        self.peers.push((a, w.pos));
-                    }
-                }
-                Some(Addr::V6) => sink.warn(
-                    w.pos,
-                    format!(
-                        "IPv6 unicast peer '{}' is not supported by vrrpd; ignored",
-                        w.text
-                    ),
-                ),
-                None => {}
-            }
+            self.peer(w, sink);
         }
     }
-}
 
-/// The `weight W` of a track line (`NAME [weight W] [reverse|noreverse]`): Some(None) when
-/// absent, None after an error.
-fn track_weight(s: &Stmt, limit: i64, sink: &mut Sink) -> Option<Option<i32>> {
-    if has_block(s, sink) {
-        return None;
-    }
-    let mut weight = None;
-    let mut words = s.args.iter();
-    while let Some(w) = words.next() {
-        match w.text.as_str() {
-            "weight" => {
-                let Some(v) = words.next() else {
-                    sink.error(w.pos, "expected a number after 'weight'");
-                    return None;
-                };
-                let v = int_in(v, "weight", -limit, limit, sink)?;
-                weight = i32::try_from(v).ok();
+    fn peer(&mut self, w: &Word, sink: &mut Sink) {
+        match addr(w, "unicast_peer", sink) {
+            Some(Addr::V4(a)) => {
+                if self.peers.iter().any(|(p, _)| *p == a) {
+                    sink.warn(w.pos, format!("unicast peer {a} is listed twice; ignored"));
+                } else {
+                    self.peers.push((a, w.pos));
+                }
             }
-            "reverse" => sink.warn(w.pos, "'reverse' is not supported by vrrpd; ignored"),
-            "noreverse" | "no_reverse" => {}
-            other => {
-                sink.error(
-                    w.pos,
-                    format!(
-                        "unexpected '{other}' after '{}' (expected weight N)",
-                        s.key.text
-                    ),
-                );
-                return None;
-            }
+            Some(Addr::V6) => sink.warn(
+                w.pos,
+                format!(
+                    "IPv6 unicast peer '{}' is not supported by vrrpd; ignored",
+                    w.text
+                ),
+            ),
+            None => {}
         }
     }
-    Some(weight)
 }

@@ -18,6 +18,7 @@ mod diag;
 mod glob;
 mod global;
 mod instance;
+mod keywords;
 mod lexer;
 mod others;
 mod parse;

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-use super::common::{Notify, has_block, unknown_in, unsupported};
+use super::common::{Notify, Tracking, has_block, unknown_in};
 use super::diag::{Pos, Sink};
+use super::keywords::{self, Ctx};
 use super::tree::Stmt;
 use super::types::{Script, TrackFile};
-use super::value::{arg, command, extra_words, int_in, stmt_int, user_group};
+use super::value::{arg, command, extra_words, int_in, no_args, stmt_int, user_group};
 
 /// keepalived's ceiling for script interval/timeout (UINT_MAX microseconds, in seconds).
 const SCRIPT_SECONDS_MAX: i64 = 4294;
@@ -50,11 +51,7 @@ pub(crate) fn script(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<(Scr
     let mut fall = 1;
     let mut user = None;
     for s in body {
-        if matches!(s.keyword(), "init_fail") {
-            unsupported(s, sink);
-            continue;
-        }
-        if has_block(s, sink) {
+        if !keywords::check(Ctx::Script, s, sink) || has_block(s, sink) {
             continue;
         }
         let seconds = |s: &Stmt, sink: &mut Sink| {
@@ -101,11 +98,7 @@ pub(crate) fn track_file(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<
     let mut file = None;
     let mut weight_v = 1;
     for s in body {
-        if s.keyword() == "init_file" {
-            unsupported(s, sink);
-            continue;
-        }
-        if has_block(s, sink) {
+        if !keywords::check(Ctx::TrackFile, s, sink) || has_block(s, sink) {
             continue;
         }
         match s.keyword() {
@@ -140,21 +133,9 @@ pub(crate) struct RawSyncGroup {
     pub pos: Pos,
     pub members: Vec<(String, Pos)>,
     pub notify: Notify,
+    /// Applies to every member.
+    pub track: Tracking,
 }
-
-/// keepalived vrrp_sync_group keywords vrrpd does not implement.
-const SYNC_UNSUPPORTED: &[&str] = &[
-    "track_interface",
-    "track_script",
-    "track_file",
-    "track_process",
-    "track_bfd",
-    "notify_deleted",
-    "notify_priority_changes",
-    "smtp_alert",
-    "global_tracking",
-    "sync_group_tracking_weight",
-];
 
 /// `vrrp_sync_group NAME { group { I1 I2 … } notify… }`.
 pub(crate) fn sync_group(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawSyncGroup> {
@@ -164,31 +145,48 @@ pub(crate) fn sync_group(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<
         pos: stmt.pos(),
         members: Vec::new(),
         notify: Notify::default(),
+        track: Tracking::default(),
     };
     let mut seen_group = false;
     for s in body {
-        let k = s.keyword();
-        if SYNC_UNSUPPORTED.contains(&k) {
-            unsupported(s, sink);
-        } else if k == "group" {
-            let Some(block) = &s.block else { continue };
-            if seen_group {
-                sink.warn(s.pos(), "second 'group' in a vrrp_sync_group; ignored");
-                continue;
-            }
-            seen_group = true;
-            for line in block {
-                if has_block(line, sink) {
-                    continue;
-                }
-                // Members may be one per line or several to a line.
-                for w in std::iter::once(&line.key).chain(line.args.iter()) {
-                    group.members.push((w.text.clone(), w.pos));
-                }
-            }
-        } else if !group.notify.read(s, sink) {
-            unknown_in(s, "vrrp_sync_group", sink);
+        if !keywords::check(Ctx::SyncGroup, s, sink) {
+            continue;
         }
+        let k = s.keyword();
+        if let Some(block) = &s.block {
+            match k {
+                "group" => {
+                    no_args(s, sink);
+                    if seen_group {
+                        sink.warn(s.pos(), "second 'group' in a vrrp_sync_group; ignored");
+                        continue;
+                    }
+                    seen_group = true;
+                    for line in block {
+                        if has_block(line, sink) {
+                            continue;
+                        }
+                        // Members may be one per line or several to a line.
+                        for w in std::iter::once(&line.key).chain(line.args.iter()) {
+                            group.members.push((w.text.clone(), w.pos));
+                        }
+                    }
+                }
+                "track_interface" | "track_script" | "track_file" => {
+                    no_args(s, sink);
+                    group.track.block(k, block, sink);
+                }
+                _ => {
+                    has_block(s, sink);
+                }
+            }
+            continue;
+        }
+        // A block keyword without its block: the tree builder has reported the missing '{'.
+        if keywords::opens_block(k, !s.args.is_empty()) || group.notify.read(s, sink) {
+            continue;
+        }
+        unknown_in(s, "vrrp_sync_group", sink);
     }
     Some(group)
 }

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::diag::Sink;
+use super::common::Tracking;
+use super::diag::{Pos, Sink};
 use super::instance::RawInstance;
 use super::types::{Global, InitialState, Instance};
 use super::value::format_micros;
@@ -11,9 +12,19 @@ use crate::limits::{MAX_PEERS, MAX_VIPS};
 
 /// The instance with defaults and global values filled in, or None if it cannot run.
 /// Per-instance rules are checked here; rules across instances are in `validate`.
-pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<Instance> {
+///
+/// `group` is the tracking of the instance's sync group, which applies to it too; `strict_at`
+/// is where the global `vrrp_strict` was, if it was.
+pub(crate) fn resolve(
+    raw: &RawInstance,
+    g: &Global,
+    group: Option<(&str, &Tracking)>,
+    strict_at: Option<Pos>,
+    sink: &mut Sink,
+) -> Option<Instance> {
     let name = &raw.name;
     let mut ok = true;
+    let strict = raw.strict.map_or(strict_at.is_some(), |(on, _)| on);
     let interface = raw.interface.clone();
     if interface.is_none() {
         sink.error(
@@ -29,8 +40,30 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
         );
         ok = false;
     }
-    let state = raw.state.unwrap_or(InitialState::Backup);
+    let mut state = raw.state.unwrap_or(InitialState::Backup);
     let priority = raw.priority.unwrap_or(100);
+    if strict {
+        // RFC 3768/5798: only the address owner starts as master.
+        let owner = priority == 255;
+        if raw.state.is_some() && (state == InitialState::Master) != owner {
+            let (now, then) = if owner {
+                ("BACKUP", "MASTER")
+            } else {
+                ("MASTER", "BACKUP")
+            };
+            sink.warn(
+                raw.pos,
+                format!(
+                    "strict mode: state {now} must match being the address owner (priority 255); starting as {then} (as in keepalived)"
+                ),
+            );
+        }
+        state = if owner {
+            InitialState::Master
+        } else {
+            InitialState::Backup
+        };
+    }
     let version = raw.version.unwrap_or(g.vrrp_version);
     let advert_int_cs = advert_cs(raw, version, sink);
     ok &= advert_int_cs.is_some();
@@ -53,7 +86,12 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
     }
     let mut preempt_delay = Duration::ZERO;
     if let Some((d, pos)) = raw.preempt_delay.filter(|(d, _)| !d.is_zero()) {
-        if state == InitialState::Master {
+        if strict {
+            sink.warn(
+                pos,
+                "'preempt_delay' is not allowed in strict mode; ignored (as in keepalived)",
+            );
+        } else if state == InitialState::Master {
             sink.warn(
                 pos,
                 "'preempt_delay' has no effect with 'state MASTER' (as in keepalived); ignored",
@@ -70,7 +108,12 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
 
     let mut auth_pass = None;
     if let Some(auth) = &raw.auth {
-        if version == 3 {
+        if strict {
+            sink.warn(
+                auth.pos,
+                "strict mode does not support authentication; ignored, adverts go without it (as in keepalived)",
+            );
+        } else if version == 3 {
             sink.warn(
                 auth.pos,
                 "authentication is ignored with VRRPv3 (as in keepalived)",
@@ -92,7 +135,10 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
         }
     }
 
-    if let Some(at) = raw.unicast_peer_at {
+    if let (true, Some(at)) = (strict, raw.unicast_peer_at) {
+        sink.error(at, "unicast peers are not allowed in strict mode");
+        ok = false;
+    } else if let Some(at) = raw.unicast_peer_at {
         if raw.peers.is_empty() {
             sink.error(
                 at,
@@ -121,7 +167,15 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
         );
         ok = false;
     }
-    if raw.vips.is_empty() && !raw.no_vips_ok {
+    if strict && raw.vips.is_empty() {
+        sink.error(
+            raw.pos,
+            format!(
+                "vrrp_instance '{name}' has no virtual addresses; strict mode needs at least one"
+            ),
+        );
+        ok = false;
+    } else if raw.vips.is_empty() && !raw.no_vips_ok {
         sink.warn(
             raw.pos,
             format!("vrrp_instance '{name}' has no virtual addresses"),
@@ -131,6 +185,10 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
     if !ok {
         return None;
     }
+    let track = match group {
+        Some((group, extra)) => with_group_tracking(raw, group, extra, sink),
+        None => raw.track.clone(),
+    };
     Some(Instance {
         name: name.clone(),
         location: sink.location(raw.pos),
@@ -160,10 +218,53 @@ pub(crate) fn resolve(raw: &RawInstance, g: &Global, sink: &mut Sink) -> Option<
         notify_fault: raw.notify.fault.clone(),
         notify_stop: raw.notify.stop.clone(),
         notify: raw.notify.any.clone(),
-        track_interfaces: raw.track_interfaces.clone(),
-        track_scripts: raw.track_scripts.iter().map(|(r, _)| r.clone()).collect(),
-        track_files: raw.track_files.iter().map(|(r, _)| r.clone()).collect(),
+        track_interfaces: track.interfaces.into_iter().map(|(t, _)| t).collect(),
+        track_scripts: track.scripts.into_iter().map(|(r, _)| r).collect(),
+        track_files: track.files.into_iter().map(|(r, _)| r).collect(),
+        strict,
     })
+}
+
+/// The instance's own tracking plus its sync group's. A tracker given on both is the group's,
+/// as in keepalived, which says so.
+fn with_group_tracking(
+    raw: &RawInstance,
+    group: &str,
+    extra: &Tracking,
+    sink: &mut Sink,
+) -> Tracking {
+    let mut track = raw.track.clone();
+    let twice = |what: &str, name: &str, pos: Pos, sink: &mut Sink| {
+        sink.warn(
+            pos,
+            format!(
+                "{what} '{name}' is given on vrrp_instance '{}' and on its vrrp_sync_group '{group}'; the group's is used",
+                raw.name
+            ),
+        );
+    };
+    for (t, pos) in &extra.interfaces {
+        if let Some(i) = track.interfaces.iter().position(|(o, _)| o.name == t.name) {
+            twice("track_interface", &t.name, track.interfaces[i].1, sink);
+            track.interfaces.remove(i);
+        }
+        track.interfaces.push((t.clone(), *pos));
+    }
+    for (r, pos) in &extra.scripts {
+        if let Some(i) = track.scripts.iter().position(|(o, _)| o.name == r.name) {
+            twice("track_script", &r.name, track.scripts[i].1, sink);
+            track.scripts.remove(i);
+        }
+        track.scripts.push((r.clone(), *pos));
+    }
+    for (r, pos) in &extra.files {
+        if let Some(i) = track.files.iter().position(|(o, _)| o.name == r.name) {
+            twice("track_file", &r.name, track.files[i].1, sink);
+            track.files.remove(i);
+        }
+        track.files.push((r.clone(), *pos));
+    }
+    track
 }
 
 /// The advert interval in centiseconds for `version`, rounding as keepalived does.

@@ -362,12 +362,12 @@ fn realistic_config() {
     assert_eq!(
         diags(&loaded),
         vec![
-            "keepalived.conf:3: warning: 'notification_email' block is not supported by vrrpd; ignored",
-            "keepalived.conf:7: warning: 'notification_email_from' is not supported by vrrpd; ignored",
-            "keepalived.conf:8: warning: 'smtp_server' is not supported by vrrpd; ignored",
-            "keepalived.conf:9: warning: 'smtp_connect_timeout' is not supported by vrrpd; ignored",
-            "keepalived.conf:11: warning: 'vrrp_skip_check_adv_addr' is not supported by vrrpd; ignored",
-            "keepalived.conf:65: warning: 'smtp_alert' is not supported by vrrpd; ignored",
+            "keepalived.conf:3: warning: 'notification_email' block is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
+            "keepalived.conf:7: warning: 'notification_email_from' is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
+            "keepalived.conf:8: warning: 'smtp_server' is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
+            "keepalived.conf:9: warning: 'smtp_connect_timeout' is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
+            "keepalived.conf:11: warning: 'vrrp_skip_check_adv_addr' is not supported by vrrpd; ignored: vrrpd checks every advert's address list; the check is cheap",
+            "keepalived.conf:65: warning: 'smtp_alert' is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
         ]
     );
     let c = loaded.config.expect("accepted");
@@ -463,6 +463,7 @@ fn realistic_config() {
             name: "fo_file".into(),
             weight: Some(0),
         }],
+        strict: false,
     };
     assert_eq!(wan, &want);
 
@@ -618,7 +619,7 @@ fn block_closed_early() {
     assert_eq!(
         d,
         vec![
-            "t.conf:8: warning: 'priority' is outside any vrrp_instance; ignored (was a block closed too early?)",
+            "t.conf:8: error: 'priority' belongs in vrrp_instance, not in the top level (was a block closed too early?)",
             "t.conf:9: error: unexpected '}' with no open block (was a block closed too early?)",
         ]
     );
@@ -785,10 +786,15 @@ fn undefined_references() {
         "{}vrrp_sync_group G {{\n group {{\n VI_1 VI_9\n }}\n}}\n",
         inst("")
     );
+    // keepalived ignores such a member too.
+    let (c, d) = warned(&text);
     assert_eq!(
-        rejected(&text),
-        vec!["t.conf:11: error: vrrp_sync_group 'G' names undefined vrrp_instance 'VI_9'"]
+        d,
+        vec![
+            "t.conf:11: warning: vrrp_sync_group 'G' names 'VI_9', which is no vrrp_instance; ignored"
+        ]
     );
+    assert_eq!(c.sync_groups[0].members, vec!["VI_1"]);
 }
 
 #[test]
@@ -880,22 +886,41 @@ fn unsupported_keywords_are_skipped_with_their_blocks() {
     assert_eq!(
         d,
         vec![
-            "t.conf:7: warning: 'use_vmac' is not supported by vrrpd; ignored",
-            "t.conf:8: warning: 'virtual_routes' block is not supported by vrrpd; ignored",
+            "t.conf:7: warning: 'use_vmac' is not supported by vrrpd; ignored: vrrpd has no virtual MAC; the VIPs move with the interface's own MAC, and gratuitous ARPs repoint clients",
+            "t.conf:8: warning: 'virtual_routes' block is not supported by vrrpd; ignored: vrrpd installs no routes or rules; add them in a notify_master script",
         ]
     );
     assert_eq!(c.instances[0].priority, 120);
     let (_, d) = warned(&format!(
-        "virtual_server 10.0.0.1 80 {{\n  real_server 10.0.0.2 80 {{\n    TCP_CHECK {{\n    }}\n  }}\n}}\nstatic_ipaddress {{\n 1.2.3.4/32 dev lo\n}}\nfoo bar\n{}",
-        inst("    priorty 1")
+        "virtual_server 10.0.0.1 80 {{\n  real_server 10.0.0.2 80 {{\n    TCP_CHECK {{\n    }}\n  }}\n}}\nstatic_ipaddress {{\n 1.2.3.4/32 dev lo\n}}\n{}",
+        inst("")
     ));
     assert_eq!(
         d,
         vec![
-            "t.conf:1: warning: 'virtual_server' block is not supported by vrrpd; ignored",
-            "t.conf:7: warning: 'static_ipaddress' block is not supported by vrrpd; ignored",
-            "t.conf:10: warning: unknown top-level keyword 'foo'; ignored",
-            "t.conf:17: warning: unknown keyword 'priorty' in vrrp_instance; ignored",
+            "t.conf:1: warning: 'virtual_server' block is not supported by vrrpd; ignored: vrrpd does VRRP only, no LVS load balancing or health checking of real servers",
+            "t.conf:7: warning: 'static_ipaddress' block is not supported by vrrpd; ignored: vrrpd adds no static addresses, routes or rules; configure them with the system",
+        ]
+    );
+}
+
+#[test]
+fn typos_are_errors_with_a_suggestion() {
+    let d = rejected(&format!(
+        "foo bar\nglobal_defs {{\n  vrrp_strikt\n  priority 5\n}}\n{}",
+        inst(
+            "    priorty 1\n    virtual_ipadress {\n        10.0.0.2\n    }\n    authentication {\n        auth_typ PASS\n    }"
+        )
+    ));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:1: error: unknown keyword 'foo' in the top level",
+            "t.conf:3: error: unknown keyword 'vrrp_strikt' in global_defs; did you mean 'vrrp_strict'?",
+            "t.conf:4: error: 'priority' belongs in vrrp_instance, not in global_defs",
+            "t.conf:12: error: unknown keyword 'priorty' in vrrp_instance; did you mean 'priority'?",
+            "t.conf:13: error: unknown keyword 'virtual_ipadress' in vrrp_instance; did you mean 'virtual_ipaddress'?",
+            "t.conf:17: error: unknown keyword 'auth_typ' in authentication; did you mean 'auth_type'?",
         ]
     );
 }

@@ -1,50 +1,17 @@
 //! Groups tokens into statements and nested blocks, and reports brace errors.
 //!
 //! A statement is a keyword, the words after it on the same line, and optionally a `{ … }`
-//! block. This layer knows nothing about what keywords mean, except which ones open a block:
-//! that lets it name a forgotten `{` instead of misreading the rest of the file.
+//! block. This layer knows nothing about what keywords mean, except which ones open a block
+//! and which exist only at the top level (from `keywords`): that lets it name a forgotten `{`
+//! or `}` instead of misreading the rest of the file.
 
 use super::diag::{Pos, Sink};
+use super::keywords;
 use super::lexer::{Kind, Token};
 
 /// Blocks nest at most this deep (keepalived's own grammar needs four). Deeper input is
 /// skipped, which also keeps the recursion below bounded on hostile files.
 const MAX_NESTING: usize = 16;
-
-/// Keywords that are always followed by a block, in keepalived or vrrpd.
-const BLOCK_KEYWORDS: &[&str] = &[
-    "authentication",
-    "bfd_instance",
-    "garp_group",
-    "global_defs",
-    "group",
-    "interface_up_down_delays",
-    "linkbeat_interfaces",
-    "notification_email",
-    "real_server",
-    "static_ipaddress",
-    "static_routes",
-    "static_rules",
-    "track_bfd",
-    "track_file",
-    "track_group",
-    "track_interface",
-    "track_process",
-    "track_script",
-    "unicast_peer",
-    "virtual_ipaddress",
-    "virtual_ipaddress_excluded",
-    "virtual_routes",
-    "virtual_rules",
-    "virtual_server",
-    "virtual_server_group",
-    "vrrp_instance",
-    "vrrp_script",
-    "vrrp_sync_group",
-    "vrrp_track_file",
-    "vrrp_track_process",
-    "vrrp_unicast_peer",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Word {
@@ -75,6 +42,7 @@ pub(crate) fn build(tokens: Vec<Token>, sink: &mut Sink) -> Vec<Stmt> {
     let mut builder = Builder {
         tokens: tokens.into_iter().peekable(),
         sink,
+        unwinding: false,
     };
     builder.block(0, None)
 }
@@ -82,6 +50,8 @@ pub(crate) fn build(tokens: Vec<Token>, sink: &mut Sink) -> Vec<Stmt> {
 struct Builder<'a, I: Iterator<Item = Token>> {
     tokens: std::iter::Peekable<I>,
     sink: &'a mut Sink,
+    /// A top-level keyword was met inside a block: every open block ends before it.
+    unwinding: bool,
 }
 
 impl<I: Iterator<Item = Token>> Builder<'_, I> {
@@ -89,6 +59,26 @@ impl<I: Iterator<Item = Token>> Builder<'_, I> {
     fn block(&mut self, depth: usize, opener: Option<(Pos, &str)>) -> Vec<Stmt> {
         let mut stmts = Vec::new();
         loop {
+            if self.unwinding {
+                if opener.is_some() {
+                    return stmts;
+                }
+                self.unwinding = false;
+            }
+            if let Some((pos, name)) = opener {
+                // Left in the stream: the top level reads it once every block has ended.
+                let next = self.tokens.peek().filter(|t| starts_top_level(t));
+                if let Some(at) = next.map(|t| t.pos) {
+                    let message = format!(
+                        "'{name}' block is not closed: '}}' missing before line {} (opened at {})",
+                        at.line,
+                        self.opened_at(pos, at)
+                    );
+                    self.sink.error(at, message);
+                    self.unwinding = true;
+                    return stmts;
+                }
+            }
             let Some(token) = self.tokens.next() else {
                 if let Some((pos, name)) = opener {
                     self.sink
@@ -135,7 +125,7 @@ impl<I: Iterator<Item = Token>> Builder<'_, I> {
                 });
             }
         }
-        let wants_block = !key.quoted && BLOCK_KEYWORDS.contains(&key.text.as_str());
+        let wants_block = !key.quoted && keywords::opens_block(&key.text, !args.is_empty());
         let block = match self.tokens.peek() {
             // `{` may also start the next line (`vrrp_instance X` / `{`).
             Some(t) if t.kind == Kind::Open => {
@@ -157,6 +147,15 @@ impl<I: Iterator<Item = Token>> Builder<'_, I> {
             _ => None,
         };
         Stmt { key, args, block }
+    }
+
+    /// "line M", or "FILE:M" when the block opened in another file than `here`.
+    fn opened_at(&self, pos: Pos, here: Pos) -> String {
+        if pos.file == here.file {
+            format!("line {}", pos.line)
+        } else {
+            self.sink.location(pos).to_string()
+        }
     }
 
     fn sub_block(&mut self, depth: usize, pos: Pos, name: &str) -> Vec<Stmt> {
@@ -185,6 +184,11 @@ impl<I: Iterator<Item = Token>> Builder<'_, I> {
             }
         }
     }
+}
+
+/// A keyword that exists only at the top level (`vrrp_instance`, …), first on its line.
+fn starts_top_level(t: &Token) -> bool {
+    t.bol && t.keyword().is_some_and(keywords::top_level_only)
 }
 
 #[cfg(test)]

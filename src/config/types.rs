@@ -159,6 +159,9 @@ pub struct Instance {
     pub track_interfaces: Vec<TrackInterface>,
     pub track_scripts: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
+    /// `vrrp_strict` / `strict_mode`: RFC behaviour only (no authentication, no unicast, and
+    /// no answer to a lower-priority master).
+    pub strict: bool,
 }
 
 impl Instance {

@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::common::Tracking;
 use super::diag::{Pos, Sink};
+use super::instance::RawInstance;
 use super::parse::Parsed;
 use super::resolve::resolve;
-use super::types::{Config, SyncGroup};
+use super::types::{Config, Instance, SyncGroup};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES};
 
 /// Reports `what 'name'` defined a second time at `pos` (first at `first`).
@@ -19,7 +21,19 @@ fn duplicate(sink: &mut Sink, pos: Pos, what: &str, name: &str, first: Pos) {
 }
 
 pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
+    let strict_at = parsed.global.strict;
     let global = parsed.global.finish();
+
+    // Tracking given on a sync group applies to each member (the first group naming it; a
+    // second is an error below).
+    let mut group_tracking: HashMap<&str, (&str, &Tracking)> = HashMap::new();
+    for g in &parsed.sync_groups {
+        for (member, _) in &g.members {
+            group_tracking
+                .entry(member.as_str())
+                .or_insert((g.name.as_str(), &g.track));
+        }
+    }
 
     let mut script_names: HashMap<String, Pos> = HashMap::new();
     let mut scripts = Vec::new();
@@ -68,29 +82,9 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
             ipv6_only.insert(raw.name.clone());
             continue;
         }
-        for (r, pos) in &raw.track_scripts {
-            if !script_names.contains_key(&r.name) {
-                sink.error(
-                    *pos,
-                    format!(
-                        "track_script '{}' is not defined by any vrrp_script",
-                        r.name
-                    ),
-                );
-            }
-        }
-        for (r, pos) in &raw.track_files {
-            if !file_names.contains_key(&r.name) {
-                sink.error(
-                    *pos,
-                    format!(
-                        "track_file '{}' is not defined by any vrrp_track_file",
-                        r.name
-                    ),
-                );
-            }
-        }
-        let Some(inst) = resolve(raw, &global, sink) else {
+        check_refs(&raw.track, &script_names, &file_names, sink);
+        let group = group_tracking.get(raw.name.as_str()).copied();
+        let Some(inst) = resolve(raw, &global, group, strict_at, sink) else {
             continue;
         };
         let key = (inst.interface.clone(), inst.vrid);
@@ -134,6 +128,7 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
             continue;
         }
         group_names.insert(raw.name.clone(), raw.pos);
+        check_refs(&raw.track, &script_names, &file_names, sink);
         let mut members = Vec::new();
         for (member, pos) in raw.members {
             if ipv6_only.contains(&member) {
@@ -142,10 +137,11 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
                     format!("vrrp_instance '{member}' was ignored (IPv6 only); left out of vrrp_sync_group '{}'", raw.name),
                 );
             } else if !instance_names.contains_key(&member) {
-                sink.error(
+                // keepalived ignores such a member too; a misspelt name shows up here.
+                sink.warn(
                     pos,
                     format!(
-                        "vrrp_sync_group '{}' names undefined vrrp_instance '{member}'",
+                        "vrrp_sync_group '{}' names '{member}', which is no vrrp_instance; ignored",
                         raw.name
                     ),
                 );
@@ -178,6 +174,8 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
         });
     }
 
+    strict_filtering(&parsed.instances, &instances, strict_at, sink);
+
     Config {
         global,
         instances,
@@ -185,4 +183,62 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
         sync_groups,
         track_files,
     }
+}
+
+/// Every `track_script` and `track_file` names a defined script or file.
+fn check_refs(
+    track: &Tracking,
+    scripts: &HashMap<String, Pos>,
+    files: &HashMap<String, Pos>,
+    sink: &mut Sink,
+) {
+    for (r, pos) in &track.scripts {
+        if !scripts.contains_key(&r.name) {
+            sink.error(
+                *pos,
+                format!(
+                    "track_script '{}' is not defined by any vrrp_script",
+                    r.name
+                ),
+            );
+        }
+    }
+    for (r, pos) in &track.files {
+        if !files.contains_key(&r.name) {
+            sink.error(
+                *pos,
+                format!(
+                    "track_file '{}' is not defined by any vrrp_track_file",
+                    r.name
+                ),
+            );
+        }
+    }
+}
+
+/// keepalived in strict mode drops traffic to the VIPs of a non-owner without `accept`, with
+/// nftables or iptables rules. vrrpd installs none: one warning says so, where strict mode was
+/// asked for.
+fn strict_filtering(
+    raws: &[RawInstance],
+    instances: &[Instance],
+    strict_at: Option<Pos>,
+    sink: &mut Sink,
+) {
+    let filtered = |i: &Instance| {
+        let raw = raws.iter().find(|r| r.name == i.name);
+        i.strict && i.priority != 255 && !raw.is_some_and(|r| r.accept)
+    };
+    let Some(first) = instances.iter().find(|i| filtered(i)) else {
+        return;
+    };
+    let own = raws
+        .iter()
+        .find(|r| r.name == first.name)
+        .and_then(|r| r.strict.map(|(_, pos)| pos));
+    let Some(at) = strict_at.or(own) else { return };
+    sink.warn(
+        at,
+        "strict mode: vrrpd does not install keepalived's firewall rules that drop traffic to the VIPs of a non-owner (no_accept); the VIPs accept traffic, as with 'accept'",
+    );
 }
