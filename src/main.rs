@@ -46,6 +46,12 @@ fn main() -> ExitCode {
         "pid file, locked so a second vrrpd refuses to start",
         "PIDFILE",
     );
+    opts.optopt(
+        "i",
+        "config-id",
+        "keepalived's config id for '@ID' lines (default: the host name up to its first dot)",
+        "ID",
+    );
     opts.optflag("v", "version", "print the version and exit");
     opts.optflag("h", "help", "print this help and exit");
 
@@ -74,7 +80,8 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let path = PathBuf::from(m.opt_str("f").unwrap_or_else(|| DEFAULT_CONFIG.into()));
-    let loaded = config::load(&path);
+    let source = config::Source::new(path.clone(), m.opt_str("i"));
+    let loaded = source.load();
 
     if m.opt_present("t") {
         for d in &loaded.diagnostics {
@@ -134,7 +141,7 @@ fn main() -> ExitCode {
     );
     vrrpd::sys::sched::apply(&config.global.sched);
     let runs_scripts = config.runs_scripts();
-    let mut daemon = match Daemon::new(path, config, signals) {
+    let mut daemon = match Daemon::new(source, config, signals) {
         Ok(d) => d,
         Err(e) => {
             error!("cannot start: {e}");

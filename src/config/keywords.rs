@@ -247,7 +247,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "vrrp_garp_extra_if").lost("gratuitous ARPs go out on the instance's interface only"),
     value(Global, "vrrp_garp_lower_prio_delay").lost(LOWER_PRIO),
     value(Global, "vrrp_garp_lower_prio_repeat").lost(LOWER_PRIO),
-    value(Global, "vrrp_gna_interval").lost("vrrpd sends no IPv6 neighbour adverts"),
+    value(Global, "vrrp_gna_interval").lost("vrrpd does not space unsolicited neighbour adverts"),
     value(Global, "vrrp_higher_prio_send_advert").lost("a master that hears a higher priority becomes backup without a last advert"),
     value(Global, "vrrp_ipsets").lost(FIREWALL),
     value(Global, "vrrp_iptables").lost(FIREWALL),

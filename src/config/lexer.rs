@@ -5,6 +5,7 @@
 //! where a statement's arguments end.
 
 use super::diag::{Pos, Sink};
+use super::preproc::{BANG, HASH};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -39,18 +40,35 @@ impl Token {
     }
 }
 
-/// Lexes `text`, which is file number `file` in `sink`. Never fails: an unterminated quote is
-/// reported and the word ends at the end of the line.
+/// Lexes `text`, which is file number `file` in `sink`, line by line.
+#[cfg(test)]
 pub(crate) fn lex(text: &str, file: u32, sink: &mut Sink) -> Vec<Token> {
+    let lines: Vec<(u32, String)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.to_string()))
+        .collect();
+    lex_lines(&lines, file, sink)
+}
+
+/// Lexes preprocessed lines of file number `file`, each with the number of the line it came
+/// from. Never fails: an unterminated quote is reported and the word ends at the end of the line.
+pub(crate) fn lex_lines(lines: &[(u32, String)], file: u32, sink: &mut Sink) -> Vec<Token> {
     let mut out = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let pos = Pos {
-            file,
-            line: u32::try_from(index + 1).unwrap_or(u32::MAX),
-        };
-        lex_line(line, pos, sink, &mut out);
+    for (line, text) in lines {
+        let pos = Pos { file, line: *line };
+        lex_line(text, pos, sink, &mut out);
     }
     out
+}
+
+/// `${_HASH}` and `${_BANG}` arrive as stand-ins so that they do not start a comment.
+fn literal(c: char) -> char {
+    match c {
+        HASH => '#',
+        BANG => '!',
+        c => c,
+    }
 }
 
 fn is_comment(c: char) -> bool {
@@ -84,7 +102,7 @@ fn lex_line(line: &str, pos: Pos, sink: &mut Sink, out: &mut Vec<Token>) {
                     }
                     chars.next();
                     if c != '"' {
-                        text.push(c);
+                        text.push(literal(c));
                         continue;
                     }
                     quoted = true;
@@ -102,7 +120,7 @@ fn lex_line(line: &str, pos: Pos, sink: &mut Sink, out: &mut Vec<Token>) {
                                     text.push(e);
                                 }
                             }
-                            _ => text.push(c),
+                            _ => text.push(literal(c)),
                         }
                     }
                     if !closed {

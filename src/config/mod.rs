@@ -3,8 +3,10 @@
 //! Read once at start-up and on reload, so it uses ordinary `String`/`Vec`. The stages are
 //! small modules, each with one job:
 //!
-//! - `source`: read files, splice `include`s (via `glob`), hand text to `lexer`;
+//! - `source`: read files, splice `include`s (via `glob`), hand text to `preproc`
+//!   (keepalived's `@ID` lines, `$PARAMETERS` and `~SEQ` blocks) and then to `lexer`;
 //! - `lexer`: words, quoted strings, braces and comments, each with its file and line;
+//! - `keywords`: the table of keepalived's keywords, implemented or not;
 //! - `tree`: statements and nested blocks, with brace errors;
 //! - `parse`, `global`, `instance`, `vip`, `others`: the meaning of each block;
 //! - `resolve`: defaults and per-instance rules;
@@ -22,6 +24,7 @@ mod keywords;
 mod lexer;
 mod others;
 mod parse;
+mod preproc;
 mod resolve;
 mod source;
 mod tree;
@@ -33,7 +36,7 @@ mod vip;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Location, Severity};
 pub use types::{
@@ -52,19 +55,51 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads the config at `path` and the files it includes. An unreadable file is an error
-/// diagnostic at line 0.
+/// What to read: the file, and keepalived's config id that `@ID` lines are compared with
+/// (`-i`/`--config-id`; by default, as in keepalived, the node name up to its first dot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub path: PathBuf,
+    pub config_id: String,
+}
+
+impl Source {
+    pub fn new(path: PathBuf, config_id: Option<String>) -> Source {
+        let config_id = config_id.unwrap_or_else(node_name);
+        Source { path, config_id }
+    }
+
+    /// Reads the config and the files it includes. An unreadable file is an error diagnostic
+    /// at line 0.
+    pub fn load(&self) -> Loaded {
+        let mut sink = Sink::default();
+        let tokens = source::read_path(&self.path, &self.config_id, &mut sink);
+        finish(tokens, sink)
+    }
+}
+
+/// The host's name up to its first dot, keepalived's default config id.
+fn node_name() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let name = name.trim();
+    name.split('.').next().unwrap_or(name).to_string()
+}
+
+/// Reads the config at `path` with the default config id.
 pub fn load(path: &Path) -> Loaded {
-    let mut sink = Sink::default();
-    let tokens = source::read_path(path, &mut sink);
-    finish(tokens, sink)
+    Source::new(path.to_path_buf(), None).load()
 }
 
 /// Reads config text named `name` in diagnostics; includes are relative to the working
 /// directory. For tests and `-t` on standard input.
 pub fn load_str(text: &str, name: &str) -> Loaded {
+    load_str_as(text, name, &node_name())
+}
+
+/// `load_str` with the config id `config_id`.
+pub fn load_str_as(text: &str, name: &str, config_id: &str) -> Loaded {
     let mut sink = Sink::default();
-    let tokens = source::read_text(text, name, &mut sink);
+    let tokens = source::read_text(text, name, config_id, &mut sink);
     finish(tokens, sink)
 }
 

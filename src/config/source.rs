@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::diag::{Pos, Sink};
 use super::glob::{escape, glob};
-use super::lexer::{Kind, Token, lex};
+use super::lexer::{Kind, Token, lex_lines};
+use super::preproc::Preproc;
 
 /// How deep includes may nest. Real configs use one or two levels; this only stops runaways
 /// that the loop check cannot see (e.g. ever-new files through symlinks).
@@ -21,11 +22,13 @@ const INCLUDE_WORDS: &[&str] = &[
     "include", "includer", "includem", "includew", "includeb", "includea",
 ];
 
-/// Reads `path` and its includes. An unreadable main file is an error at line 0.
-pub(crate) fn read_path(path: &Path, sink: &mut Sink) -> Vec<Token> {
+/// Reads `path` and its includes, with `config_id` for conditional lines. An unreadable main
+/// file is an error at line 0.
+pub(crate) fn read_path(path: &Path, config_id: &str, sink: &mut Sink) -> Vec<Token> {
     let mut reader = Reader {
         sink,
         stack: Vec::new(),
+        pre: Preproc::new(config_id),
     };
     let mut out = Vec::new();
     reader.read(path, None, 0, &mut out);
@@ -33,12 +36,16 @@ pub(crate) fn read_path(path: &Path, sink: &mut Sink) -> Vec<Token> {
 }
 
 /// Lexes `text` under the name `name`, resolving includes against the working directory.
-pub(crate) fn read_text(text: &str, name: &str, sink: &mut Sink) -> Vec<Token> {
+pub(crate) fn read_text(text: &str, name: &str, config_id: &str, sink: &mut Sink) -> Vec<Token> {
     let file = sink.add_file(name);
-    let tokens = lex(text, file, sink);
+    let mut pre = Preproc::new(config_id);
+    let cwd = std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string());
+    let lines = pre.file(text, file, &cwd, sink);
+    let tokens = lex_lines(&lines, file, sink);
     let mut reader = Reader {
         sink,
         stack: Vec::new(),
+        pre,
     };
     let mut out = Vec::new();
     reader.expand(tokens, None, 0, &mut out);
@@ -49,6 +56,8 @@ struct Reader<'a> {
     sink: &'a mut Sink,
     /// Canonical paths of the files being read, outermost first, to catch include loops.
     stack: Vec<PathBuf>,
+    /// Parameters hold across files, so one preprocessor reads them all.
+    pre: Preproc,
 }
 
 impl Reader<'_> {
@@ -88,7 +97,11 @@ impl Reader<'_> {
         // Invalid UTF-8 (say, a Latin-1 comment) must not stop the load; keywords are ASCII.
         let text = String::from_utf8_lossy(&bytes);
         let file = self.sink.add_file(&shown);
-        let tokens = lex(&text, file, self.sink);
+        let dir = canonical
+            .parent()
+            .map_or_else(String::new, |d| d.display().to_string());
+        let lines = self.pre.file(&text, file, &dir, self.sink);
+        let tokens = lex_lines(&lines, file, self.sink);
         self.stack.push(canonical);
         self.expand(tokens, path.parent(), depth, out);
         self.stack.pop();

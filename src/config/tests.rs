@@ -1289,3 +1289,244 @@ fn same_as_ignores_where_a_block_sits_but_not_what_it_says() {
     let c = clean(&block.replace("priority 100", "priority 101"));
     assert!(!a.instances[0].same_as(&c.instances[0]));
 }
+
+// ---- keepalived's own samples and the spellings people really use ----
+
+/// A sample shipped with Debian's keepalived package (installed by `.ci/run`).
+fn keepalived_sample(name: &str) -> Option<String> {
+    let path = format!("/usr/share/doc/keepalived/samples/{name}");
+    match fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{path}: {e} (keepalived must be installed)")
+        }
+        Err(e) => {
+            eprintln!("skipped: {path}: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn sync_sample_with_any_one_brace_missing_gives_at_most_two_errors() {
+    let Some(sample) = keepalived_sample("keepalived.conf.vrrp.sync") else {
+        return;
+    };
+    let whole = load_str(&sample, "sync.conf");
+    assert!(whole.diagnostics.is_empty(), "{:#?}", diags(&whole));
+    for (at, _) in sample.match_indices('}') {
+        let broken = format!("{}{}", &sample[..at], &sample[at + 1..]);
+        let loaded = load_str(&broken, "sync.conf");
+        let errors: Vec<String> = diags(&loaded)
+            .into_iter()
+            .filter(|d| d.contains(": error: "))
+            .collect();
+        assert!(
+            (1..=2).contains(&errors.len()),
+            "'}}' at byte {at} deleted: {:#?}",
+            diags(&loaded)
+        );
+    }
+}
+
+#[test]
+fn a_missing_brace_is_one_error_and_the_rest_loads() {
+    let text = "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n\
+                vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        10.0.0.1/24\n\
+                }\n\
+                vrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 52\n    virtual_ipaddress {\n        10.0.0.2/24\n    }\n}\n";
+    let loaded = load_str(text, "t.conf");
+    assert_eq!(
+        diags(&loaded),
+        vec![
+            "t.conf:13: error: 'vrrp_instance' block is not closed: '}' missing before line 13 (opened at line 7)"
+        ]
+    );
+    // Nested deeper: the innermost open block is named, and the next top-level block still
+    // starts a new one.
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    track_script {\n        chk\n\
+                vrrp_script chk {\n    script \"/bin/true\"\n}\n";
+    assert_eq!(
+        rejected(text),
+        vec![
+            "t.conf:1: error: vrrp_instance 'VI_1' has no 'virtual_router_id'",
+            "t.conf:1: warning: vrrp_instance 'VI_1' has no virtual addresses",
+            "t.conf:5: error: 'track_script' block is not closed: '}' missing before line 5 (opened at line 3)",
+        ]
+    );
+}
+
+#[test]
+fn conditional_sample_loads_for_each_id() {
+    let Some(sample) = keepalived_sample("keepalived.conf.conditional_conf") else {
+        return;
+    };
+    for (id, prio, script) in [
+        ("high", 170, "/etc/keepalived/scripts/check_high_VI_0.sh"),
+        ("low", 85, "/etc/keepalived/scripts/check_low_VI_0.sh"),
+    ] {
+        let loaded = load_str_as(&sample, "cond.conf", id);
+        let d = diags(&loaded);
+        assert_eq!(
+            d,
+            vec![
+                "cond.conf:3: warning: 'net_namespace' is not supported by vrrpd; ignored: vrrpd does not switch network namespaces; start it inside one (ip netns exec)".to_string(),
+                "cond.conf:23: warning: 'use_vmac' is not supported by vrrpd; ignored: vrrpd has no virtual MAC; the VIPs move with the interface's own MAC, and gratuitous ARPs repoint clients".to_string(),
+            ]
+            .into_iter()
+            // With "low", line 4 (`@low net_namespace low`) is the one kept.
+            .map(|l| if id == "low" { l.replace("cond.conf:3:", "cond.conf:4:") } else { l })
+            .collect::<Vec<_>>()
+        );
+        let c = loaded.config.expect("accepted");
+        assert_eq!(c.instances[0].priority, prio);
+        assert_eq!(c.scripts[0].script, script);
+    }
+}
+
+#[test]
+fn conditional_lines_parameters_and_sequences() {
+    let text = "$VIP_NET=10.0.0\n@r1 $PRIO=200\n@^r1 $PRIO=100\n\
+                vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority $PRIO\n\
+                    virtual_ipaddress {\n        ~SEQ(N, 1, 3) ${VIP_NET}.${N}/24\n    }\n    @r1 nopreempt\n}\n";
+    let c = load_str_as(text, "t.conf", "r1").config.expect("accepted");
+    let i = &c.instances[0];
+    assert_eq!((i.priority, i.preempt), (200, false));
+    let vips: Vec<String> = i.vips.iter().map(|v| v.addr.to_string()).collect();
+    assert_eq!(vips, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+    let c = load_str_as(text, "t.conf", "r2").config.expect("accepted");
+    assert_eq!(
+        (c.instances[0].priority, c.instances[0].preempt),
+        (100, true)
+    );
+    // A line number survives expansion.
+    assert_eq!(
+        rejected(&format!("$P=300\n{}", inst("    priority $P"))),
+        vec!["t.conf:8: error: priority 300 is out of range (1-255)"]
+    );
+}
+
+#[test]
+fn keepalived_1_unicast_spellings() {
+    // The seed article's pair: one address per line, no virtual_ipaddress (notify scripts
+    // move the VIP).
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 10\n\
+                    priority 101\n    vrrp_unicast_bind 192.168.121.51\n    vrrp_unicast_peer 192.168.121.52\n\
+                    vrrp_unicast_peer 192.168.121.53\n    notify_master \"/etc/keepalived/notify.sh master\"\n\
+                    notify_backup \"/etc/keepalived/notify.sh backup\"\n}\n";
+    let (c, d) = warned(text);
+    assert_eq!(
+        d,
+        vec!["t.conf:1: warning: vrrp_instance 'VI_1' has no virtual addresses"]
+    );
+    let i = &c.instances[0];
+    assert_eq!(i.unicast_src_ip, Some(Ipv4Addr::new(192, 168, 121, 51)));
+    assert_eq!(
+        i.unicast_peers,
+        [
+            Ipv4Addr::new(192, 168, 121, 52),
+            Ipv4Addr::new(192, 168, 121, 53)
+        ]
+    );
+    assert_eq!(
+        i.notify_master.as_deref(),
+        Some("/etc/keepalived/notify.sh master")
+    );
+    // The block form still works.
+    let c = clean(&inst(
+        "    vrrp_unicast_bind 10.0.0.2\n    vrrp_unicast_peer {\n        10.0.0.3\n    }",
+    ));
+    assert_eq!(c.instances[0].unicast_peers, [Ipv4Addr::new(10, 0, 0, 3)]);
+}
+
+#[test]
+fn sync_group_tracking_applies_to_members() {
+    let text = "vrrp_script chk {\n    script \"/bin/true\"\n}\nvrrp_script own {\n    script \"/bin/true\"\n}\n\
+                vrrp_track_file tf {\n    file /tmp/x\n}\n\
+                vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n\
+                    track_script {\n        chk weight -20\n    }\n    track_interface {\n        eth9\n    }\n\
+                    track_file {\n        tf\n    }\n    track_file {\n        nope\n    }\n}\n\
+                vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n\
+                    track_script {\n        chk\n        own\n    }\n}\n\
+                vrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 2\n    virtual_ipaddress {\n        10.0.0.2\n    }\n}\n";
+    assert_eq!(
+        rejected(text),
+        vec![
+            "t.conf:25: error: track_file 'nope' is not defined by any vrrp_track_file",
+            "t.conf:35: warning: track_script 'chk' is given on vrrp_instance 'VI_1' and on its vrrp_sync_group 'G'; the group's is used",
+        ]
+    );
+    let text = text.replace("    track_file {\n        nope\n    }\n", "");
+    let (c, d) = warned(&text);
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:32: warning: track_script 'chk' is given on vrrp_instance 'VI_1' and on its vrrp_sync_group 'G'; the group's is used"
+        ]
+    );
+    for i in &c.instances {
+        let scripts: Vec<(&str, Option<i32>)> = i
+            .track_scripts
+            .iter()
+            .map(|r| (r.name.as_str(), r.weight))
+            .collect();
+        let want: &[(&str, Option<i32>)] = if i.name == "VI_1" {
+            &[("own", None), ("chk", Some(-20))]
+        } else {
+            &[("chk", Some(-20))]
+        };
+        assert_eq!(scripts, want, "{}", i.name);
+        assert_eq!(i.track_interfaces[0].name, "eth9");
+        assert_eq!(i.track_files[0].name, "tf");
+    }
+}
+
+#[test]
+fn strict_mode_rules() {
+    let strict = "global_defs {\n    vrrp_strict\n}\n";
+    // keepalived's default file, trimmed: each rule keepalived applies, with its message.
+    let text = format!(
+        "{strict}vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 100\n\
+             preempt_delay 5\n    authentication {{\n        auth_type PASS\n        auth_pass 1111\n    }}\n\
+             virtual_ipaddress {{\n        10.0.0.1\n    }}\n}}\n"
+    );
+    let (c, d) = warned(&text);
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:2: warning: strict mode: vrrpd does not install keepalived's firewall rules that drop traffic to the VIPs of a non-owner (no_accept); the VIPs accept traffic, as with 'accept'",
+            "t.conf:4: warning: strict mode: state MASTER must match being the address owner (priority 255); starting as BACKUP (as in keepalived)",
+            "t.conf:9: warning: 'preempt_delay' is not allowed in strict mode; ignored (as in keepalived)",
+            "t.conf:10: warning: strict mode does not support authentication; ignored, adverts go without it (as in keepalived)",
+        ]
+    );
+    let i = &c.instances[0];
+    assert!(i.strict);
+    assert_eq!(i.initial_state, InitialState::Backup);
+    assert_eq!(i.auth_pass, None);
+    assert_eq!(i.preempt_delay, Duration::ZERO);
+
+    // Errors: unicast, no VIPs.
+    assert_eq!(
+        rejected(&format!(
+            "{strict}{}",
+            inst(
+                "    accept\n    unicast_src_ip 10.0.0.2\n    unicast_peer {\n        10.0.0.3\n    }"
+            )
+        )),
+        vec!["t.conf:12: error: unicast peers are not allowed in strict mode"]
+    );
+    assert_eq!(
+        rejected(
+            "vrrp_instance V {\n    interface eth0\n    virtual_router_id 5\n    strict_mode\n}\n"
+        ),
+        vec![
+            "t.conf:1: error: vrrp_instance 'V' has no virtual addresses; strict mode needs at least one"
+        ]
+    );
+    // The owner, or 'accept', filters nothing: no firewall warning. strict_mode off wins.
+    let c = clean(&format!("{strict}{}", inst("    priority 255")));
+    assert_eq!(c.instances[0].initial_state, InitialState::Master);
+    clean(&format!("{strict}{}", inst("    accept")));
+    assert!(!clean(&format!("{strict}{}", inst("    strict_mode off"))).instances[0].strict);
+}

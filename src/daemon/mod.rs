@@ -11,7 +11,6 @@ mod track;
 
 use std::io;
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
 
 use log::{error, info, warn};
 use mio::unix::SourceFd;
@@ -51,7 +50,8 @@ const MAX_EVENTS: usize = 256;
 const RX_BUDGET: usize = 64;
 
 pub struct Daemon {
-    config_path: PathBuf,
+    /// What SIGHUP re-reads (the file and the `-i` config id).
+    source: config::Source,
     poll: Poll,
     timerfd: TimerFd,
     armed: Option<Instant>,
@@ -93,9 +93,9 @@ impl Daemon {
     ];
 
     /// Opens every kernel interface and brings the configured instances up.
-    pub fn new(config_path: PathBuf, config: Config, signals: Signals) -> io::Result<Daemon> {
+    pub fn new(source: config::Source, config: Config, signals: Signals) -> io::Result<Daemon> {
         let mut d = Daemon {
-            config_path,
+            source,
             poll: Poll::new()?,
             timerfd: TimerFd::new()?,
             armed: None,
@@ -369,9 +369,9 @@ impl Daemon {
     fn reload(&mut self) {
         info!(
             "Reloading configuration from {}",
-            self.config_path.display()
+            self.source.path.display()
         );
-        let loaded = config::load(&self.config_path);
+        let loaded = self.source.load();
         for d in &loaded.diagnostics {
             match d.severity {
                 config::Severity::Error => error!("{d}"),
