@@ -80,10 +80,11 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let path = PathBuf::from(m.opt_str("f").unwrap_or_else(|| DEFAULT_CONFIG.into()));
-    let source = config::Source::new(path.clone(), m.opt_str("i"));
-    let loaded = source.load();
+    let mut source = config::Source::new(path.clone(), m.opt_str("i"));
 
     if m.opt_present("t") {
+        source.interface_exists = Some(interface_exists);
+        let loaded = source.load();
         for d in &loaded.diagnostics {
             eprintln!("{d}");
         }
@@ -100,6 +101,7 @@ fn main() -> ExitCode {
         };
     }
 
+    let loaded = source.load();
     let console = m.opt_present("l") || m.opt_present("n");
     let level = if m.opt_present("D") {
         log::LevelFilter::Debug
@@ -126,6 +128,23 @@ fn main() -> ExitCode {
     };
 
     let pid_path = PathBuf::from(m.opt_str("p").unwrap_or_else(|| DEFAULT_PIDFILE.into()));
+    // keepalived warns and runs when the directory is missing (a tmpfs /run after boot, a new
+    // -p path); so does vrrpd, after creating it.
+    if let Some(dir) = pid_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        match std::fs::create_dir_all(dir) {
+            Ok(()) => warn!(
+                "pid file directory {} did not exist; created it",
+                dir.display()
+            ),
+            Err(e) => {
+                error!("cannot create pid file directory {}: {e}", dir.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
     let _pidfile = match PidFile::lock(&pid_path) {
         Ok(p) => p,
         Err(e) => {
@@ -160,6 +179,15 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Whether the system has an interface named `name` now.
+fn interface_exists(name: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
+    unsafe { libc::if_nametoindex(c.as_ptr()) != 0 }
 }
 
 /// Run as root without scripts, keep only CAP_NET_ADMIN and CAP_NET_RAW (see `sys::caps`).

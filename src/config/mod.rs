@@ -57,16 +57,23 @@ pub struct Loaded {
 
 /// What to read: the file, and keepalived's config id that `@ID` lines are compared with
 /// (`-i`/`--config-id`; by default, as in keepalived, the node name up to its first dot).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Source {
     pub path: PathBuf,
     pub config_id: String,
+    /// For `-t`: asks the system whether an interface exists now, so that a missing one is a
+    /// warning. None (the daemon's case): a missing interface just waits in FAULT.
+    pub interface_exists: Option<fn(&str) -> bool>,
 }
 
 impl Source {
     pub fn new(path: PathBuf, config_id: Option<String>) -> Source {
         let config_id = config_id.unwrap_or_else(node_name);
-        Source { path, config_id }
+        Source {
+            path,
+            config_id,
+            interface_exists: None,
+        }
     }
 
     /// Reads the config and the files it includes. An unreadable file is an error diagnostic
@@ -74,7 +81,7 @@ impl Source {
     pub fn load(&self) -> Loaded {
         let mut sink = Sink::default();
         let tokens = source::read_path(&self.path, &self.config_id, &mut sink);
-        finish(tokens, sink)
+        finish(tokens, sink, self.interface_exists)
     }
 }
 
@@ -100,13 +107,24 @@ pub fn load_str(text: &str, name: &str) -> Loaded {
 pub fn load_str_as(text: &str, name: &str, config_id: &str) -> Loaded {
     let mut sink = Sink::default();
     let tokens = source::read_text(text, name, config_id, &mut sink);
-    finish(tokens, sink)
+    finish(tokens, sink, None)
 }
 
-fn finish(tokens: Vec<Token>, mut sink: Sink) -> Loaded {
+fn finish(tokens: Vec<Token>, mut sink: Sink, exists: Option<fn(&str) -> bool>) -> Loaded {
     let stmts = tree::build(tokens, &mut sink);
     let parsed = parse::document(&stmts, &mut sink);
+    let refs = validate::interface_refs(&parsed);
     let config = validate::finish(parsed, &mut sink);
+    if let Some(exists) = exists {
+        for (name, pos, what) in refs {
+            if !exists(&name) {
+                sink.warn(
+                    pos,
+                    format!("interface '{name}' does not exist now; {what}"),
+                );
+            }
+        }
+    }
     let config = (!sink.has_errors()).then_some(config);
     Loaded {
         config,

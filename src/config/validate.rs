@@ -242,3 +242,38 @@ fn strict_filtering(
         "strict mode: vrrpd does not install keepalived's firewall rules that drop traffic to the VIPs of a non-owner (no_accept); the VIPs accept traffic, as with 'accept'",
     );
 }
+
+/// Every interface the config names, where, and what happens while it is missing.
+pub(crate) fn interface_refs(parsed: &Parsed) -> Vec<(String, Pos, String)> {
+    let mut refs = Vec::new();
+    let tracked = |refs: &mut Vec<(String, Pos, String)>, track: &Tracking| {
+        for (t, pos) in &track.interfaces {
+            let what = if t.weight == 0 {
+                "it counts as down (FAULT) until it appears"
+            } else {
+                "it counts as down until it appears"
+            };
+            refs.push((t.name.clone(), *pos, what.to_string()));
+        }
+    };
+    for raw in &parsed.instances {
+        if let (Some(name), Some(pos)) = (&raw.interface, raw.interface_at) {
+            let what = format!(
+                "vrrp_instance '{}' waits in FAULT until it appears",
+                raw.name
+            );
+            refs.push((name.clone(), pos, what));
+        }
+        tracked(&mut refs, &raw.track);
+        for (vip, pos) in &raw.vips {
+            if let Some(dev) = &vip.dev {
+                let what = format!("{} cannot be added on it until it appears", vip.addr);
+                refs.push((dev.clone(), *pos, what));
+            }
+        }
+    }
+    for g in &parsed.sync_groups {
+        tracked(&mut refs, &g.track);
+    }
+    refs
+}
