@@ -141,7 +141,7 @@ fn strict_pair(prefix: &str, first: Kind) {
         Kind::Vrrpd => Kind::Keepalived,
         Kind::Keepalived => Kind::Vrrpd,
     };
-    let mut d1 = lab.daemon(first, 1, &text);
+    let d1 = lab.daemon(first, 1, &text);
     // Even `state MASTER` waits one Master_Down_Interval (3.6 s) in strict mode.
     assert!(
         lab.wait_master(VIP, 1, 4 * S + MARGIN),
