@@ -81,8 +81,10 @@ impl<I: Iterator<Item = Token>> Builder<'_, I> {
             }
             let Some(token) = self.tokens.next() else {
                 if let Some((pos, name)) = opener {
+                    // The innermost open block is named; the blocks around it end unnamed.
                     self.sink
                         .error(pos, format!("'{name}' block is not closed (missing '}}')"));
+                    self.unwinding = true;
                 }
                 return stmts;
             };
@@ -257,6 +259,34 @@ mod tests {
             d,
             vec!["t:1: error: 'vrrp_instance' block is not closed (missing '}')"]
         );
+    }
+
+    #[test]
+    fn unclosed_nested_blocks_are_one_error() {
+        let (_, d) = parse("vrrp_instance X {\n virtual_ipaddress {\n  10.0.0.1\n");
+        assert_eq!(
+            d,
+            vec!["t:2: error: 'virtual_ipaddress' block is not closed (missing '}')"]
+        );
+    }
+
+    #[test]
+    fn a_top_level_keyword_ends_the_open_blocks() {
+        let (st, d) = parse("vrrp_instance X {\n track_script {\n  a\nvrrp_script a {\n}\n");
+        assert_eq!(
+            d,
+            vec![
+                "t:4: error: 'track_script' block is not closed: '}' missing before line 4 (opened at line 2)"
+            ]
+        );
+        assert_eq!(shape(&st), "vrrp_instance X {track_script {a;};};vrrp_script a {};");
+    }
+
+    #[test]
+    fn one_line_peer_needs_no_block() {
+        let (st, d) = parse("vrrp_unicast_peer 10.0.0.2\nvrrp_unicast_peer\n{\n 10.0.0.3\n}\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(shape(&st), "vrrp_unicast_peer 10.0.0.2;vrrp_unicast_peer {10.0.0.3;};");
     }
 
     #[test]
