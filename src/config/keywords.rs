@@ -101,8 +101,6 @@ const STARTUP: &str = "vrrpd runs no start-up or shutdown scripts; use the init 
 const TRACK_PROCESS: &str = "vrrpd does not track processes; use a vrrp_script (e.g. pidof)";
 const LOWER_PRIO: &str = "vrrpd answers a lower-priority master with one advert and a gratuitous ARP \
                           burst, at most once per interval (no burst in strict mode)";
-const GROUP_WEIGHTS: &str = "tracking weights in a sync group count as 0, so a failure puts the \
-                             whole group in FAULT (keepalived's default)";
 const NOTIFY_EXTRA: &str = "vrrpd runs notify scripts on state changes only";
 
 use Ctx::*;
@@ -364,8 +362,8 @@ pub(crate) const TABLE: &[Keyword] = &[
     block(SyncGroup, "track_script"),
     block(SyncGroup, "track_file"),
     // keepalived 2 reads the deprecated global_tracking as sync_group_tracking_weight.
-    value(SyncGroup, "global_tracking").lost(GROUP_WEIGHTS),
-    value(SyncGroup, "sync_group_tracking_weight").lost(GROUP_WEIGHTS),
+    value(SyncGroup, "global_tracking"),
+    value(SyncGroup, "sync_group_tracking_weight"),
     block(SyncGroup, "track_bfd").lost(BFD),
     block(SyncGroup, "track_process").lost(TRACK_PROCESS),
     value(SyncGroup, "notify_deleted").lost(NOTIFY_EXTRA),

@@ -135,6 +135,8 @@ pub(crate) struct RawSyncGroup {
     pub notify: Notify,
     /// Applies to every member.
     pub track: Tracking,
+    /// `sync_group_tracking_weight`: the members' tracking weights count (else they are 0).
+    pub tracking_weight: bool,
 }
 
 /// `vrrp_sync_group NAME { group { I1 I2 … } notify… }`.
@@ -146,6 +148,7 @@ pub(crate) fn sync_group(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<
         members: Vec::new(),
         notify: Notify::default(),
         track: Tracking::default(),
+        tracking_weight: false,
     };
     let mut seen_group = false;
     for s in body {
@@ -186,7 +189,21 @@ pub(crate) fn sync_group(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<
         if keywords::opens_block(k, !s.args.is_empty()) || group.notify.read(s, sink) {
             continue;
         }
-        unknown_in(s, "vrrp_sync_group", sink);
+        match k {
+            "sync_group_tracking_weight" => {
+                no_args(s, sink);
+                group.tracking_weight = true;
+            }
+            "global_tracking" => {
+                no_args(s, sink);
+                sink.warn(
+                    s.pos(),
+                    "'global_tracking' is deprecated (as in keepalived 2): read as 'sync_group_tracking_weight'",
+                );
+                group.tracking_weight = true;
+            }
+            _ => unknown_in(s, "vrrp_sync_group", sink),
+        }
     }
     Some(group)
 }

@@ -367,7 +367,9 @@ fn realistic_config() {
             "keepalived.conf:8: warning: 'smtp_server' is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
             "keepalived.conf:9: warning: 'smtp_connect_timeout' is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
             "keepalived.conf:11: warning: 'vrrp_skip_check_adv_addr' is not supported by vrrpd; ignored: vrrpd checks every advert's address list; the check is cheap",
+            "keepalived.conf:32: warning: vrrp_instance 'VI_WAN' is in vrrp_sync_group 'VG_1': its track_script/track_file weights count as 0, so a failure puts the group in FAULT (as in keepalived; 'sync_group_tracking_weight' keeps them)",
             "keepalived.conf:65: warning: 'smtp_alert' is not supported by vrrpd; ignored: vrrpd sends no e-mail; use a notify script",
+            "keepalived.conf:68: warning: vrrp_instance 'VI_LAN' is in vrrp_sync_group 'VG_1': its track_script/track_file weights count as 0, so a failure puts the group in FAULT (as in keepalived; 'sync_group_tracking_weight' keeps them)",
         ]
     );
     let c = loaded.config.expect("accepted");
@@ -455,9 +457,10 @@ fn realistic_config() {
                 weight: 0,
             },
         ],
+        // In sync group VG_1: weights count as 0 (warned above).
         track_scripts: vec![TrackRef {
             name: "chk_haproxy".into(),
-            weight: None,
+            weight: Some(0),
         }],
         track_files: vec![TrackRef {
             name: "fo_file".into(),
@@ -472,11 +475,12 @@ fn realistic_config() {
     assert!(!lan.preempt);
     assert!(!lan.uses_unicast());
     assert_eq!(lan.auth_pass, Some(*b"2222\0\0\0\0"));
+    // `weight 10`, but in sync group VG_1 it counts as 0 (warned above).
     assert_eq!(
         lan.track_scripts,
         vec![TrackRef {
             name: "chk_haproxy".into(),
-            weight: Some(10)
+            weight: Some(0)
         }]
     );
 
@@ -1443,7 +1447,7 @@ fn keepalived_1_unicast_spellings() {
 fn sync_group_tracking_applies_to_members() {
     let text = "vrrp_script chk {\n    script \"/bin/true\"\n}\nvrrp_script own {\n    script \"/bin/true\"\n}\n\
                 vrrp_track_file tf {\n    file /tmp/x\n}\n\
-                vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n\
+                vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n    sync_group_tracking_weight\n\
                     track_script {\n        chk weight -20\n    }\n    track_interface {\n        eth9\n    }\n\
                     track_file {\n        tf\n    }\n    track_file {\n        nope\n    }\n}\n\
                 vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        10.0.0.1\n    }\n\
@@ -1452,8 +1456,8 @@ fn sync_group_tracking_applies_to_members() {
     assert_eq!(
         rejected(text),
         vec![
-            "t.conf:25: error: track_file 'nope' is not defined by any vrrp_track_file",
-            "t.conf:35: warning: track_script 'chk' is given on vrrp_instance 'VI_1' and on its vrrp_sync_group 'G'; the group's is used",
+            "t.conf:26: error: track_file 'nope' is not defined by any vrrp_track_file",
+            "t.conf:36: warning: track_script 'chk' is given on vrrp_instance 'VI_1' and on its vrrp_sync_group 'G'; the group's is used",
         ]
     );
     let text = text.replace("    track_file {\n        nope\n    }\n", "");
@@ -1461,7 +1465,7 @@ fn sync_group_tracking_applies_to_members() {
     assert_eq!(
         d,
         vec![
-            "t.conf:32: warning: track_script 'chk' is given on vrrp_instance 'VI_1' and on its vrrp_sync_group 'G'; the group's is used"
+            "t.conf:33: warning: track_script 'chk' is given on vrrp_instance 'VI_1' and on its vrrp_sync_group 'G'; the group's is used"
         ]
     );
     for i in &c.instances {
@@ -1479,6 +1483,23 @@ fn sync_group_tracking_applies_to_members() {
         assert_eq!(i.track_interfaces[0].name, "eth9");
         assert_eq!(i.track_files[0].name, "tf");
     }
+    // Without sync_group_tracking_weight the weights count as 0, as in keepalived.
+    let text = text.replace("    sync_group_tracking_weight\n", "");
+    let (c, d) = warned(&text);
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:25: warning: vrrp_instance 'VI_1' is in vrrp_sync_group 'G': its track_script/track_file weights count as 0, so a failure puts the group in FAULT (as in keepalived; 'sync_group_tracking_weight' keeps them)",
+            "t.conf:32: warning: track_script 'chk' is given on vrrp_instance 'VI_1' and on its vrrp_sync_group 'G'; the group's is used",
+            "t.conf:36: warning: vrrp_instance 'VI_2' is in vrrp_sync_group 'G': its track_script/track_file weights count as 0, so a failure puts the group in FAULT (as in keepalived; 'sync_group_tracking_weight' keeps them)",
+        ]
+    );
+    assert!(c.instances.iter().all(|i| {
+        i.track_scripts
+            .iter()
+            .chain(&i.track_files)
+            .all(|r| r.weight == Some(0))
+    }));
 }
 
 #[test]

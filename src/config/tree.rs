@@ -279,14 +279,20 @@ mod tests {
                 "t:4: error: 'track_script' block is not closed: '}' missing before line 4 (opened at line 2)"
             ]
         );
-        assert_eq!(shape(&st), "vrrp_instance X {track_script {a;};};vrrp_script a {};");
+        assert_eq!(
+            shape(&st),
+            "vrrp_instance X {track_script {a;};};vrrp_script a {};"
+        );
     }
 
     #[test]
     fn one_line_peer_needs_no_block() {
         let (st, d) = parse("vrrp_unicast_peer 10.0.0.2\nvrrp_unicast_peer\n{\n 10.0.0.3\n}\n");
         assert!(d.is_empty(), "{d:?}");
-        assert_eq!(shape(&st), "vrrp_unicast_peer 10.0.0.2;vrrp_unicast_peer {10.0.0.3;};");
+        assert_eq!(
+            shape(&st),
+            "vrrp_unicast_peer 10.0.0.2;vrrp_unicast_peer {10.0.0.3;};"
+        );
     }
 
     #[test]

@@ -6,9 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 use super::common::Tracking;
 use super::diag::{Pos, Sink};
 use super::instance::RawInstance;
+use super::others::RawSyncGroup;
 use super::parse::Parsed;
 use super::resolve::resolve;
-use super::types::{Config, Instance, SyncGroup};
+use super::types::{Config, Instance, Script, SyncGroup, TrackFile};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES};
 
 /// Reports `what 'name'` defined a second time at `pos` (first at `first`).
@@ -26,12 +27,10 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
 
     // Tracking given on a sync group applies to each member (the first group naming it; a
     // second is an error below).
-    let mut group_tracking: HashMap<&str, (&str, &Tracking)> = HashMap::new();
+    let mut group_of: HashMap<&str, &RawSyncGroup> = HashMap::new();
     for g in &parsed.sync_groups {
         for (member, _) in &g.members {
-            group_tracking
-                .entry(member.as_str())
-                .or_insert((g.name.as_str(), &g.track));
+            group_of.entry(member.as_str()).or_insert(g);
         }
     }
 
@@ -83,10 +82,14 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
             continue;
         }
         check_refs(&raw.track, &script_names, &file_names, sink);
-        let group = group_tracking.get(raw.name.as_str()).copied();
-        let Some(inst) = resolve(raw, &global, group, strict_at, sink) else {
+        let group = group_of.get(raw.name.as_str()).copied();
+        let tracking = group.map(|g| (g.name.as_str(), &g.track));
+        let Some(mut inst) = resolve(raw, &global, tracking, strict_at, sink) else {
             continue;
         };
+        if let Some(g) = group.filter(|g| !g.tracking_weight) {
+            unweighted_in_group(&mut inst, &g.name, &scripts, &track_files, raw.pos, sink);
+        }
         let key = (inst.interface.clone(), inst.vrid);
         if let Some(other) = vrids.get(&key) {
             sink.error(
@@ -182,6 +185,45 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
         scripts,
         sync_groups,
         track_files,
+    }
+}
+
+/// As keepalived: weighted script and file tracking in a sync group would let the members'
+/// priorities disagree, so there the weights are 0 and a failure means FAULT for the whole
+/// group, unless the group has `sync_group_tracking_weight`.
+fn unweighted_in_group(
+    inst: &mut Instance,
+    group: &str,
+    scripts: &[Script],
+    files: &[TrackFile],
+    at: Pos,
+    sink: &mut Sink,
+) {
+    let mut zeroed = false;
+    for r in &mut inst.track_scripts {
+        let own = scripts
+            .iter()
+            .find(|s| s.name == r.name)
+            .map_or(0, |s| s.weight);
+        zeroed |= r.weight.unwrap_or(own) != 0;
+        r.weight = Some(0);
+    }
+    for r in &mut inst.track_files {
+        let own = files
+            .iter()
+            .find(|f| f.name == r.name)
+            .map_or(0, |f| f.weight);
+        zeroed |= r.weight.unwrap_or(own) != 0;
+        r.weight = Some(0);
+    }
+    if zeroed {
+        sink.warn(
+            at,
+            format!(
+                "vrrp_instance '{}' is in vrrp_sync_group '{group}': its track_script/track_file weights count as 0, so a failure puts the group in FAULT (as in keepalived; 'sync_group_tracking_weight' keeps them)",
+                inst.name
+            ),
+        );
     }
 }
 

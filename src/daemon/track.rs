@@ -293,26 +293,6 @@ impl Daemon {
                 t.group_of[k] = Some(g);
             }
         }
-        // As keepalived: weighted script and file tracking inside a sync group would let the
-        // members' priorities disagree, so there a failure means FAULT for the whole group.
-        for (k, r) in self.routers.iter().enumerate() {
-            let Some(g) = t.group_of[k] else { continue };
-            let weighted = r
-                .cfg
-                .track_scripts
-                .iter()
-                .any(|s| script_weight(&config.scripts, s) != 0)
-                || r.cfg
-                    .track_files
-                    .iter()
-                    .any(|f| file_weight(&config.track_files, f) != 0);
-            if weighted {
-                warn!(
-                    "({}) is in sync group {}: its track_script/track_file weights are treated as 0 (a failure puts the group in FAULT)",
-                    r.cfg.name, t.groups[g].cfg.name
-                );
-            }
-        }
         self.track_apply(now);
         self.track_run_due(now);
     }
@@ -379,7 +359,6 @@ impl Daemon {
     fn verdict_of(&self, k: usize) -> Verdict {
         let r = &self.routers[k];
         let t = &self.track;
-        let grouped = t.group_of.get(k).copied().flatten().is_some();
         let scripts = r.cfg.track_scripts.iter().filter_map(|ts| {
             // A script that cannot run was reported at load and is left out, as keepalived
             // disables it: counting it as up would still add a positive weight.
@@ -387,20 +366,13 @@ impl Daemon {
                 .scripts
                 .iter()
                 .find(|s| s.cfg.name == ts.name && s.program.is_some())?;
-            let w = if grouped {
-                0
-            } else {
-                ts.weight.unwrap_or(s.cfg.weight)
-            };
+            // In a sync group the config has set the weights to 0 unless told otherwise.
+            let w = ts.weight.unwrap_or(s.cfg.weight);
             Some(track::effect(w, s.health.status()))
         });
         let files = r.cfg.track_files.iter().filter_map(|tf| {
             let f = t.files.iter().find(|f| f.cfg.name == tf.name)?;
-            let w = if grouped {
-                0
-            } else {
-                tf.weight.unwrap_or(f.cfg.weight)
-            };
+            let w = tf.weight.unwrap_or(f.cfg.weight);
             Some(track::effect(w, Status::Value(f.value)))
         });
         let links = r.cfg.track_interfaces.iter().map(|ti| {
@@ -570,24 +542,6 @@ impl Daemon {
             .children
             .terminate(now, |t| matches!(t, Tag::Check { .. }));
     }
-}
-
-fn script_weight(scripts: &[config::Script], r: &config::TrackRef) -> i32 {
-    r.weight.unwrap_or_else(|| {
-        scripts
-            .iter()
-            .find(|s| s.name == r.name)
-            .map_or(0, |s| s.weight)
-    })
-}
-
-fn file_weight(files: &[config::TrackFile], r: &config::TrackRef) -> i32 {
-    r.weight.unwrap_or_else(|| {
-        files
-            .iter()
-            .find(|f| f.name == r.name)
-            .map_or(0, |f| f.weight)
-    })
 }
 
 #[cfg(test)]
