@@ -92,6 +92,7 @@ impl Lan {
                     vips: [vip].into_iter().collect(),
                     peers: heapless::Vec::new(),
                     checksum_as_v2: false,
+                    strict: false,
                 };
                 Instance::new(p, addr)
             })

@@ -58,6 +58,7 @@ pub fn spec_of(cfg: &config::Instance) -> Spec {
         vips: cfg.vips.iter().map(|v| IpAddr::V4(v.addr)).collect(),
         peers: cfg.unicast_peers.iter().map(|&p| IpAddr::V4(p)).collect(),
         checksum_as_v2: cfg.v3_checksum_as_v2,
+        strict: cfg.strict,
     }
 }
 

@@ -434,7 +434,7 @@ impl Instance {
                 self.master_adver_int_cs = adv.interval_cs;
             }
             self.master_down_at = Some(now + self.master_down_interval());
-        } else if adv.src != self.primary {
+        } else if adv.src != self.primary && !self.spec.strict {
             // A lesser master (a healed partition): answer at once and refresh the LAN's ARP
             // caches, since its gratuitous ARPs may have pointed them away from us. Once per
             // interval at most, so a stream of such adverts cannot make us flood.

@@ -259,6 +259,7 @@ mod tests {
             vips: vips.iter().copied().collect(),
             peers: heapless::Vec::new(),
             checksum_as_v2: false,
+            strict: false,
         }
     }
 

@@ -84,6 +84,9 @@ pub struct Spec {
     pub peers: heapless::Vec<IpAddr, MAX_PEERS>,
     /// v3 checksum without the pseudo-header (keepalived's `v3_checksum_as_v2`).
     pub checksum_as_v2: bool,
+    /// Strict mode (`vrrp_strict`): RFC behaviour only, so a lower-priority master's adverts
+    /// are discarded rather than answered with an advert and an announcement burst.
+    pub strict: bool,
 }
 
 impl Spec {

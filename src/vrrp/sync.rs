@@ -109,6 +109,7 @@ mod tests {
             vips: heapless::Vec::new(),
             peers: heapless::Vec::new(),
             checksum_as_v2: false,
+            strict: false,
         }
     }
 

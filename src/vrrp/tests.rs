@@ -35,6 +35,7 @@ fn params(priority: u8, v3: bool) -> Spec {
             .collect(),
         peers: heapless::Vec::new(),
         checksum_as_v2: false,
+        strict: false,
     }
 }
 
@@ -300,6 +301,20 @@ fn master_keeps_role_against_equal_priority_lower_address_and_answers_once() {
     assert!(out.iter().any(|a| matches!(a, Action::Announce { .. })));
     let out = step(&mut i, at(4_100), advert(PEER_LO, 100, 100));
     assert!(out.is_empty(), "at most one answer per interval");
+}
+
+#[test]
+fn strict_master_discards_a_lower_masters_adverts() {
+    let spec = Spec {
+        strict: true,
+        ..params(100, true)
+    };
+    let mut i = Instance::new(spec, ME);
+    step(&mut i, at(0), Input::Start);
+    fire(&mut i);
+    let out = step(&mut i, at(4_000), advert(PEER_LO, 100, 100));
+    assert_eq!(i.state(), State::Master);
+    assert!(out.is_empty(), "{out:?}");
 }
 
 #[test]
