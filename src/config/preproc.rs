@@ -16,8 +16,13 @@ use super::diag::{Pos, Sink};
 /// sequences within sequences, stop here with an error instead of running away.
 const MAX_DEPTH: usize = 16;
 
-/// At most this many lines come out of one line (a `~SEQ` over a huge range, nested lists).
-const MAX_LINES_PER_LINE: usize = 65_536;
+/// At most this many lines come out of a whole load (a `~SEQ` over a huge range, nested
+/// sequences, parameters that double at each level): far more than any real config, and a
+/// bound on the work a hostile file can cause.
+const MAX_LINES: usize = 65_536;
+
+/// A line longer than this after substitution is dropped.
+const MAX_LINE_LEN: usize = 65_536;
 
 /// Stand-ins for `${_HASH}` and `${_BANG}`: characters that must not start a comment. The
 /// lexer turns them back into `#` and `!` inside words.
@@ -29,6 +34,10 @@ pub(crate) struct Preproc {
     params: HashMap<String, String>,
     /// A multi-line definition being read: its name and the lines so far.
     open_definition: Option<(String, Vec<String>)>,
+    /// Lines produced so far, against MAX_LINES.
+    produced: usize,
+    /// MAX_LINES was reached (and reported): nothing more is read.
+    exhausted: bool,
 }
 
 impl Preproc {
@@ -37,6 +46,8 @@ impl Preproc {
             config_id: config_id.to_string(),
             params: HashMap::new(),
             open_definition: None,
+            produced: 0,
+            exhausted: false,
         }
     }
 
@@ -56,15 +67,7 @@ impl Preproc {
                 file,
                 line: u32::try_from(index + 1).unwrap_or(u32::MAX),
             };
-            let before = out.len();
             self.line(line, pos, 0, &mut out, sink);
-            if out.len() - before > MAX_LINES_PER_LINE {
-                out.truncate(before);
-                sink.error(
-                    pos,
-                    format!("this line expands to more than {MAX_LINES_PER_LINE} lines"),
-                );
-            }
         }
         if let Some((name, _)) = self.open_definition.take() {
             let pos = Pos {
@@ -87,6 +90,9 @@ impl Preproc {
         out: &mut Vec<(u32, String)>,
         sink: &mut Sink,
     ) {
+        if self.exhausted {
+            return;
+        }
         if depth > MAX_DEPTH {
             sink.error(
                 pos,
@@ -108,9 +114,6 @@ impl Preproc {
             return;
         }
         let text = line.trim_start();
-        if out.len() > MAX_LINES_PER_LINE * 2 {
-            return;
-        }
         // `@ID rest` is kept only when ID is the config id; `@^ID rest` only when it is not.
         if let Some(cond) = text.strip_prefix('@') {
             let (id, rest) = cond.split_once(char::is_whitespace).unwrap_or((cond, ""));
@@ -145,8 +148,23 @@ impl Preproc {
             }
             // Blank lines hold no words: not worth keeping.
             None if text.is_empty() => {}
-            None => out.push((pos.line, line.to_string())),
+            None => self.emit(line, pos, out, sink),
         }
+    }
+
+    fn emit(&mut self, line: &str, pos: Pos, out: &mut Vec<(u32, String)>, sink: &mut Sink) {
+        if self.produced >= MAX_LINES {
+            sink.error(
+                pos,
+                format!(
+                    "the configuration expands to more than {MAX_LINES} lines; the rest is not read"
+                ),
+            );
+            self.exhausted = true;
+            return;
+        }
+        self.produced += 1;
+        out.push((pos.line, line.to_string()));
     }
 
     fn define(&mut self, name: &str, value: &str, pos: Pos, sink: &mut Sink) {
@@ -219,7 +237,7 @@ impl Preproc {
                 self.params.insert(name, value);
             }
             self.line(rest, pos, depth + 1, out, sink);
-            if out.len() > MAX_LINES_PER_LINE * 2 {
+            if self.exhausted {
                 return;
             }
         }
@@ -231,6 +249,13 @@ impl Preproc {
         let mut changed = false;
         for _ in 0..=MAX_DEPTH {
             match self.substitute_once(&text) {
+                Some(next) if next.len() > MAX_LINE_LEN => {
+                    sink.error(
+                        pos,
+                        format!("this line grows past {MAX_LINE_LEN} characters with its parameters; dropped"),
+                    );
+                    return Some(String::new());
+                }
                 Some(next) => {
                     text = next;
                     changed = true;
@@ -384,8 +409,8 @@ fn sequence(spec: &str, hex: bool) -> Result<Runs, String> {
     while (step > 0 && v <= end) || (step < 0 && v >= end) {
         let text = if hex { format!("{v:x}") } else { v.to_string() };
         runs.push(vec![(var.to_string(), text)]);
-        if runs.len() > MAX_LINES_PER_LINE {
-            return Err(format!("more than {MAX_LINES_PER_LINE} values"));
+        if runs.len() > MAX_LINES {
+            return Err(format!("more than {MAX_LINES} values"));
         }
         v = v.checked_add(step).ok_or("the sequence overflows")?;
     }
@@ -542,6 +567,26 @@ mod tests {
         );
         let (l, _) = run("x", "~LST({IP, IP1}, {10,1},{20,4}) 192.168.${IP}.${IP1}");
         assert_eq!(l, vec!["1:192.168.10.1", "1:192.168.20.4"]);
+    }
+
+    #[test]
+    fn hostile_expansion_is_bounded() {
+        let start = std::time::Instant::now();
+        let (l, d) = run("x", "~SEQ(A, 60000) ~SEQ(B, 60000) ~SEQ(C, 60000) x\nafter");
+        assert_eq!(l.len(), MAX_LINES);
+        assert_eq!(
+            d,
+            vec![
+                "t:1: error: the configuration expands to more than 65536 lines; the rest is not read"
+            ]
+        );
+        let doubling: String = (0..20)
+            .map(|i| format!("$P{i}=${{P{}}}${{P{}}}\n", i + 1, i + 1))
+            .collect();
+        let (l, d) = run("x", &format!("$P20=xxxxxxxxxxxxxxxx\n{doubling}$P0\n"));
+        assert!(l.is_empty(), "{}", l.len());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]
