@@ -414,6 +414,17 @@ pub(crate) fn top_level_only(word: &str) -> bool {
 /// should read it: true for a keyword vrrpd implements; otherwise a warning (a keepalived
 /// keyword vrrpd ignores) or an error (a keyword of another block, or no keyword at all).
 pub(crate) fn check(ctx: Ctx, stmt: &Stmt, sink: &mut Sink) -> bool {
+    if stmt.key.quoted {
+        sink.error(
+            stmt.pos(),
+            format!(
+                "\"{}\" is quoted, and a quoted string is never a keyword (in {})",
+                stmt.key.text,
+                ctx.name()
+            ),
+        );
+        return false;
+    }
     let word = stmt.keyword();
     if let Some(k) = find(ctx, word) {
         let Some(lost) = k.lost else { return true };
@@ -512,6 +523,34 @@ mod tests {
             Some("virtual_ipaddress")
         );
         assert_eq!(suggest(Instance, "zzzzzzzz"), None);
+    }
+
+    #[test]
+    fn quoted_words_are_no_keywords() {
+        let mut sink = Sink::default();
+        let file = sink.add_file("t");
+        let pos = super::super::diag::Pos { file, line: 3 };
+        let stmt = Stmt {
+            key: super::super::tree::Word {
+                text: "priority".into(),
+                quoted: true,
+                pos,
+            },
+            args: Vec::new(),
+            block: None,
+        };
+        assert!(!check(Instance, &stmt, &mut sink));
+        let d: Vec<String> = sink
+            .into_diagnostics()
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(
+            d,
+            [
+                "t:3: error: \"priority\" is quoted, and a quoted string is never a keyword (in vrrp_instance)"
+            ]
+        );
     }
 
     #[test]
