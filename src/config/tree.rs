@@ -136,7 +136,11 @@ impl<I: Iterator<Item = Token>> Builder<'_, I> {
             }
             // A block keyword ending its line without `{`: the `{` was most likely forgotten,
             // so read what follows as its body; that keeps to one error instead of a cascade.
-            None | Some(Token { bol: true, .. }) if wants_block => {
+            // Not when an inner block's contents sit on its line (`unicast_peer 10.0.0.2`):
+            // there the next lines are the enclosing block's.
+            None | Some(Token { bol: true, .. })
+                if wants_block && (args.is_empty() || keywords::top_level_only(&key.text)) =>
+            {
                 self.sink
                     .error(key.pos, format!("expected '{{' after '{}'", key.text));
                 Some(self.sub_block(depth, key.pos, &key.text))
@@ -283,6 +287,13 @@ mod tests {
             shape(&st),
             "vrrp_instance X {track_script {a;};};vrrp_script a {};"
         );
+    }
+
+    #[test]
+    fn inline_block_contents_are_one_error() {
+        let (st, d) = parse("i {\n unicast_peer 10.0.0.2\n priority 5\n}\n");
+        assert_eq!(d, vec!["t:2: error: expected '{' after 'unicast_peer'"]);
+        assert_eq!(shape(&st), "i {unicast_peer 10.0.0.2;priority 5;};");
     }
 
     #[test]
