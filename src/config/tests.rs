@@ -1588,3 +1588,37 @@ fn every_keepalived_sample_loads_but_two() {
         assert_eq!(errors, want, "{name}");
     }
 }
+
+#[test]
+fn check_names_interfaces_that_do_not_exist_now() {
+    let dir = TempDir::new("ifaces");
+    let path = dir.write(
+        "k.conf",
+        &format!(
+            "vrrp_sync_group G {{\n    group {{\n        VI_1\n    }}\n    track_interface {{\n        wan weight -10\n    }}\n}}\n{}",
+            inst("    track_interface {\n        eth1\n    }")
+        )
+        .replace("interface eth0", "interface lan0")
+        .replace("10.0.0.1/24", "10.0.0.1/24 dev lan1"),
+    );
+    let mut source = Source::new(path.clone(), Some("x".into()));
+    source.interface_exists = Some(|name| name == "eth1");
+    let p = path.display();
+    assert_eq!(
+        diags(&source.load()),
+        vec![
+            format!(
+                "{p}:6: warning: interface 'wan' does not exist now; it counts as down until it appears"
+            ),
+            format!(
+                "{p}:10: warning: interface 'lan0' does not exist now; vrrp_instance 'VI_1' waits in FAULT until it appears"
+            ),
+            format!(
+                "{p}:13: warning: interface 'lan1' does not exist now; 10.0.0.1 cannot be added on it until it appears"
+            ),
+        ]
+    );
+    // Without the system check (the daemon's load), nothing is said.
+    source.interface_exists = None;
+    assert!(source.load().diagnostics.is_empty());
+}
