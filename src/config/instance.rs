@@ -58,8 +58,8 @@ pub(crate) struct RawInstance {
     pub track: Tracking,
     /// `strict_mode` and where; None: the global `vrrp_strict`.
     pub strict: Option<(bool, Pos)>,
-    /// `accept`: traffic to the VIPs is wanted (vrrpd never filters it).
-    pub accept: bool,
+    /// Where `accept` was: traffic to the VIPs is wanted (vrrpd never filters it).
+    pub accept: Option<Pos>,
     /// Where `interface` was, for the check that it exists.
     pub interface_at: Option<Pos>,
 }
@@ -106,7 +106,7 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         notify: Notify::default(),
         track: Tracking::default(),
         strict: None,
-        accept: false,
+        accept: None,
         interface_at: None,
     };
     for s in body {
@@ -217,7 +217,7 @@ impl RawInstance {
             }
             "accept" => {
                 no_args(s, sink);
-                self.accept = true;
+                self.accept = Some(s.pos());
             }
             "unicast_src_ip" | "vrrp_unicast_bind" => {
                 if let Some(a) = stmt_ipv4(s, sink) {

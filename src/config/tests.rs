@@ -1548,7 +1548,16 @@ fn strict_mode_rules() {
     // The owner, or 'accept', filters nothing: no firewall warning. strict_mode off wins.
     let c = clean(&format!("{strict}{}", inst("    priority 255")));
     assert_eq!(c.instances[0].initial_state, InitialState::Master);
-    clean(&format!("{strict}{}", inst("    accept")));
+    clean(&format!("{strict}{}", inst("    version 3\n    accept")));
+    // With VRRPv2, 'accept' does not count in strict mode (RFC 3768 has no accept mode).
+    let (_, d) = warned(&format!("{strict}{}", inst("    accept")));
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:2: warning: strict mode: vrrpd does not install keepalived's firewall rules that drop traffic to the VIPs of a non-owner (no_accept); the VIPs accept traffic, as with 'accept'",
+            "t.conf:10: warning: 'accept' with VRRPv2 in strict mode does not comply with RFC 3768; ignored, as keepalived resets it",
+        ]
+    );
     assert!(!clean(&format!("{strict}{}", inst("    strict_mode off"))).instances[0].strict);
 }
 

@@ -260,25 +260,37 @@ fn check_refs(
 
 /// keepalived in strict mode drops traffic to the VIPs of a non-owner without `accept`, with
 /// nftables or iptables rules. vrrpd installs none: one warning says so, where strict mode was
-/// asked for.
+/// asked for. (`accept` does not count with VRRPv2, where keepalived resets it: RFC 3768 has no
+/// accept mode.)
 fn strict_filtering(
     raws: &[RawInstance],
     instances: &[Instance],
     strict_at: Option<Pos>,
     sink: &mut Sink,
 ) {
-    let filtered = |i: &Instance| {
-        let raw = raws.iter().find(|r| r.name == i.name);
-        i.strict && i.priority != 255 && !raw.is_some_and(|r| r.accept)
-    };
-    let Some(first) = instances.iter().find(|i| filtered(i)) else {
+    let mut first = None;
+    for i in instances.iter().filter(|i| i.strict && i.priority != 255) {
+        let Some(raw) = raws.iter().find(|r| r.name == i.name) else {
+            continue;
+        };
+        let accept = match raw.accept {
+            Some(at) if i.version == 2 => {
+                sink.warn(
+                    at,
+                    "'accept' with VRRPv2 in strict mode does not comply with RFC 3768; ignored, as keepalived resets it",
+                );
+                false
+            }
+            other => other.is_some(),
+        };
+        if !accept && first.is_none() {
+            first = Some(raw);
+        }
+    }
+    let Some(first) = first else { return };
+    let Some(at) = strict_at.or(first.strict.map(|(_, pos)| pos)) else {
         return;
     };
-    let own = raws
-        .iter()
-        .find(|r| r.name == first.name)
-        .and_then(|r| r.strict.map(|(_, pos)| pos));
-    let Some(at) = strict_at.or(own) else { return };
     sink.warn(
         at,
         "strict mode: vrrpd does not install keepalived's firewall rules that drop traffic to the VIPs of a non-owner (no_accept); the VIPs accept traffic, as with 'accept'",
