@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         vips: VIPS[..nvips].iter().copied().collect(),
         peers: (sel & 4 != 0).then_some(PEER).into_iter().collect(),
         checksum_as_v2: false,
+        strict: false,
     };
     let Ok((meta, msg)) = rx::split_ipv4(packet) else {
         return;
