@@ -1,11 +1,23 @@
 //! Where log lines go: stderr (foreground, `-l`, procd's logd) or syslog (daemonised).
+//!
+//! Logging must never stop the daemon: a log line that cannot be written is lost, not a panic.
+//! With stderr a pipe whose reader died (logd restarted, `vrrpd -l | head`), `eprintln!` would
+//! panic and, with panic = abort, kill us without the priority-0 advert, leaving the VIPs behind.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
+/// Longest log line; longer lines are cut. One fixed buffer, so a log line never allocates.
+const LINE_MAX: usize = 512;
+
 /// Installs the logger. Errors only if a logger is already set, which cannot happen in `main`.
 pub fn init(console: bool, level: LevelFilter) {
+    // A write to a pipe with no reader must fail with EPIPE, not kill us. Rust's runtime already
+    // ignores SIGPIPE; say so here, where we depend on it.
+    // SAFETY: installing SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    log::set_max_level(level);
     let res = if console {
-        simple_logger::SimpleLogger::new().with_level(level).init()
+        log::set_logger(&CONSOLE)
     } else {
         // SAFETY: the ident is a static C string that outlives the process's use of syslog.
         unsafe {
@@ -15,11 +27,57 @@ pub fn init(console: bool, level: LevelFilter) {
                 libc::LOG_DAEMON,
             )
         };
-        log::set_max_level(level);
         log::set_logger(&SYSLOG)
     };
     if res.is_err() {
         eprintln!("vrrpd: a logger was already installed");
+    }
+}
+
+/// `LEVEL [target] message` on stderr, as simple_logger printed it (procd and logd stamp lines).
+struct Console;
+static CONSOLE: Console = Console;
+
+impl Log for Console {
+    fn enabled(&self, m: &Metadata<'_>) -> bool {
+        m.level() <= log::max_level()
+    }
+
+    fn log(&self, r: &Record<'_>) {
+        if !self.enabled(r.metadata()) {
+            return;
+        }
+        let mut buf = [0u8; LINE_MAX];
+        let mut w = Cursor {
+            buf: &mut buf,
+            len: 0,
+        };
+        let _ = core::fmt::write(
+            &mut w,
+            format_args!("{:<5} [{}] {}", r.level(), r.target(), r.args()),
+        );
+        // The Cursor kept one byte free (for syslog's NUL): the newline goes there.
+        let end = w.len.min(buf.len() - 1);
+        buf[end] = b'\n';
+        write_all(libc::STDERR_FILENO, &buf[..=end]);
+    }
+
+    fn flush(&self) {}
+}
+
+/// Writes `bytes` to `fd`, retrying short writes and EINTR; any other error drops the rest.
+fn write_all(fd: libc::c_int, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: writes from a live buffer of the given length.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        match usize::try_from(n) {
+            Ok(0) => return,
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(_) if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {
+            }
+            // EPIPE, EAGAIN on a full non-blocking pipe, EBADF on a closed stderr: the line is lost.
+            Err(_) => return,
+        }
     }
 }
 
@@ -41,8 +99,7 @@ impl Log for Syslog {
             Level::Info => libc::LOG_INFO,
             Level::Debug | Level::Trace => libc::LOG_DEBUG,
         };
-        // One fixed buffer: a log line never allocates. Longer lines are cut.
-        let mut buf = [0u8; 512];
+        let mut buf = [0u8; LINE_MAX];
         let mut w = Cursor {
             buf: &mut buf,
             len: 0,

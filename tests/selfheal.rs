@@ -364,3 +364,40 @@ fn partition_heal_higher_priority_wins() {
 fn partition_heal_equal_priority_higher_address_wins() {
     partition_heal("vhsg", 17, 100, 100);
 }
+
+/// Issue 10 item 5: with stderr a pipe whose reader has died, every log line fails with EPIPE.
+/// Losing the lines is fine; dying is not: SIGTERM must still send priority 0 and remove the VIP.
+#[test]
+fn dead_log_pipe_does_not_stop_a_clean_shutdown() {
+    let Some(lab) = Lab::with("bsp", Topo::routers(1).net(41)) else {
+        return;
+    };
+    // stderr into a pipe whose reader takes one byte and exits; `exec` keeps vrrpd's PID.
+    let wrapper = [
+        "bash",
+        "-c",
+        "exec \"$@\" 2> >(exec head -c 1 >/dev/null)",
+        "bash",
+    ];
+    let how = Start {
+        wrapper: &wrapper,
+        ..QUIET
+    };
+    let mut d = lab.vrrpd_with(1, &config(41, "MASTER", 150, ""), how);
+    let vip = "10.99.41.100";
+    assert!(eventually(SECS(8), || lab.has_vip(1, vip)), "never master");
+    std::thread::sleep(Duration::from_millis(300));
+    // A state dump writes lines into the dead pipe.
+    d.usr1();
+    std::thread::sleep(Duration::from_millis(300));
+    let cap = lab.capture("vrrp", SECS(30));
+    let status = d.stop_within(SECS(5));
+    let pcap = cap.stop();
+    let goodbyes = common::tshark_fields(&pcap, "vrrp.prio == 0", &["ip.src"]).len();
+    let still = lab.has_vip(1, vip);
+    assert!(
+        status.is_some_and(|s| s.success()) && goodbyes >= 1 && !still,
+        "after a dump and SIGTERM with a dead log pipe: exit {status:?}, {goodbyes} priority-0 adverts, \
+         VIP still there: {still}"
+    );
+}
