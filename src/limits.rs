@@ -14,3 +14,12 @@ pub const MAX_INTERFACES: usize = 32;
 pub const MAX_CHILDREN: usize = 256;
 /// Largest packet we read from a raw socket (an IPv4 header with options plus the largest advert).
 pub const MAX_PACKET: usize = 1536;
+/// Bytes in one config file (the main one or an include). A full config (255 instances with
+/// 32 VIPs each, comments and all) is a few hundred KiB; more is a mistake (`include /dev/zero`
+/// through a symlink, a log file matched by a wildcard), refused before it costs memory.
+pub const MAX_CONFIG_FILE: u64 = 1 << 20;
+/// Bytes in the main file and all its includes together.
+pub const MAX_CONFIG_TOTAL: u64 = 2 << 20;
+/// Diagnostics one config load keeps; a file of nonsense gets these and a count of the rest,
+/// not one log line per line of input on every reload.
+pub const MAX_DIAGNOSTICS: usize = 200;

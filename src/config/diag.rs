@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::limits::MAX_DIAGNOSTICS;
+
 /// A place in a config file. Line 0 means "the file as a whole" (e.g. it could not be read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -54,6 +56,10 @@ pub(crate) struct Sink {
     files: Vec<String>,
     /// With the position, for sorting: checks run in stages, users read in file order.
     diags: Vec<(Pos, Diagnostic)>,
+    /// Diagnostics past MAX_DIAGNOSTICS: only counted, so nonsense input costs no memory.
+    dropped: usize,
+    /// Whether one of those was an error (the config is rejected all the same).
+    dropped_error: bool,
 }
 
 impl Sink {
@@ -85,6 +91,11 @@ impl Sink {
     }
 
     fn push(&mut self, severity: Severity, pos: Pos, message: String) {
+        if self.diags.len() >= MAX_DIAGNOSTICS {
+            self.dropped += 1;
+            self.dropped_error |= severity == Severity::Error;
+            return;
+        }
         let location = self.location(pos);
         self.diags.push((
             pos,
@@ -97,16 +108,37 @@ impl Sink {
     }
 
     pub fn has_errors(&self) -> bool {
-        self.diags
-            .iter()
-            .any(|(_, d)| d.severity == Severity::Error)
+        self.dropped_error
+            || self
+                .diags
+                .iter()
+                .any(|(_, d)| d.severity == Severity::Error)
     }
 
     /// The diagnostics in file order (files in the order they were opened), stable within
-    /// a line.
+    /// a line; then, if some were only counted, one line that says how many.
     pub fn into_diagnostics(mut self) -> Vec<Diagnostic> {
         self.diags.sort_by_key(|(pos, _)| (pos.file, pos.line));
-        self.diags.into_iter().map(|(_, d)| d).collect()
+        let mut out: Vec<Diagnostic> = self.diags.into_iter().map(|(_, d)| d).collect();
+        if self.dropped > 0 {
+            let last = out.last().map(|d| d.location.clone());
+            out.push(Diagnostic {
+                severity: if self.dropped_error {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                location: last.unwrap_or(Location {
+                    file: String::new(),
+                    line: 0,
+                }),
+                message: format!(
+                    "{} more problems not shown (limit MAX_DIAGNOSTICS = {MAX_DIAGNOSTICS})",
+                    self.dropped
+                ),
+            });
+        }
+        out
     }
 }
 

@@ -14,6 +14,7 @@ use super::value::{
     stmt_u32,
 };
 use super::vip;
+use crate::limits::{MAX_PEERS, MAX_VIPS};
 
 /// preempt_delay range (keepalived's): 0..=1000 s.
 const PREEMPT_DELAY_MAX_US: u64 = 1_000_000_000;
@@ -258,6 +259,11 @@ impl RawInstance {
             "authentication" => self.authentication(pos, body, sink),
             "virtual_ipaddress" => {
                 for s in body {
+                    // One past the limit is enough for `resolve` to say where it was
+                    // crossed; comparing the rest with all kept would be quadratic.
+                    if self.vips.len() > MAX_VIPS {
+                        break;
+                    }
                     match vip::read(s, sink) {
                         Some(vip::Entry::V4(v)) => {
                             if self.vips.iter().any(|(o, _)| o.addr == v.addr) {
@@ -359,6 +365,11 @@ impl RawInstance {
     }
 
     fn peer(&mut self, w: &Word, sink: &mut Sink) {
+        // One past the limit is enough for `resolve` to say where it was crossed; comparing
+        // the rest with all kept would be quadratic.
+        if self.peers.len() > MAX_PEERS {
+            return;
+        }
         match addr(w, "unicast_peer", sink) {
             Some(Addr::V4(a)) => {
                 if self.peers.iter().any(|(p, _)| *p == a) {

@@ -3,14 +3,21 @@
 //! `include PATTERN` is handled here, below the parser, because keepalived allows it on any
 //! line, inside blocks too. Relative patterns are relative to the directory of the file that
 //! contains the `include` (to the working directory for text given to `load_str`).
+//!
+//! Only regular files are read, and only so much: `-t` and a reload run in the daemon's one
+//! thread, so an `include` of a FIFO (whose `open` blocks until a writer comes) or of a device
+//! (`/dev/zero` reads forever) would stop the loop or exhaust memory with the VIPs still up.
 
 use std::fs;
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::diag::{Pos, Sink};
 use super::glob::{escape, glob};
 use super::lexer::{Kind, Token, lex_lines};
 use super::preproc::Preproc;
+use crate::limits::{MAX_CONFIG_FILE, MAX_CONFIG_TOTAL};
 
 /// How deep includes may nest. Real configs use one or two levels; this only stops runaways
 /// that the loop check cannot see (e.g. ever-new files through symlinks).
@@ -29,6 +36,7 @@ pub(crate) fn read_path(path: &Path, config_id: &str, sink: &mut Sink) -> Vec<To
         sink,
         stack: Vec::new(),
         pre: Preproc::new(config_id),
+        total: 0,
     };
     let mut out = Vec::new();
     reader.read(path, None, 0, &mut out);
@@ -46,6 +54,7 @@ pub(crate) fn read_text(text: &str, name: &str, config_id: &str, sink: &mut Sink
         sink,
         stack: Vec::new(),
         pre,
+        total: text.len() as u64,
     };
     let mut out = Vec::new();
     reader.expand(tokens, None, 0, &mut out);
@@ -58,6 +67,88 @@ struct Reader<'a> {
     stack: Vec<PathBuf>,
     /// Parameters hold across files, so one preprocessor reads them all.
     pre: Preproc,
+    /// Bytes read so far, over all files, against MAX_CONFIG_TOTAL.
+    total: u64,
+}
+
+/// Why a file was not read.
+enum Refused {
+    Io(io::Error),
+    /// Not a regular file: what it is instead.
+    NotRegular(&'static str),
+    /// Longer than the file limit.
+    TooLong(u64),
+    /// Reading it would take the whole config over MAX_CONFIG_TOTAL.
+    TotalTooLong,
+}
+
+impl Refused {
+    fn describe(&self) -> String {
+        match self {
+            Refused::Io(e) => format!("cannot read file: {e}"),
+            Refused::NotRegular(what) => format!("{what}, not a regular file; not read"),
+            Refused::TooLong(n) => format!(
+                "{n} bytes or more, over the {MAX_CONFIG_FILE}-byte limit of one config file \
+                 (MAX_CONFIG_FILE); not read"
+            ),
+            Refused::TotalTooLong => format!(
+                "would take the whole configuration over {MAX_CONFIG_TOTAL} bytes \
+                 (MAX_CONFIG_TOTAL); not read"
+            ),
+        }
+    }
+}
+
+fn kind_of(t: fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+/// Reads the regular file at `path`, at most `limit` bytes. A symlink is followed (configs are
+/// often links), but what it leads to is checked before the open and again on the open file:
+/// `stat` keeps us from opening a device at all (opening some has side effects), and
+/// O_NONBLOCK plus `fstat` on the descriptor catch a FIFO swapped in between, without
+/// blocking in `open`. O_NOFOLLOW is not needed: the checks are on what was opened.
+fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, Refused> {
+    let regular = |m: &fs::Metadata| {
+        if m.is_file() {
+            Ok(())
+        } else {
+            Err(Refused::NotRegular(kind_of(m.file_type())))
+        }
+    };
+    regular(&fs::metadata(path).map_err(Refused::Io)?)?;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(Refused::Io)?;
+    let meta = file.metadata().map_err(Refused::Io)?;
+    regular(&meta)?;
+    if meta.len() > limit {
+        return Err(Refused::TooLong(meta.len()));
+    }
+    // The size can change under us (a file being written): read one byte past the limit to
+    // tell, never more.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Refused::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Refused::TooLong(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 impl Reader<'_> {
@@ -75,25 +166,33 @@ impl Reader<'_> {
                 return;
             }
             if path.is_dir() {
+                // A wildcard often matches a directory too: keepalived skips it quietly.
                 self.sink
                     .warn(from, format!("'{shown}' is a directory; not included"));
                 return;
             }
         }
-        let bytes = match fs::read(path) {
+        let left = MAX_CONFIG_TOTAL.saturating_sub(self.total);
+        let bytes = match read_regular(path, MAX_CONFIG_FILE.min(left)) {
             Ok(bytes) => bytes,
             Err(e) => {
+                let e = match e {
+                    Refused::TooLong(_) if left < MAX_CONFIG_FILE => Refused::TotalTooLong,
+                    e => e,
+                };
                 match from {
-                    Some(from) => self.sink.error(from, format!("cannot read '{shown}': {e}")),
+                    Some(from) => self
+                        .sink
+                        .error(from, format!("'{shown}': {}", e.describe())),
                     None => {
                         let file = self.sink.add_file(&shown);
-                        self.sink
-                            .error(Pos { file, line: 0 }, format!("cannot read file: {e}"));
+                        self.sink.error(Pos { file, line: 0 }, e.describe());
                     }
                 }
                 return;
             }
         };
+        self.total += bytes.len() as u64;
         // Invalid UTF-8 (say, a Latin-1 comment) must not stop the load; keywords are ASCII.
         let text = String::from_utf8_lossy(&bytes);
         let file = self.sink.add_file(&shown);

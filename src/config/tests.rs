@@ -1148,6 +1148,172 @@ fn unreadable_files() {
     ));
 }
 
+/// Runs `load(path)` on a thread and waits at most 10 s: a reader that blocks must fail the
+/// test, not hang it. `unblock` runs on a timeout, to free the stuck thread.
+fn load_bounded(path: &Path, unblock: impl FnOnce()) -> (Loaded, Duration) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = path.to_path_buf();
+    let start = std::time::Instant::now();
+    std::thread::spawn(move || {
+        let _ = tx.send(load(&p));
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(l) => (l, start.elapsed()),
+        Err(_) => {
+            unblock();
+            panic!(
+                "loading {} did not return in {:?}",
+                path.display(),
+                start.elapsed()
+            );
+        }
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Opens the FIFO for writing and closes it, which lets a reader stuck in `open` go on.
+fn release_fifo(path: &Path) {
+    let _ = fs::OpenOptions::new().write(true).open(path);
+}
+
+#[test]
+fn include_of_a_fifo_or_device_is_refused_without_blocking() {
+    let dir = TempDir::new("fifo");
+    let fifo = dir.path().join("pipe.conf");
+    mkfifo(&fifo);
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("dev.conf")).expect("symlink");
+    let main = dir.write(
+        "main.conf",
+        &format!("include pipe.conf\ninclude dev.conf\n{}", inst("")),
+    );
+    let (loaded, took) = load_bounded(&main, || release_fifo(&fifo));
+    let d = diags(&loaded);
+    let m = main.display();
+    for want in [
+        format!(
+            "{m}:1: error: '{}': a FIFO, not a regular file; not read",
+            fifo.display()
+        ),
+        format!(
+            "{m}:2: error: '{}': a character device, not a regular file; not read",
+            dir.path().join("dev.conf").display()
+        ),
+    ] {
+        assert!(has(&d, &want), "after {took:?}, wanted {want:?} in {d:#?}");
+    }
+    assert!(loaded.config.is_none());
+    // The main file itself a FIFO (`vrrpd -t -f FIFO`): an error too, at once.
+    let (loaded, took) = load_bounded(&fifo, || release_fifo(&fifo));
+    assert_eq!(
+        diags(&loaded),
+        [format!(
+            "{}:0: error: a FIFO, not a regular file; not read",
+            fifo.display()
+        )],
+        "after {took:?}"
+    );
+}
+
+#[test]
+fn config_size_is_capped_per_file_and_in_total() {
+    let dir = TempDir::new("size");
+    // Comment lines: harmless text, so only the size can be refused.
+    let filler = |bytes: u64| format!("{}\n", "#".repeat(63)).repeat(bytes as usize / 64 + 1);
+    let big = dir.write("big.conf", &filler(crate::limits::MAX_CONFIG_FILE));
+    let parts: Vec<PathBuf> = (0..3)
+        .map(|k| {
+            dir.write(
+                &format!("part{k}.conf"),
+                &filler(crate::limits::MAX_CONFIG_FILE * 3 / 4),
+            )
+        })
+        .collect();
+    let main = dir.write(
+        "main.conf",
+        &format!("include big.conf\ninclude part*.conf\n{}", inst("")),
+    );
+    let (loaded, took) = load_bounded(&main, || {});
+    let d = diags(&loaded);
+    let big_len = fs::metadata(&big).expect("stat").len();
+    let m = main.display();
+    let want_big = format!(
+        "{m}:1: error: '{}': {big_len} bytes or more, over the {}-byte limit of one config \
+         file (MAX_CONFIG_FILE); not read",
+        big.display(),
+        crate::limits::MAX_CONFIG_FILE
+    );
+    let want_total = format!(
+        "{m}:2: error: '{}': would take the whole configuration over {} bytes \
+         (MAX_CONFIG_TOTAL); not read",
+        parts[2].display(),
+        crate::limits::MAX_CONFIG_TOTAL
+    );
+    assert!(
+        has(&d, &want_big) && has(&d, &want_total) && d.len() == 2,
+        "a {big_len}-byte file and three of {} bytes, after {took:?}: {d:#?}",
+        fs::metadata(&parts[0]).expect("stat").len()
+    );
+}
+
+#[test]
+fn thousands_of_vips_stop_at_the_limit_first() {
+    // The duplicate check compares each VIP with those kept; run to the end over 100k lines it
+    // was quadratic (200k VIPs: 8 s of `vrrpd -t`, and a reload stalled the loop as long).
+    let vips: String = (0..100_000u32)
+        .map(|n| format!("  10.{}.{}.{}\n", n >> 16, (n >> 8) & 255, n & 255))
+        .collect();
+    let text = format!(
+        "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n{vips} }}\n}}\n"
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let start = std::time::Instant::now();
+    std::thread::spawn(move || {
+        let _ = tx.send(diags(&load_str(&text, "t.conf")));
+    });
+    let d = rx.recv_timeout(Duration::from_secs(10));
+    let took = start.elapsed();
+    let Ok(d) = d else {
+        panic!("100k VIPs: no answer in {took:?}");
+    };
+    assert_eq!(
+        d,
+        [format!(
+            "t.conf:{}: error: more than {} virtual addresses (limit MAX_VIPS)",
+            5 + crate::limits::MAX_VIPS,
+            crate::limits::MAX_VIPS
+        )],
+        "100k VIPs in {took:?}"
+    );
+    // Generous (a debug build on a loaded machine); the quadratic check took minutes here.
+    assert!(took < Duration::from_secs(5), "100k VIPs took {took:?}");
+}
+
+#[test]
+fn diagnostics_are_capped() {
+    let junk = "bogus_keyword 1\n".repeat(50_000);
+    let loaded = load_str(&junk, "t.conf");
+    let d = diags(&loaded);
+    let max = crate::limits::MAX_DIAGNOSTICS;
+    assert_eq!(
+        d.len(),
+        max + 1,
+        "50000 bad lines gave {} diagnostics",
+        d.len()
+    );
+    assert_eq!(
+        d[max],
+        format!(
+            "t.conf:{max}: warning: {} more problems not shown (limit MAX_DIAGNOSTICS = {max})",
+            50_000 - max
+        )
+    );
+}
+
 // ---- robustness ----
 
 /// Every prefix of a real config, and pseudo-random token soup, load without panicking.
