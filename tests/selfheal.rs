@@ -401,3 +401,68 @@ fn dead_log_pipe_does_not_stop_a_clean_shutdown() {
          VIP still there: {still}"
     );
 }
+
+/// Issue 10 item 8: a router with many links (VLANs, PPPoE, WireGuard). The instance's link, its
+/// tracked link and a VIP's device are the last of 600, each with an address, so they come
+/// after the 256th entry of both the link and the address dump (veth pairs, whose other ends
+/// make 600 more links: the dummy module is not in every kernel). They must be found all the
+/// same: a stale VIP removed, master on the link, the tracked link followed.
+#[test]
+fn six_hundred_links_the_watched_ones_last() {
+    let Some(lab) = Lab::with("bml", Topo::routers(1).net(42)) else {
+        return;
+    };
+    const N: usize = 600;
+    let mut cmds = String::new();
+    for k in 0..N {
+        let (hi, lo) = (100 + k / 250, 1 + k % 250);
+        cmds += &format!("link add d{k} type veth peer name p{k}\n");
+        cmds += &format!("link set d{k} up\nlink set p{k} up\n");
+        cmds += &format!("addr add 10.99.{hi}.{lo}/32 dev d{k}\n");
+    }
+    let batch = lab.write("many-links.ip", &cmds);
+    lab.ip(1, &["-batch", &batch.display().to_string()]);
+    // A VIP left on d597 by an earlier run that was killed.
+    lab.ip(1, &["addr", "add", "10.99.44.101/24", "dev", "d597"]);
+    let conf = "vrrp_instance VI_1 {
+    state BACKUP
+    interface d599
+    virtual_router_id 62
+    priority 100
+    advert_int 1
+    track_interface {
+        d598
+    }
+    virtual_ipaddress {
+        10.99.44.100/24
+        10.99.44.101/24 dev d597
+    }
+}
+";
+    let d = lab.vrrpd_with(1, conf, QUIET);
+    let start = Instant::now();
+    let stale_gone = eventually(SECS(3), || !lab.has_addr(1, "d597", "10.99.44.101"));
+    let stale_after = start.elapsed();
+    let master = d.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(8))
+        && eventually(SECS(2), || {
+            lab.has_addr(1, "d599", "10.99.44.100") && lab.has_addr(1, "d597", "10.99.44.101")
+        });
+    let absent = d.count("no such interface");
+    assert!(
+        stale_gone && master && absent == 0,
+        "{N} links: stale VIP removed {stale_gone} (after {stale_after:?}), master with both \
+         VIPs {master}, 'no such interface' logged {absent} times:\n{}",
+        d.log()
+    );
+    // The tracked link, far down the table, is followed both ways.
+    lab.ip(1, &["link", "set", "d598", "down"]);
+    let fault = d.wait_count("(VI_1) Entering FAULT STATE", 1, SECS(3))
+        && eventually(SECS(2), || !lab.has_addr(1, "d599", "10.99.44.100"));
+    lab.ip(1, &["link", "set", "d598", "up"]);
+    let back = d.wait_count("(VI_1) Entering MASTER STATE", 2, SECS(8));
+    assert!(
+        fault && back,
+        "tracked d598: fault {fault}, back {back}:\n{}",
+        d.log()
+    );
+}

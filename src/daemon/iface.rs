@@ -65,20 +65,25 @@ impl Iface {
     }
 }
 
-/// Picks the primary address of `ifindex` from a dump: a non-secondary address that is not one
-/// of our virtual addresses (a /32 VIP is never marked secondary by the kernel).
-pub fn pick_primary(
-    addrs: &[AddrInfo],
-    ifindex: u32,
-    is_vip: impl Fn(Ipv4Addr) -> bool,
-) -> Option<Ipv4Addr> {
-    let ours = || {
-        addrs
-            .iter()
-            .filter(|a| a.ifindex == ifindex && !is_vip(a.addr))
-    };
-    ours()
-        .find(|a| !a.secondary)
-        .or_else(|| ours().next())
-        .map(|a| a.addr)
+/// Picks a link's primary address from a dump, one address at a time, so that no table of a
+/// router's addresses (which may be thousands) is needed: the first non-secondary address,
+/// else the first at all. The caller offers only the link's own addresses that are not VIPs
+/// (a /32 VIP is never marked secondary by the kernel).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PrimaryPick {
+    primary: Option<Ipv4Addr>,
+    first: Option<Ipv4Addr>,
+}
+
+impl PrimaryPick {
+    pub fn offer(&mut self, a: &AddrInfo) {
+        if !a.secondary {
+            self.primary.get_or_insert(a.addr);
+        }
+        self.first.get_or_insert(a.addr);
+    }
+
+    pub fn pick(&self) -> Option<Ipv4Addr> {
+        self.primary.or(self.first)
+    }
 }

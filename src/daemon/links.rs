@@ -8,8 +8,9 @@ use log::{error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
-use super::iface::{self, Iface, NO_INSTANCE};
-use super::{Daemon, IFACE_BASE, MAX_EVENTS};
+use super::iface::{Iface, NO_INSTANCE, PrimaryPick};
+use super::router::Router;
+use super::{Daemon, IFACE_BASE};
 use crate::limits::MAX_INTERFACES;
 use crate::sys::netlink::{AddrInfo, LinkInfo};
 use crate::sys::raw::VrrpSocket;
@@ -120,26 +121,25 @@ impl Daemon {
 
     /// Whether `addr` on `ifindex` is one of our virtual addresses (never a primary).
     pub(super) fn is_vip(&self, ifindex: u32, addr: Ipv4Addr) -> bool {
-        self.routers
-            .iter()
-            .any(|r| r.iface_of_vip(addr, &self.ifaces) == Some(ifindex))
+        is_vip(&self.routers, &self.ifaces, ifindex, addr)
     }
 
     pub(super) fn refresh_primary(&mut self, i: usize) {
         if !self.runs_on(i) {
             return;
         }
-        let mut addrs: heapless::Vec<AddrInfo, 256> = heapless::Vec::new();
         let ifindex = self.ifaces[i].ifindex;
+        let mut pick = PrimaryPick::default();
+        let (routers, ifaces) = (&self.routers, &self.ifaces);
         if let Err(e) = self.netlink.dump_addrs(&mut |a| {
-            if a.ifindex == ifindex {
-                let _ = addrs.push(a);
+            if a.ifindex == ifindex && !is_vip(routers, ifaces, ifindex, a.addr) {
+                pick.offer(&a);
             }
         }) {
             warn!("({}) reading addresses failed: {e}", self.ifaces[i].name);
             return;
         }
-        let primary = iface::pick_primary(&addrs, ifindex, |a| self.is_vip(ifindex, a));
+        let primary = pick.pick();
         if primary != self.ifaces[i].primary {
             match primary {
                 Some(p) => info!("({}) primary address {p}", self.ifaces[i].name),
@@ -153,21 +153,31 @@ impl Daemon {
     }
 
     /// Reads every link and address from the kernel (at start-up and after lost events).
+    /// Only the links we watch are kept from the dump: a router may have thousands (VLANs,
+    /// PPPoE, WireGuard), and a table of them all would either grow or drop some.
     pub(super) fn resync(&mut self) {
-        let mut links: heapless::Vec<LinkInfo, MAX_EVENTS> = heapless::Vec::new();
+        let mut found: heapless::Vec<Option<LinkInfo>, MAX_INTERFACES> = heapless::Vec::new();
+        if found.resize(self.ifaces.len(), None).is_err() {
+            // The config check keeps this from happening; if it did, say so.
+            error!("more than {MAX_INTERFACES} interfaces in use (limit MAX_INTERFACES)");
+        }
+        let ifaces = &self.ifaces;
         if let Err(e) = self.netlink.dump_links(&mut |l| {
-            let _ = links.push(l);
+            if let Some(i) = ifaces.iter().position(|f| f.name == l.name.as_str()) {
+                // A redone dump reports a link again; the later report is the current one.
+                if let Some(slot) = found.get_mut(i) {
+                    *slot = Some(l);
+                }
+            }
         }) {
             error!("reading links failed: {e}");
+            return;
         }
         for i in 0..self.ifaces.len() {
-            match links
-                .iter()
-                .find(|l| l.name.as_str() == self.ifaces[i].name)
-            {
+            match found.get(i).cloned().flatten() {
                 Some(l) => {
                     let renumbered = self.ifaces[i].ifindex != l.ifindex;
-                    self.ifaces[i].update_link(l);
+                    self.ifaces[i].update_link(&l);
                     if renumbered || self.ifaces[i].sock.is_none() {
                         self.open_socket(i);
                     }
@@ -295,31 +305,36 @@ impl Daemon {
 
     /// A VIP left on the interface by a run that was killed must go until we are master again.
     pub(super) fn remove_stale_vips(&mut self) {
-        let mut addrs: heapless::Vec<AddrInfo, 256> = heapless::Vec::new();
+        // Only our VIPs are kept from the dump, never the router's other addresses.
+        let mut stale: Vec<(usize, Ipv4Addr, u8, u32)> = Vec::new();
+        let (routers, ifaces) = (&self.routers, &self.ifaces);
         if let Err(e) = self.netlink.dump_addrs(&mut |a| {
-            let _ = addrs.push(a);
+            for (k, r) in routers.iter().enumerate() {
+                if let Some(v) = r.cfg.vips.iter().find(|v| v.addr == a.addr) {
+                    let entry = (k, v.addr, v.prefix_len, a.ifindex);
+                    if r.iface_of_vip(v.addr, ifaces) == Some(a.ifindex) && !stale.contains(&entry)
+                    {
+                        stale.push(entry);
+                    }
+                }
+            }
         }) {
             warn!("reading addresses failed: {e}");
             return;
         }
-        for r in &self.routers {
-            for v in &r.cfg.vips {
-                let Some(ifindex) = r.iface_of_vip(v.addr, &self.ifaces) else {
-                    continue;
-                };
-                if addrs
-                    .iter()
-                    .any(|a| a.ifindex == ifindex && a.addr == v.addr)
-                {
-                    info!(
-                        "({}) removing stale {} left on the interface by an earlier run",
-                        r.cfg.name, v.addr
-                    );
-                    if let Err(e) = self.netlink.del_addr(ifindex, v.addr, v.prefix_len) {
-                        warn!("({}) cannot remove {}: {e}", r.cfg.name, v.addr);
-                    }
-                }
+        for (k, addr, prefix_len, ifindex) in stale {
+            let name = &self.routers[k].cfg.name;
+            info!("({name}) removing stale {addr} left on the interface by an earlier run");
+            if let Err(e) = self.netlink.del_addr(ifindex, addr, prefix_len) {
+                warn!("({name}) cannot remove {addr}: {e}");
             }
         }
     }
+}
+
+/// Whether `addr` on `ifindex` is one of the routers' virtual addresses (never a primary).
+fn is_vip(routers: &[Router], ifaces: &[Iface], ifindex: u32, addr: Ipv4Addr) -> bool {
+    routers
+        .iter()
+        .any(|r| r.iface_of_vip(addr, ifaces) == Some(ifindex))
 }
