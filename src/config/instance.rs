@@ -55,6 +55,7 @@ pub(crate) struct RawInstance {
     pub garp_master_refresh: Option<u32>,
     pub garp_master_refresh_repeat: Option<u32>,
     pub v3_checksum_as_v2: Option<bool>,
+    pub kernel_rx_buf_size: Option<u32>,
     pub notify: Notify,
     pub track: Tracking,
     /// `strict_mode` and where; None: the global `vrrp_strict`.
@@ -104,6 +105,7 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         garp_master_refresh: None,
         garp_master_refresh_repeat: None,
         v3_checksum_as_v2: None,
+        kernel_rx_buf_size: None,
         notify: Notify::default(),
         track: Tracking::default(),
         strict: None,
@@ -248,6 +250,9 @@ impl RawInstance {
             }
             "v3_checksum_as_v2" => {
                 self.v3_checksum_as_v2 = stmt_bool(s, sink).or(self.v3_checksum_as_v2)
+            }
+            "kernel_rx_buf_size" => {
+                self.kernel_rx_buf_size = stmt_u32(s, 1, sink).or(self.kernel_rx_buf_size)
             }
             // The keyword table and the arms above list the same words; a slip is a bug.
             _ => unknown_in(s, "vrrp_instance", sink),

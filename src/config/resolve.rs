@@ -213,6 +213,7 @@ pub(crate) fn resolve(
             .unwrap_or(g.garp_master_refresh_repeat),
         garp_interval: g.garp_interval,
         v3_checksum_as_v2: raw.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2),
+        kernel_rx_buf_size: raw.kernel_rx_buf_size,
         notify_master: raw.notify.master.clone(),
         notify_backup: raw.notify.backup.clone(),
         notify_fault: raw.notify.fault.clone(),

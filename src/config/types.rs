@@ -151,6 +151,9 @@ pub struct Instance {
     /// The global `vrrp_garp_interval`: gap between the gratuitous ARPs of a burst.
     pub garp_interval: std::time::Duration,
     pub v3_checksum_as_v2: bool,
+    /// `kernel_rx_buf_size`: bytes of receive queue this instance adds to its link's VRRP
+    /// socket (SO_RCVBUF); None leaves the system default (net.core.rmem_default).
+    pub kernel_rx_buf_size: Option<u32>,
     pub notify_master: Option<String>,
     pub notify_backup: Option<String>,
     pub notify_fault: Option<String>,

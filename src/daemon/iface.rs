@@ -26,6 +26,11 @@ pub struct Iface {
     /// Packets dropped before any instance could be named (unknown VRID, too short). Counted
     /// once here rather than on every instance, so a flood costs O(1) per packet.
     pub unrouted: Counters,
+    /// Packets the kernel dropped because the socket's queue was full (SO_RXQ_OVFL), over
+    /// every socket this interface had, as of the last packet read.
+    pub overflows: u64,
+    /// The current socket's own count, which starts at 0 with each socket.
+    pub sock_overflows: u32,
 }
 
 impl Iface {
@@ -40,6 +45,8 @@ impl Iface {
             multicast: false,
             vrids: [NO_INSTANCE; 256],
             unrouted: Counters::default(),
+            overflows: 0,
+            sock_overflows: 0,
         }
     }
 
@@ -55,6 +62,12 @@ impl Iface {
         let changed = self.up != link.up;
         self.up = link.up;
         changed
+    }
+
+    /// Takes the overflow count a packet came with.
+    pub fn note_overflows(&mut self, count: u32) {
+        self.overflows += u64::from(count.wrapping_sub(self.sock_overflows));
+        self.sock_overflows = count;
     }
 
     pub fn forget_link(&mut self) {

@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
 
-use log::{error, info, warn};
+use log::{debug, error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
@@ -12,6 +12,7 @@ use super::iface::{Iface, NO_INSTANCE, PrimaryPick};
 use super::router::Router;
 use super::{Daemon, IFACE_BASE};
 use crate::limits::MAX_INTERFACES;
+use crate::sys::bpf::Rule;
 use crate::sys::netlink::{AddrInfo, LinkInfo};
 use crate::sys::raw::VrrpSocket;
 use crate::time::Instant;
@@ -218,6 +219,23 @@ impl Daemon {
     }
 
     pub(super) fn open_socket(&mut self, i: usize) {
+        // What the socket's filter admits: the VRIDs run here, with their v2 passwords.
+        let mut rules: heapless::Vec<Rule, 256> = heapless::Vec::new();
+        let mut rcvbuf: Option<u32> = None;
+        for r in self.routers.iter().filter(|r| r.iface == i) {
+            let pass = if r.cfg.version == 2 {
+                r.cfg.auth_pass
+            } else {
+                None
+            };
+            let _ = rules.push(Rule {
+                vrid: r.cfg.vrid,
+                pass,
+            });
+            if let Some(b) = r.cfg.kernel_rx_buf_size {
+                rcvbuf = Some(rcvbuf.unwrap_or(0).saturating_add(b));
+            }
+        }
         let f = &mut self.ifaces[i];
         if f.ifindex == 0 || !self.routers.iter().any(|r| r.iface == i) {
             return;
@@ -235,6 +253,25 @@ impl Daemon {
                 return;
             }
         };
+        if let Err(e) = sock.set_filter(&rules) {
+            warn!(
+                "({}) cannot attach the VRRP socket filter, every VRRP packet is queued: {e}",
+                f.name
+            );
+        }
+        if let Some(b) = rcvbuf {
+            if let Err(e) = sock.set_rcvbuf(b) {
+                warn!("({}) cannot set kernel_rx_buf_size {b}: {e}", f.name);
+            }
+        }
+        let (ovfl, stamp) = sock.enable_meta();
+        if let Err(e) = ovfl {
+            debug!("({}) no queue overflow counts (SO_RXQ_OVFL): {e}", f.name);
+        }
+        if let Err(e) = stamp {
+            debug!("({}) no arrival times (SO_TIMESTAMPNS): {e}", f.name);
+        }
+        f.sock_overflows = 0;
         if f.multicast {
             if let Err(e) = sock.join(MULTICAST_V4, f.ifindex) {
                 error!("({}) cannot join {MULTICAST_V4}: {e}", f.name);

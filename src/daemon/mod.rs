@@ -21,12 +21,13 @@ use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
 use crate::sys::clock;
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::packet::PacketSocket;
+use crate::sys::rxmeta;
 use crate::sys::signalfd::Signals;
 use crate::sys::timerfd::TimerFd;
 use crate::time::Instant;
 use crate::timer::Timers;
 use crate::vrrp::rx::{self, Drop};
-use crate::vrrp::{Action, Actions, Input};
+use crate::vrrp::{Action, Actions, Input, State};
 
 use iface::{Iface, NO_INSTANCE};
 use router::Router;
@@ -48,6 +49,15 @@ const MAX_EVENTS: usize = 256;
 /// faster than we read would otherwise keep us in that socket forever, and the timer that
 /// sends our adverts would never run (seen in tests/hostile.rs with a slow daemon).
 const RX_BUDGET: usize = 64;
+
+/// Packets read at most from a backup's socket when its Master_Down timer runs out, to find
+/// a master's advert that arrived in time but waits behind others (a starved backup). More
+/// than a default queue holds (net.core.rmem_default: some 300 adverts).
+const RX_DRAIN_MAX: usize = 4096;
+
+/// A packet older than this by its kernel stamp is taken to have arrived when read: only a
+/// realtime clock set while it was queued makes an age like that (see `rxmeta::arrival`).
+const MAX_QUEUE_AGE: core::time::Duration = core::time::Duration::from_secs(5);
 
 pub struct Daemon {
     /// What SIGHUP re-reads (the file and the `-i` config id).
@@ -190,7 +200,15 @@ impl Daemon {
         for k in due {
             if k == TRACK_SLOT {
                 self.on_track_timer(now);
-            } else if k < self.routers.len() {
+            } else if let Some(r) = self.routers.get(k) {
+                let due = r.core.next_deadline().is_some_and(|t| t <= now);
+                if due && r.core.state() == State::Backup {
+                    // Master_Down ran out, but a backup starved of CPU may not have read the
+                    // master's last advert yet: read what is queued, judged by arrival time
+                    // (the core then finds its deadline moved, or takes over).
+                    let i = r.iface;
+                    self.read_packets(i, RX_DRAIN_MAX, Some(now));
+                }
                 self.feed(k, now, Input::Timer);
             }
         }
@@ -256,12 +274,19 @@ impl Daemon {
     }
 
     fn on_packets(&mut self, i: usize) {
-        for _ in 0..RX_BUDGET {
+        self.read_packets(i, RX_BUDGET, None);
+    }
+
+    /// Reads up to `budget` packets from interface `i`'s socket; with `until`, stops after the
+    /// first that arrived later (what was queued by then has been read). Each advert reaches
+    /// its instance with the time the kernel took it in, not the time we got to it.
+    fn read_packets(&mut self, i: usize, budget: usize, until: Option<Instant>) {
+        for _ in 0..budget {
             let Some(sock) = self.ifaces.get(i).and_then(|f| f.sock.as_ref()) else {
                 return;
             };
-            let n = match sock.recv(&mut self.rx_buf) {
-                Ok(n) => n,
+            let got = match sock.recv_meta(&mut self.rx_buf) {
+                Ok(m) => m,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -270,7 +295,11 @@ impl Daemon {
                 }
             };
             let now = clock::now();
-            let Some(pkt) = self.rx_buf.get(..n) else {
+            let at = rxmeta::arrival(got.stamp, now, MAX_QUEUE_AGE);
+            if let Some(count) = got.overflows {
+                self.ifaces[i].note_overflows(count);
+            }
+            let Some(pkt) = self.rx_buf.get(..got.len) else {
                 return;
             };
             let (meta, msg) = match rx::split_ipv4(pkt) {
@@ -292,21 +321,21 @@ impl Daemon {
                 self.ifaces[i]
                     .unrouted
                     .count(vrid.err().unwrap_or(Drop::Vrid));
-                continue;
-            }
-            let k = usize::from(k);
-            let Some(r) = self.routers.get_mut(k) else {
-                continue;
-            };
-            match rx::check(&meta, msg, r.spec()) {
-                Ok(adv) => {
-                    r.adverts_rx += 1;
-                    self.feed(k, now, Input::Advert(adv));
+            } else if let Some(r) = self.routers.get_mut(usize::from(k)) {
+                match rx::check(&meta, msg, r.spec()) {
+                    Ok(adv) => {
+                        r.adverts_rx += 1;
+                        self.feed(usize::from(k), at, Input::Advert(adv));
+                    }
+                    Err(d) => r.dropped(now, d),
                 }
-                Err(d) => r.dropped(now, d),
+            }
+            if until.is_some_and(|t| at > t) {
+                break;
             }
         }
-        // Budget spent with packets possibly left: come back after the other sources.
+        // Budget spent, or stopped at `until`, with packets possibly left (mio is
+        // edge-triggered and will not say so again): come back after the other sources.
         if i < 64 {
             self.rx_pending |= 1 << i;
         }
@@ -435,12 +464,13 @@ impl Daemon {
     fn dump_state(&self) {
         for r in &self.routers {
             info!(
-                "({}) state {} priority {} adverts_rx {} adverts_tx {} {}",
+                "({}) state {} priority {} adverts_rx {} adverts_tx {} queue_overflows {} {}",
                 r.cfg.name,
                 r.core.state(),
                 r.core.priority(),
                 r.adverts_rx,
                 r.adverts_tx,
+                self.ifaces[r.iface].overflows,
                 r.drops.plus(&self.ifaces[r.iface].unrouted)
             );
         }

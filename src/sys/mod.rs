@@ -4,6 +4,7 @@
 //! with mio through `SourceFd`. Everything here returns `io::Result`; nothing panics on what the
 //! kernel hands back. The `unsafe` lives in small functions, each with its reason.
 
+pub mod bpf;
 pub mod caps;
 pub mod clock;
 mod daemonize;
@@ -13,6 +14,7 @@ pub mod packet;
 pub mod pidfile;
 pub mod raw;
 pub mod raw6;
+pub mod rxmeta;
 pub mod sched;
 pub mod signalfd;
 pub mod spawn;

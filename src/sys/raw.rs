@@ -6,7 +6,9 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+use super::bpf::{self, Rule};
 use super::os;
+use super::rxmeta::{self, Meta};
 
 /// IANA protocol number of VRRP.
 const IPPROTO_VRRP: libc::c_int = 112;
@@ -74,6 +76,30 @@ impl VrrpSocket {
             ));
         }
         Ok(())
+    }
+
+    /// Queues only the VRRP that `rules` admit (see `bpf`); replaces the filter it had.
+    /// Returns whether passwords are checked by the filter too.
+    pub fn set_filter(&self, rules: &[Rule]) -> io::Result<bool> {
+        bpf::attach_rules(&self.fd, bpf::Start::AfterIpv4Header, rules)
+    }
+
+    /// Sets the receive queue to `bytes` (the kernel doubles it for its bookkeeping), past
+    /// net.core.rmem_max when we may (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+    pub fn set_rcvbuf(&self, bytes: u32) -> io::Result<()> {
+        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &v)
+            .or_else(|_| os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &v))
+    }
+
+    /// Asks for each packet's arrival time and the queue's overflow count (see `rxmeta`).
+    pub fn enable_meta(&self) -> (io::Result<()>, io::Result<()>) {
+        rxmeta::enable(&self.fd)
+    }
+
+    /// `recv`, with what the kernel said about the packet.
+    pub fn recv_meta(&self, buf: &mut [u8]) -> io::Result<Meta> {
+        os::retry(|| rxmeta::recv(&self.fd, buf))
     }
 
     /// Reads one whole IPv4 packet (header included) into `buf`; WouldBlock passes through.
