@@ -725,3 +725,66 @@ fn backup_waking_late_reads_its_queue_before_taking_over() {
         common::tail(&backup.log(), 12)
     );
 }
+
+/// The socket filter follows a reload: an instance added on a link that already has a socket
+/// (another VRID, another password) must hear its master, not time out behind a filter that
+/// still has only the old VRID.
+#[test]
+fn socket_filter_follows_a_reload() {
+    let Some(lab) = Lab::with("bhr", Topo::routers(2).net(6)) else {
+        return;
+    };
+    let inst = |name: &str, vrid: u8, prio: u8, pass: &str, vip: &str| {
+        format!(
+            "vrrp_instance {name} {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {vrid}
+    priority {prio}
+    advert_int 1
+    version 2
+    authentication {{
+        auth_type PASS
+        auth_pass {pass}
+    }}
+    virtual_ipaddress {{
+        {vip}/24 dev eth0
+    }}
+}}
+"
+        )
+    };
+    let one = inst("VI_1", 51, 200, "s3cret", "10.99.6.100");
+    let two = inst("VI_2", 53, 200, "other", "10.99.6.101");
+    let master = lab.vrrpd_with(1, &(one.clone() + &two), QUIET);
+    let backup = lab.vrrpd_with(2, &inst("VI_1", 51, 100, "s3cret", "10.99.6.100"), QUIET);
+    let settled = common::wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
+        master.count("Entering MASTER STATE") == 2 && backup.count("(VI_1) Entering BACKUP") == 1
+    });
+    assert!(
+        settled,
+        "no election:\n{}\n---\n{}",
+        master.log(),
+        backup.log()
+    );
+    let both = inst("VI_1", 51, 100, "s3cret", "10.99.6.100")
+        + &inst("VI_2", 53, 100, "other", "10.99.6.101");
+    std::fs::write(backup.conf_path(), both).expect("write config");
+    backup.hup();
+    assert!(
+        backup.wait_count("(VI_2) Entering BACKUP STATE", 1, Duration::from_secs(3)),
+        "{}",
+        backup.log()
+    );
+    // Past Master_Down_Interval (3.61 s at priority 100): still backup, hearing VRID 53.
+    std::thread::sleep(Duration::from_secs(5));
+    let d2 = backup.must_dump("VI_2");
+    assert!(
+        backup.count("(VI_2) Entering MASTER STATE") == 0 && d2.state == "BACKUP",
+        "after the reload VI_2 heard {} adverts and went {}:\n{}",
+        d2.get("adverts_rx"),
+        d2.state,
+        backup.log()
+    );
+    assert!(d2.get("adverts_rx") >= 3, "{:?}", d2.fields);
+}
