@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
 use common::{Daemon, Lab, Start, Topo, in_netns};
@@ -465,4 +466,47 @@ fn six_hundred_links_the_watched_ones_last() {
         "tracked d598: fault {fault}, back {back}:\n{}",
         d.log()
     );
+}
+
+/// Issue 10 item 2, end to end: a reload whose config includes a FIFO (nobody writes to it) must
+/// not stop the loop. It is refused with the include's file:line, the master keeps sending,
+/// and SIGTERM still stops it cleanly.
+#[test]
+fn reload_with_a_fifo_include_does_not_hang() {
+    let Some((lab, mut d)) = lone_master("bsf", 43) else {
+        return;
+    };
+    let fifo = lab.path("pipe.conf");
+    let c = std::ffi::CString::new(fifo.display().to_string()).expect("path");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let good = fs::read_to_string(d.conf_path()).expect("config");
+    fs::write(d.conf_path(), format!("include {}\n{good}", fifo.display())).expect("write");
+    let start = Instant::now();
+    d.signal(libc::SIGHUP);
+    let refused = d.wait_count("Reload failed", 1, SECS(3));
+    let took = start.elapsed();
+    // A stuck loop answers no SIGUSR1: no dump is a figure too.
+    let tx = d.dump("VI_1").map(|x| x.get("adverts_tx"));
+    std::thread::sleep(SECS(2));
+    let later = d.dump("VI_1").map(|x| x.get("adverts_tx"));
+    let stopped = d.stop_within(SECS(5)).is_some_and(|s| s.success());
+    // A writer frees a reader stuck in open(2), should the daemon be one; without a reader
+    // the non-blocking open just fails.
+    let _ = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo);
+    assert!(
+        refused && later > tx && tx.is_some() && stopped,
+        "reload with a FIFO include: refused {refused} after {took:?}, adverts sent \
+         {tx:?} -> {later:?} (state dumps), clean stop {stopped}:\n{}",
+        d.log()
+    );
+    assert!(
+        d.log().contains("a FIFO, not a regular file"),
+        "{}",
+        d.log()
+    );
+    assert!(!lab.has_vip(1, "10.99.43.100"));
 }
