@@ -12,6 +12,11 @@ pub const MAX_INTERFACES: usize = 32;
 /// Scripts (health checks and notify hooks) running at once, at most; `max_script_children`
 /// in global_defs picks a lower cap.
 pub const MAX_CHILDREN: usize = 256;
+/// `vrrp_track_process` blocks per config (each is one bit of a tracked process's mask).
+pub const MAX_TRACK_PROCESSES: usize = 32;
+/// Processes followed at once for `track_process`. Matches beyond it (a fork storm) are
+/// counted as dropped, not stored.
+pub const MAX_TRACKED_PIDS: usize = 1024;
 /// Largest packet we read from a raw socket (an IPv4 header with options plus the largest advert).
 pub const MAX_PACKET: usize = 1536;
 /// Bytes in one config file (the main one or an include). A full config (255 instances with

@@ -1,6 +1,7 @@
 //! Checks and pieces shared by the block readers.
 
 use super::diag::{Pos, Sink};
+use super::process::ProcessRef;
 use super::tree::Stmt;
 use super::types::{TrackInterface, TrackRef};
 use super::value::{command, ifname, int_in};
@@ -77,17 +78,23 @@ impl Notify {
     }
 }
 
-/// `track_interface`, `track_script` and `track_file` blocks, of an instance or a sync group.
+/// `track_interface`, `track_script`, `track_file` and `track_process` blocks, of an instance
+/// or a sync group.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Tracking {
     pub interfaces: Vec<(TrackInterface, Pos)>,
     pub scripts: Vec<(TrackRef, Pos)>,
     pub files: Vec<(TrackRef, Pos)>,
+    pub processes: Vec<(ProcessRef, Pos)>,
 }
 
 impl Tracking {
     /// Reads the body of the tracking block `k`.
     pub fn block(&mut self, k: &str, body: &[Stmt], sink: &mut Sink) {
+        if k == "track_process" {
+            self.processes.extend(super::process::refs(body, sink));
+            return;
+        }
         for s in body {
             match k {
                 "track_interface" => {

@@ -29,6 +29,7 @@ pub(crate) struct GlobalBuilder {
     enable_script_security: bool,
     v3_checksum_as_v2: Option<bool>,
     max_script_children: Option<u32>,
+    process_scan_interval: Option<std::time::Duration>,
     sched: Sched,
     min_garp: bool,
     /// Where `vrrp_strict` was.
@@ -58,6 +59,9 @@ impl GlobalBuilder {
             enable_script_security: self.enable_script_security,
             v3_checksum_as_v2: self.v3_checksum_as_v2.unwrap_or(d.v3_checksum_as_v2),
             max_script_children: self.max_script_children.unwrap_or(d.max_script_children),
+            process_scan_interval: self
+                .process_scan_interval
+                .unwrap_or(d.process_scan_interval),
             sched: self.sched,
         }
     }
@@ -152,6 +156,10 @@ impl GlobalBuilder {
                     if let Some(n) = stmt_int(stmt, 1, max, sink) {
                         self.max_script_children = u32::try_from(n).ok();
                     }
+                }
+                "track_process_scan_interval" => {
+                    let d = super::process::scan_interval(stmt, sink);
+                    self.process_scan_interval = d.or(self.process_scan_interval);
                 }
                 _ => unknown(stmt, sink),
             }

@@ -18,6 +18,7 @@ pub(crate) enum Ctx {
     Auth,
     Script,
     TrackFile,
+    TrackProcess,
     SyncGroup,
 }
 
@@ -30,6 +31,7 @@ impl Ctx {
             Ctx::Auth => "authentication",
             Ctx::Script => "vrrp_script",
             Ctx::TrackFile => "vrrp_track_file",
+            Ctx::TrackProcess => "vrrp_track_process",
             Ctx::SyncGroup => "vrrp_sync_group",
         }
     }
@@ -98,7 +100,8 @@ const FIREWALL: &str =
 const NETLINK_BUFS: &str = "vrrpd sizes its netlink buffers itself and resyncs on overflow";
 const RELOAD: &str = "vrrpd reloads on SIGHUP only";
 const STARTUP: &str = "vrrpd runs no start-up or shutdown scripts; use the init system";
-const TRACK_PROCESS: &str = "vrrpd does not track processes; use a vrrp_script (e.g. pidof)";
+const PROCESS_BUFS: &str =
+    "vrrpd sizes the process connector's buffer itself (1 MiB) and rescans /proc on overflow";
 const LOWER_PRIO: &str = "vrrpd answers a lower-priority master with one advert and a gratuitous ARP \
                           burst, at most once per interval (no burst in strict mode)";
 const NOTIFY_EXTRA: &str = "vrrpd runs notify scripts on state changes only";
@@ -124,7 +127,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     block(Top, "track_group").lost(STATIC),
     block(Top, "virtual_server").lost(LVS),
     block(Top, "virtual_server_group").lost(LVS),
-    block(Top, "vrrp_track_process").lost(TRACK_PROCESS),
+    block(Top, "vrrp_track_process"),
     block(Top, "interface_up_down_delays").lost("vrrpd acts on link changes at once"),
     value(Top, "child_wait_time").lost(OTHER_PROCESS),
     value(Top, "instance").lost("vrrpd runs one instance per config file; use separate -f and -p"),
@@ -146,6 +149,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "enable_script_security"),
     value(Global, "v3_checksum_as_v2"),
     value(Global, "max_script_children"),
+    value(Global, "track_process_scan_interval"),
     value(Global, "vrrp_priority"),
     value(Global, "vrrp_rt_priority"),
     value(Global, "vrrp_rlimit_rttime"),
@@ -213,8 +217,8 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "notification_email_from").lost(EMAIL),
     value(Global, "notify_fifo").lost(FIFO),
     value(Global, "notify_fifo_script").lost(FIFO),
-    value(Global, "process_monitor_rcv_bufs").lost(TRACK_PROCESS),
-    value(Global, "process_monitor_rcv_bufs_force").lost(TRACK_PROCESS),
+    value(Global, "process_monitor_rcv_bufs").lost(PROCESS_BUFS),
+    value(Global, "process_monitor_rcv_bufs_force").lost(PROCESS_BUFS),
     value(Global, "process_name").lost("the process is named vrrpd"),
     value(Global, "process_names").lost("the process is named vrrpd"),
     value(Global, "random_seed").lost("vrrpd uses no random numbers"),
@@ -334,7 +338,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Instance, "smtp_alert").lost(EMAIL),
     value(Instance, "timer_expired_backup").lost(NOTIFY_EXTRA),
     block(Instance, "track_bfd").lost(BFD),
-    block(Instance, "track_process").lost(TRACK_PROCESS),
+    block(Instance, "track_process"),
     value(Instance, "track_src_ip").lost("a vanished unicast_src_ip is not tracked"),
     value(Instance, "unicast_fault_no_peer").lost("an instance without unicast peers uses multicast"),
     value(Instance, "unicast_ttl").lost("unicast adverts are sent with TTL 255"),
@@ -363,6 +367,16 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(TrackFile, "file"),
     value(TrackFile, "weight"),
     value(TrackFile, "init_file").lost("the file must exist; vrrpd does not create it"),
+    // ---- vrrp_track_process ----
+    value(TrackProcess, "process"),
+    value(TrackProcess, "param_match"),
+    value(TrackProcess, "weight"),
+    value(TrackProcess, "quorum"),
+    value(TrackProcess, "quorum_max"),
+    value(TrackProcess, "delay"),
+    value(TrackProcess, "fork_delay"),
+    value(TrackProcess, "terminate_delay"),
+    value(TrackProcess, "full_command"),
     // ---- vrrp_sync_group ----
     block(SyncGroup, "group"),
     value(SyncGroup, "notify_master"),
@@ -377,7 +391,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(SyncGroup, "global_tracking"),
     value(SyncGroup, "sync_group_tracking_weight"),
     block(SyncGroup, "track_bfd").lost(BFD),
-    block(SyncGroup, "track_process").lost(TRACK_PROCESS),
+    block(SyncGroup, "track_process"),
     value(SyncGroup, "notify_deleted").lost(NOTIFY_EXTRA),
     value(SyncGroup, "notify_priority_changes").lost(FIFO),
     value(SyncGroup, "smtp_alert").lost(EMAIL),

@@ -25,6 +25,7 @@ mod lexer;
 mod others;
 mod parse;
 mod preproc;
+mod process;
 mod resolve;
 mod source;
 mod tree;
@@ -39,6 +40,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Location, Severity};
+pub use process::{ParamMatch, ProcessRef, TrackProcess};
 pub use types::{
     Config, Global, InitialState, Instance, Located, Sched, Script, SyncGroup, TrackFile,
     TrackInterface, TrackRef, Vip,

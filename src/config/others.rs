@@ -175,7 +175,7 @@ pub(crate) fn sync_group(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<
                         }
                     }
                 }
-                "track_interface" | "track_script" | "track_file" => {
+                "track_interface" | "track_script" | "track_file" | "track_process" => {
                     no_args(s, sink);
                     group.track.block(k, block, sink);
                 }

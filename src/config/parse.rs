@@ -5,6 +5,7 @@ use super::global::GlobalBuilder;
 use super::instance::{self, RawInstance};
 use super::keywords::{self, Ctx};
 use super::others::{self, RawSyncGroup};
+use super::process::{self, TrackProcess};
 use super::tree::Stmt;
 use super::types::{Script, TrackFile};
 use super::value::no_args;
@@ -16,6 +17,7 @@ pub(crate) struct Parsed {
     pub instances: Vec<RawInstance>,
     pub scripts: Vec<(Script, Pos)>,
     pub track_files: Vec<(TrackFile, Pos)>,
+    pub track_processes: Vec<(TrackProcess, Pos)>,
     pub sync_groups: Vec<RawSyncGroup>,
 }
 
@@ -40,6 +42,9 @@ pub(crate) fn document(stmts: &[Stmt], sink: &mut Sink) -> Parsed {
             }
             ("vrrp_track_file" | "track_file", Some(body)) => {
                 parsed.track_files.extend(others::track_file(s, body, sink));
+            }
+            ("vrrp_track_process", Some(body)) => {
+                parsed.track_processes.extend(process::block(s, body, sink));
             }
             ("vrrp_sync_group", Some(body)) => {
                 parsed.sync_groups.extend(others::sync_group(s, body, sink));

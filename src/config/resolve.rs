@@ -222,6 +222,7 @@ pub(crate) fn resolve(
         track_interfaces: track.interfaces.into_iter().map(|(t, _)| t).collect(),
         track_scripts: track.scripts.into_iter().map(|(r, _)| r).collect(),
         track_files: track.files.into_iter().map(|(r, _)| r).collect(),
+        track_processes: track.processes.into_iter().map(|(r, _)| r).collect(),
         strict,
     })
 }
@@ -264,6 +265,13 @@ fn with_group_tracking(
             track.files.remove(i);
         }
         track.files.push((r.clone(), *pos));
+    }
+    for (r, pos) in &extra.processes {
+        if let Some(i) = track.processes.iter().position(|(o, _)| o.name == r.name) {
+            twice("track_process", &r.name, track.processes[i].1, sink);
+            track.processes.remove(i);
+        }
+        track.processes.push((r.clone(), *pos));
     }
     track
 }

@@ -467,6 +467,7 @@ fn realistic_config() {
             name: "fo_file".into(),
             weight: Some(0),
         }],
+        track_processes: vec![],
         strict: false,
     };
     assert_eq!(wan, &want);

@@ -13,6 +13,7 @@ pub struct Config {
     pub scripts: Vec<Script>,
     pub sync_groups: Vec<SyncGroup>,
     pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<super::process::TrackProcess>,
 }
 
 impl Config {
@@ -68,6 +69,9 @@ pub struct Global {
     /// How the daemon asks to be scheduled: keepalived's vrrp_priority, vrrp_rt_priority,
     /// vrrp_rlimit_rttime and vrrp_no_swap.
     pub sched: Sched,
+    /// `track_process_scan_interval` (vrrpd's own): /proc scans for tracked processes when the
+    /// process connector is not available. Default 1 s.
+    pub process_scan_interval: Duration,
 }
 
 /// Scheduling of the daemon. Adverts are only as punctual as the process that sends them, so a
@@ -111,6 +115,7 @@ impl Default for Global {
             v3_checksum_as_v2: false,
             max_script_children: 32,
             sched: Sched::default(),
+            process_scan_interval: Duration::from_secs(1),
         }
     }
 }
@@ -162,6 +167,7 @@ pub struct Instance {
     pub track_interfaces: Vec<TrackInterface>,
     pub track_scripts: Vec<TrackRef>,
     pub track_files: Vec<TrackRef>,
+    pub track_processes: Vec<super::process::ProcessRef>,
     /// `vrrp_strict` / `strict_mode`: RFC behaviour only (no authentication, no unicast, and
     /// no answer to a lower-priority master).
     pub strict: bool,

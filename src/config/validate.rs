@@ -8,9 +8,10 @@ use super::diag::{Pos, Sink};
 use super::instance::RawInstance;
 use super::others::RawSyncGroup;
 use super::parse::Parsed;
+use super::process::TrackProcess;
 use super::resolve::resolve;
 use super::types::{Config, Instance, Script, SyncGroup, TrackFile};
-use crate::limits::{MAX_INSTANCES, MAX_INTERFACES};
+use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_TRACK_PROCESSES};
 
 /// Reports `what 'name'` defined a second time at `pos` (first at `first`).
 fn duplicate(sink: &mut Sink, pos: Pos, what: &str, name: &str, first: Pos) {
@@ -56,6 +57,30 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
         track_files.push(track);
     }
 
+    let mut process_names: HashMap<String, Pos> = HashMap::new();
+    let mut track_processes = Vec::new();
+    for (track, pos) in parsed.track_processes {
+        if let Some(first) = process_names.get(&track.name) {
+            duplicate(sink, pos, "vrrp_track_process", &track.name, *first);
+            continue;
+        }
+        if track_processes.len() == MAX_TRACK_PROCESSES {
+            sink.error(
+                pos,
+                format!(
+                    "more than {MAX_TRACK_PROCESSES} vrrp_track_process blocks (limit MAX_TRACK_PROCESSES)"
+                ),
+            );
+        }
+        process_names.insert(track.name.clone(), pos);
+        track_processes.push(track);
+    }
+    let names = Names {
+        scripts: &script_names,
+        files: &file_names,
+        processes: &process_names,
+    };
+
     // Names of every instance read, including ones that cannot run, so that a sync group
     // naming a broken instance is not also told the instance does not exist.
     let mut instance_names: HashMap<String, Pos> = HashMap::new();
@@ -81,14 +106,15 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
             ipv6_only.insert(raw.name.clone());
             continue;
         }
-        check_refs(&raw.track, &script_names, &file_names, sink);
+        check_refs(&raw.track, &names, sink);
         let group = group_of.get(raw.name.as_str()).copied();
         let tracking = group.map(|g| (g.name.as_str(), &g.track));
         let Some(mut inst) = resolve(raw, &global, tracking, strict_at, sink) else {
             continue;
         };
         if let Some(g) = group.filter(|g| !g.tracking_weight) {
-            unweighted_in_group(&mut inst, &g.name, &scripts, &track_files, raw.pos, sink);
+            let defs = (&scripts[..], &track_files[..], &track_processes[..]);
+            unweighted_in_group(&mut inst, &g.name, defs, raw.pos, sink);
         }
         let key = (inst.interface.clone(), inst.vrid);
         if let Some(other) = vrids.get(&key) {
@@ -131,7 +157,7 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
             continue;
         }
         group_names.insert(raw.name.clone(), raw.pos);
-        check_refs(&raw.track, &script_names, &file_names, sink);
+        check_refs(&raw.track, &names, sink);
         let mut members = Vec::new();
         for (member, pos) in raw.members {
             if ipv6_only.contains(&member) {
@@ -185,6 +211,7 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
         scripts,
         sync_groups,
         track_files,
+        track_processes,
     }
 }
 
@@ -194,8 +221,7 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
 fn unweighted_in_group(
     inst: &mut Instance,
     group: &str,
-    scripts: &[Script],
-    files: &[TrackFile],
+    (scripts, files, processes): (&[Script], &[TrackFile], &[TrackProcess]),
     at: Pos,
     sink: &mut Sink,
 ) {
@@ -216,6 +242,14 @@ fn unweighted_in_group(
         zeroed |= r.weight.unwrap_or(own) != 0;
         r.weight = Some(0);
     }
+    for r in &mut inst.track_processes {
+        let own = processes
+            .iter()
+            .find(|p| p.name == r.name)
+            .map_or(0, |p| p.weight);
+        zeroed |= r.weight.unwrap_or(own) != 0;
+        r.weight = Some(0);
+    }
     if zeroed {
         sink.warn(
             at,
@@ -227,13 +261,28 @@ fn unweighted_in_group(
     }
 }
 
-/// Every `track_script` and `track_file` names a defined script or file.
-fn check_refs(
-    track: &Tracking,
-    scripts: &HashMap<String, Pos>,
-    files: &HashMap<String, Pos>,
-    sink: &mut Sink,
-) {
+/// The names each kind of tracked object is defined under.
+struct Names<'a> {
+    scripts: &'a HashMap<String, Pos>,
+    files: &'a HashMap<String, Pos>,
+    processes: &'a HashMap<String, Pos>,
+}
+
+/// Every `track_script`, `track_file` and `track_process` names a defined script, file or
+/// process.
+fn check_refs(track: &Tracking, names: &Names, sink: &mut Sink) {
+    let (scripts, files) = (names.scripts, names.files);
+    for (r, pos) in &track.processes {
+        if !names.processes.contains_key(&r.name) {
+            sink.error(
+                *pos,
+                format!(
+                    "track_process '{}' is not defined by any vrrp_track_process",
+                    r.name
+                ),
+            );
+        }
+    }
     for (r, pos) in &track.scripts {
         if !scripts.contains_key(&r.name) {
             sink.error(

@@ -7,6 +7,7 @@
 pub mod bpf;
 pub mod caps;
 pub mod clock;
+pub mod connector;
 mod daemonize;
 pub mod inotify;
 pub mod netlink;

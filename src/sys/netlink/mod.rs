@@ -363,7 +363,7 @@ fn kernel_addr() -> libc::sockaddr_nl {
 }
 
 /// Binds to a kernel-chosen port, joining the multicast `groups`.
-fn bind(fd: &OwnedFd, groups: u32) -> io::Result<()> {
+pub(super) fn bind(fd: &OwnedFd, groups: u32) -> io::Result<()> {
     let mut sa = kernel_addr();
     sa.nl_groups = groups;
     let len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
@@ -380,7 +380,7 @@ fn bind(fd: &OwnedFd, groups: u32) -> io::Result<()> {
 
 /// Receives one datagram. Returns its full length (which may exceed `buf`: MSG_TRUNC), or
 /// `None` if it did not come from the kernel.
-fn recv_from_kernel(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
+pub(super) fn recv_from_kernel(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
     let mut from = kernel_addr();
     let mut from_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
     // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes, and `from`/`from_len` a live
