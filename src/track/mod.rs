@@ -5,6 +5,8 @@
 //! results through here and hands the verdict to the instance as `Input::Priority` and
 //! `Input::TrackFault`.
 
+pub mod process;
+
 use crate::vrrp::instance::PRIORITY_OWNER;
 
 /// Lowest and highest priority a non-owner may advertise (RFC 5798 §5.2.4: 0 and 255 are
