@@ -273,8 +273,13 @@ impl Instance {
             },
             Input::Priority(p) => {
                 // A backup that becomes the better router preempts through the master-down
-                // timer as RFC 5798 prescribes; the priority simply rides the next advert.
+                // timer as RFC 5798 prescribes. A master says its new priority at once, so a
+                // better backup preempts now rather than an advert interval later.
+                let changed = p != self.priority;
                 self.priority = p;
+                if changed && self.state == State::Master {
+                    self.send_advert(now, out);
+                }
             }
             Input::Primary(addr) => self.primary = addr,
             // Sync-group siblings move backup and master together.

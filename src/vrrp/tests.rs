@@ -364,3 +364,20 @@ fn adverts_in_init_and_fault_change_nothing() {
     assert_eq!(i.state(), State::Init);
     assert_eq!(i.next_deadline(), None);
 }
+
+#[test]
+fn master_advertises_a_changed_priority_at_once() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    assert_eq!(i.state(), State::Master);
+    let out = step(&mut i, at(300), Input::Priority(90));
+    assert_eq!(&out[..], &[Action::SendAdvert { priority: 90 }]);
+    // The cadence restarts from that advert.
+    assert_eq!(i.next_deadline(), Some(at(1300)));
+    // The same priority again says nothing new.
+    assert!(step(&mut i, at(400), Input::Priority(90)).is_empty());
+    // A backup only takes the new priority to its next advert, if it becomes master.
+    let mut b = Instance::new(params(100, true), ME);
+    step(&mut b, at(0), Input::Start);
+    assert!(step(&mut b, at(10), Input::Priority(50)).is_empty());
+}
