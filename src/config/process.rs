@@ -42,7 +42,8 @@ pub struct TrackProcess {
     pub params: Option<Vec<String>>,
     pub param_match: ParamMatch,
     pub full_command: bool,
-    /// -254..=254, default 1; 0 means FAULT while the quorum is not met.
+    /// -254..=254, default 0: FAULT while the quorum is not met. (keepalived.conf(5) says the
+    /// default is 1, but keepalived's parser starts from 0, and configs rely on that.)
     pub weight: i32,
     pub reverse: bool,
     /// Fewest matching processes for "up", default 1.
@@ -117,7 +118,7 @@ pub(crate) fn block(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<(Trac
         params: None,
         param_match: ParamMatch::Exact,
         full_command: false,
-        weight: 1,
+        weight: 0,
         reverse: false,
         quorum: 1,
         quorum_max: u32::MAX,
@@ -307,12 +308,12 @@ mod tests {
         let p = &c.track_processes[0];
         assert_eq!(p.process, "haproxy");
         assert_eq!(p.params, None);
-        assert_eq!((p.weight, p.reverse), (1, false));
+        assert_eq!((p.weight, p.reverse), (0, false));
         assert_eq!((p.quorum, p.quorum_max), (1, u32::MAX));
         assert_eq!(p.fork_delay, Duration::ZERO);
         assert!(!p.uses_cmdline());
         let r = &c.instances[0].track_processes[0];
-        assert_eq!(r.weight_of(p), (1, false));
+        assert_eq!(r.weight_of(p), (0, false));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod iface;
 mod links;
 mod notify;
+mod process;
 mod router;
 mod track;
 
@@ -39,6 +40,8 @@ const NETLINK: Token = Token(2);
 const INOTIFY: Token = Token(11);
 /// The timer slot of health checks and child timeouts (instances use 0..MAX_INSTANCES).
 const TRACK_SLOT: usize = MAX_INSTANCES;
+/// The timer slot of track_process delays and scans.
+const PROC_SLOT: usize = MAX_INSTANCES + 1;
 /// Interface `i`'s VRRP socket is `Token(IFACE_BASE + i)`.
 const IFACE_BASE: usize = 16;
 
@@ -71,11 +74,14 @@ pub struct Daemon {
     garp: PacketSocket,
     ifaces: Vec<Iface>,
     routers: Vec<Router>,
-    /// One slot per instance, plus one for health checks and child timeouts; one timerfd.
-    timers: Timers<{ MAX_INSTANCES + 1 }>,
+    /// One slot per instance, plus health checks and child timeouts, plus track_process; one
+    /// timerfd.
+    timers: Timers<{ MAX_INSTANCES + 2 }>,
     rx_buf: [u8; MAX_PACKET],
     /// Health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
     track: track::Tracking,
+    /// track_process (daemon/process.rs).
+    procs: process::ProcTracking,
     /// Interfaces (bit i) whose socket still held packets when their budget ran out.
     rx_pending: u64,
     /// Inputs waiting for `feed`'s loop, and whether that loop is running.
@@ -118,6 +124,7 @@ impl Daemon {
             timers: Timers::new(),
             rx_buf: [0; MAX_PACKET],
             track: track::Tracking::new()?,
+            procs: process::ProcTracking::new(),
             rx_pending: 0,
             inputs: heapless::Deque::new(),
             feeding: false,
@@ -174,6 +181,8 @@ impl Daemon {
                     }
                     NETLINK => self.on_netlink(),
                     INOTIFY => self.on_inotify(),
+                    process::CONNECTOR => self.on_connector(),
+                    Token(t) if t >= process::PIDFD_BASE => self.on_pidfd(t - process::PIDFD_BASE),
                     Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
                     Token(_) => {}
                 }
@@ -193,13 +202,15 @@ impl Daemon {
         }
         self.armed = None;
         let now = clock::now();
-        let mut due: heapless::Vec<usize, { MAX_INSTANCES + 1 }> = heapless::Vec::new();
+        let mut due: heapless::Vec<usize, { MAX_INSTANCES + 2 }> = heapless::Vec::new();
         self.timers.expire(now, |k| {
             let _ = due.push(k);
         });
         for k in due {
             if k == TRACK_SLOT {
                 self.on_track_timer(now);
+            } else if k == PROC_SLOT {
+                self.on_proc_timer(now);
             } else if let Some(r) = self.routers.get(k) {
                 let due = r.core.next_deadline().is_some_and(|t| t <= now);
                 if due && r.core.state() == State::Backup {
@@ -473,6 +484,9 @@ impl Daemon {
                 self.ifaces[r.iface].overflows,
                 r.drops.plus(&self.ifaces[r.iface].unrouted)
             );
+        }
+        if let Some(s) = self.procs.summary() {
+            info!("{s}");
         }
     }
 

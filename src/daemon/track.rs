@@ -293,6 +293,7 @@ impl Daemon {
                 t.group_of[k] = Some(g);
             }
         }
+        self.proc_setup(config, now);
         self.track_apply(now);
         self.track_run_due(now);
     }
@@ -379,7 +380,12 @@ impl Daemon {
             let up = self.ifaces.iter().any(|f| f.name == ti.name && f.up);
             track::effect(ti.weight, if up { Status::Up } else { Status::Down })
         });
-        let effects = scripts.chain(files).chain(links);
+        let procs = r
+            .cfg
+            .track_processes
+            .iter()
+            .filter_map(|tp| self.procs.effect(tp));
+        let effects = scripts.chain(files).chain(links).chain(procs);
         track::verdict(r.cfg.priority, effects.collect::<Vec<Effect>>())
     }
 

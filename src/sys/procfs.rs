@@ -46,7 +46,9 @@ impl ProcInfo {
             return false;
         }
         self.comm.clear();
-        let _ = self.comm.extend_from_slice(&comm[..comm.len().min(COMM_LEN)]);
+        let _ = self
+            .comm
+            .extend_from_slice(&comm[..comm.len().min(COMM_LEN)]);
         self.cmdline_len = 0;
         if with_cmdline {
             match read_into(&format_path(pid, "cmdline"), &mut self.cmdline[..]) {

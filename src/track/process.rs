@@ -410,7 +410,11 @@ mod tests {
 
         let mut f = spec("/usr/sbin/haproxy");
         f.full_command = true;
-        assert!(matches(&f, b"haproxy", b"/usr/sbin/haproxy\0-f\0/etc/h.cfg\0"));
+        assert!(matches(
+            &f,
+            b"haproxy",
+            b"/usr/sbin/haproxy\0-f\0/etc/h.cfg\0"
+        ));
         assert!(!matches(&f, b"haproxy", b"haproxy\0-f\0"));
         assert!(!matches(&f, b"x", b""));
 
