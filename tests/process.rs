@@ -1,0 +1,244 @@
+//! track_process end to end: a router pair (namespaces "pk…") tracks a process the test starts
+//! (a copy of sleep or sh under a name of its own, so nothing else on the machine matches).
+//! vrrpd runs inside network namespaces here, where the kernel's process connector refuses
+//! subscriptions (ECONNREFUSED): these tests exercise the pidfd + /proc scan path; the connector
+//! path is covered by the unit tests in src/sys/connector.rs, live where they run in the
+//! initial namespace.
+
+mod common;
+
+use std::fs;
+use std::net::Ipv4Addr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Daemon, Lab, Topo};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn eventually(what: &str, limit: Duration, check: impl FnMut() -> bool) {
+    assert!(
+        common::wait_until(limit, Duration::from_millis(10), check),
+        "timed out after {limit:?}: {what}"
+    );
+}
+
+fn two_routers(prefix: &str, net: u8) -> Option<Lab> {
+    Lab::with(prefix, Topo::routers(2).net(net).base(0))
+}
+
+fn start(lab: &Lab, i: usize, conf: &str) -> Daemon {
+    let path = lab.write(&format!("check-r{i}.conf"), conf);
+    let check = lab.vrrpd_run(i, &["-t", "-f", &path.display().to_string()]);
+    assert!(check.ok(), "config r{i} rejected:\n{}", check.stderr);
+    lab.vrrpd(i, conf)
+}
+
+fn vip_on(lab: &Lab, yes: usize, no: usize, addr: &str) {
+    eventually(&format!("{addr} on r{yes} only"), WAIT, || {
+        lab.has_addr(yes, "eth0", addr) && !lab.has_addr(no, "eth0", addr)
+    });
+}
+
+fn wait_log(d: &Daemon, needle: &str) {
+    eventually(
+        &format!("log of r{} contains {needle:?}", d.router),
+        WAIT,
+        || d.log().contains(needle),
+    );
+}
+
+fn instance(vrid: u8, prio: u8, vip: &str, advert: &str, extra: &str) -> String {
+    format!(
+        "global_defs {{\n    vrrp_version 3\n}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {vrid}
+    priority {prio}
+    advert_int {advert}
+    virtual_ipaddress {{
+        {vip}/24 dev eth0
+    }}
+{extra}
+}}
+"
+    )
+}
+
+/// A copy of `bin` at `dir/name`: its processes are called `name`.
+fn program(dir: &Path, bin: &str, name: &str) -> PathBuf {
+    let to = dir.join(name);
+    fs::copy(bin, &to).unwrap();
+    fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).unwrap();
+    to
+}
+
+/// Processes the test started; killed when dropped, whatever happened.
+struct Procs(Vec<Child>);
+
+impl Procs {
+    fn spawn(&mut self, prog: &Path, args: &[&str]) -> u32 {
+        let c = Command::new(prog)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = c.id();
+        self.0.push(c);
+        pid
+    }
+
+    fn kill(&mut self, pid: u32) {
+        if let Some(k) = self.0.iter().position(|c| c.id() == pid) {
+            let mut c = self.0.swap_remove(k);
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Kill the tracked process → the master faults with a priority-0 advert and the VIP is on
+/// the backup within a fraction of a second (Skew_Time, not a polling interval plus
+/// Master_Down_Interval); start it again → the VIP comes back (preempt).
+#[test]
+fn process_exit_moves_vip_to_backup_and_restart_brings_it_back() {
+    let Some(lab) = two_routers("pkx", 15) else {
+        return;
+    };
+    let svc = program(lab.dir(), "/bin/sleep", "pkx-svc");
+    let mut procs = Procs(Vec::new());
+    let pid = procs.spawn(&svc, &["600"]);
+
+    let track = "vrrp_track_process svc {\n    process pkx-svc\n}\n";
+    let conf_a = format!(
+        "{track}{}",
+        instance(61, 150, "10.99.15.100", "1", "    track_process {\n        svc\n    }")
+    );
+    let conf_b = instance(61, 100, "10.99.15.100", "1", "");
+    let da = start(&lab, 1, &conf_a);
+    let db = start(&lab, 2, &conf_b);
+    vip_on(&lab, 1, 2, "10.99.15.100");
+    wait_log(&db, "(VI_1) Entering BACKUP STATE");
+    let log = da.log();
+    assert!(log.contains("process connector unavailable"), "{log}");
+    assert!(log.contains("VRRP_Track_Process(svc) 1 running, up"), "{log}");
+
+    let t = Instant::now();
+    procs.kill(pid);
+    eventually("VIP on the backup after the kill", Duration::from_secs(5), || {
+        lab.has_addr(2, "eth0", "10.99.15.100") && !lab.has_addr(1, "eth0", "10.99.15.100")
+    });
+    let moved = t.elapsed();
+    println!("process exit -> VIP on backup: {moved:?}");
+    // advert_int 1: Master_Down_Interval would be 3.6 s, Skew_Time 0.61 s. Polling plus
+    // Master_Down_Interval would be over 3.6 s; generous for a loaded machine.
+    assert!(moved < Duration::from_millis(2500), "took {moved:?}");
+    wait_log(&da, "(VI_1) Entering FAULT STATE");
+
+    let t = Instant::now();
+    procs.spawn(&svc, &["600"]);
+    vip_on(&lab, 1, 2, "10.99.15.100");
+    println!("process restart -> VIP back on master: {:?}", t.elapsed());
+    wait_log(&da, "VRRP_Track_Process");
+    let dump = {
+        da.usr1();
+        eventually("state dump", WAIT, || da.log().contains("track_process via"));
+        da.log()
+    };
+    let line = dump
+        .lines()
+        .find(|l| l.contains("track_process via"))
+        .unwrap_or_default()
+        .to_string();
+    println!("{line}");
+    assert!(line.contains("via pidfd+scan") && line.contains("svc 1 running up"), "{line}");
+}
+
+/// quorum 2 with one process running: the tracker is down, so the router stays in FAULT and
+/// the lower-priority backup holds the VIP; a second process makes it master.
+#[test]
+fn quorum_two_with_one_running_keeps_the_router_down() {
+    let Some(lab) = two_routers("pkq", 16) else {
+        return;
+    };
+    let svc = program(lab.dir(), "/bin/sleep", "pkq-svc");
+    let mut procs = Procs(Vec::new());
+    procs.spawn(&svc, &["600"]);
+    let track = "vrrp_track_process svc {\n    process pkq-svc\n    quorum 2\n}\n";
+    let conf_a = format!(
+        "{track}{}",
+        instance(62, 150, "10.99.16.100", "0.5", "    track_process {\n        svc\n    }")
+    );
+    let conf_b = instance(62, 100, "10.99.16.100", "0.5", "");
+    let da = start(&lab, 1, &conf_a);
+    let _db = start(&lab, 2, &conf_b);
+    vip_on(&lab, 2, 1, "10.99.16.100");
+    wait_log(&da, "VRRP_Track_Process(svc) 1 running, down");
+    wait_log(&da, "(VI_1) Entering FAULT STATE");
+    if let Err(who) = lab.steady("10.99.16.100", &[2], Duration::from_secs(3)) {
+        panic!("VIP left the backup: holders {who:?}");
+    }
+    assert!(!da.log().contains("Entering MASTER STATE"));
+    // The second one is found by the next scan (1 s), then the higher priority preempts.
+    procs.spawn(&svc, &["600"]);
+    vip_on(&lab, 1, 2, "10.99.16.100");
+}
+
+/// A tracked process forking thousands of short-lived children a second while the router is
+/// master: adverts keep their interval (gaps under 2 × advert_int) and the counters move.
+#[test]
+fn fork_storm_of_the_tracked_name_does_not_stall_adverts() {
+    let Some(lab) = two_routers("pkf", 17) else {
+        return;
+    };
+    let sh = program(lab.dir(), "/bin/sh", "pkf-storm");
+    let mut procs = Procs(Vec::new());
+    // Each `(:)` is a fork of pkf-storm that exits at once without exec.
+    procs.spawn(&sh, &["-c", "while :; do (:); done"]);
+    let track = "vrrp_track_process storm {\n    process pkf-storm\n    weight -10\n}\n";
+    let conf = format!(
+        "{track}{}",
+        instance(63, 150, "10.99.17.100", "1", "    track_process {\n        storm\n    }")
+    );
+    let da = start(&lab, 1, &conf);
+    wait_log(&da, "(VI_1) Entering MASTER STATE");
+    let end = Instant::now() + Duration::from_secs(8);
+    let cap = common::listen(
+        &lab.ns(2),
+        "eth0",
+        Ipv4Addr::new(10, 99, 17, 1),
+        move || Instant::now() >= end,
+    );
+    let adverts: Vec<Instant> = cap.join().unwrap().into_iter().map(|h| h.at).collect();
+    let gaps: Vec<Duration> = adverts.windows(2).map(|w| w[1] - w[0]).collect();
+    println!("advert gaps under the fork storm: {gaps:?}");
+    assert!(adverts.len() >= 6, "only {} adverts in 8 s", adverts.len());
+    for g in &gaps {
+        assert!(*g < Duration::from_secs(2), "advert gap {g:?} (all: {gaps:?})");
+    }
+    da.usr1();
+    eventually("state dump", WAIT, || da.log().contains("track_process via"));
+    let log = da.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("track_process via"))
+        .unwrap_or_default();
+    println!("{line}");
+    // Still master, still tracked: the parent keeps running.
+    assert!(!log.contains("Entering FAULT STATE"), "{log}");
+    assert!(line.contains("storm"), "{line}");
+}
