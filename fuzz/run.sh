@@ -15,7 +15,7 @@ secs="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(rx_check vrrp_parse arp_parse netlink_parse config_load)
+    targets=(rx_check vrrp_parse arp_parse netlink_parse config_load connector_parse)
 fi
 
 if rustup run nightly rustc -V >/dev/null 2>&1; then

@@ -126,7 +126,13 @@ fn process_exit_moves_vip_to_backup_and_restart_brings_it_back() {
     let track = "vrrp_track_process svc {\n    process pkx-svc\n}\n";
     let conf_a = format!(
         "{track}{}",
-        instance(61, 150, "10.99.15.100", "1", "    track_process {\n        svc\n    }")
+        instance(
+            61,
+            150,
+            "10.99.15.100",
+            "1",
+            "    track_process {\n        svc\n    }"
+        )
     );
     let conf_b = instance(61, 100, "10.99.15.100", "1", "");
     let da = start(&lab, 1, &conf_a);
@@ -135,13 +141,18 @@ fn process_exit_moves_vip_to_backup_and_restart_brings_it_back() {
     wait_log(&db, "(VI_1) Entering BACKUP STATE");
     let log = da.log();
     assert!(log.contains("process connector unavailable"), "{log}");
-    assert!(log.contains("VRRP_Track_Process(svc) 1 running, up"), "{log}");
+    assert!(
+        log.contains("VRRP_Track_Process(svc) 1 running, up"),
+        "{log}"
+    );
 
     let t = Instant::now();
     procs.kill(pid);
-    eventually("VIP on the backup after the kill", Duration::from_secs(5), || {
-        lab.has_addr(2, "eth0", "10.99.15.100") && !lab.has_addr(1, "eth0", "10.99.15.100")
-    });
+    eventually(
+        "VIP on the backup after the kill",
+        Duration::from_secs(5),
+        || lab.has_addr(2, "eth0", "10.99.15.100") && !lab.has_addr(1, "eth0", "10.99.15.100"),
+    );
     let moved = t.elapsed();
     println!("process exit -> VIP on backup: {moved:?}");
     // advert_int 1: Master_Down_Interval would be 3.6 s, Skew_Time 0.61 s. Polling plus
@@ -156,7 +167,9 @@ fn process_exit_moves_vip_to_backup_and_restart_brings_it_back() {
     wait_log(&da, "VRRP_Track_Process");
     let dump = {
         da.usr1();
-        eventually("state dump", WAIT, || da.log().contains("track_process via"));
+        eventually("state dump", WAIT, || {
+            da.log().contains("track_process via")
+        });
         da.log()
     };
     let line = dump
@@ -165,7 +178,10 @@ fn process_exit_moves_vip_to_backup_and_restart_brings_it_back() {
         .unwrap_or_default()
         .to_string();
     println!("{line}");
-    assert!(line.contains("via pidfd+scan") && line.contains("svc 1 running up"), "{line}");
+    assert!(
+        line.contains("via pidfd+scan") && line.contains("svc 1 running up"),
+        "{line}"
+    );
 }
 
 /// quorum 2 with one process running: the tracker is down, so the router stays in FAULT and
@@ -181,7 +197,13 @@ fn quorum_two_with_one_running_keeps_the_router_down() {
     let track = "vrrp_track_process svc {\n    process pkq-svc\n    quorum 2\n}\n";
     let conf_a = format!(
         "{track}{}",
-        instance(62, 150, "10.99.16.100", "0.5", "    track_process {\n        svc\n    }")
+        instance(
+            62,
+            150,
+            "10.99.16.100",
+            "0.5",
+            "    track_process {\n        svc\n    }"
+        )
     );
     let conf_b = instance(62, 100, "10.99.16.100", "0.5", "");
     let da = start(&lab, 1, &conf_a);
@@ -212,7 +234,13 @@ fn fork_storm_of_the_tracked_name_does_not_stall_adverts() {
     let track = "vrrp_track_process storm {\n    process pkf-storm\n    weight -10\n}\n";
     let conf = format!(
         "{track}{}",
-        instance(63, 150, "10.99.17.100", "1", "    track_process {\n        storm\n    }")
+        instance(
+            63,
+            150,
+            "10.99.17.100",
+            "1",
+            "    track_process {\n        storm\n    }"
+        )
     );
     let da = start(&lab, 1, &conf);
     wait_log(&da, "(VI_1) Entering MASTER STATE");
@@ -228,10 +256,15 @@ fn fork_storm_of_the_tracked_name_does_not_stall_adverts() {
     println!("advert gaps under the fork storm: {gaps:?}");
     assert!(adverts.len() >= 6, "only {} adverts in 8 s", adverts.len());
     for g in &gaps {
-        assert!(*g < Duration::from_secs(2), "advert gap {g:?} (all: {gaps:?})");
+        assert!(
+            *g < Duration::from_secs(2),
+            "advert gap {g:?} (all: {gaps:?})"
+        );
     }
     da.usr1();
-    eventually("state dump", WAIT, || da.log().contains("track_process via"));
+    eventually("state dump", WAIT, || {
+        da.log().contains("track_process via")
+    });
     let log = da.log();
     let line = log
         .lines()
