@@ -399,4 +399,32 @@ mod tests {
             "{w:?}"
         );
     }
+
+    #[test]
+    fn a_sync_group_s_track_process_is_every_member_s() {
+        let inst = |n: &str, id: u8| {
+            format!(
+                "vrrp_instance {n} {{\n interface eth0\n virtual_router_id {id}\n priority 100\n virtual_ipaddress {{\n  10.0.0.{id}\n }}\n}}\n"
+            )
+        };
+        let text = format!(
+            "vrrp_track_process p {{\n process x\n}}\n{}{}vrrp_sync_group G {{\n group {{\n  A\n  B\n }}\n track_process {{\n  p\n  q\n }}\n}}\n",
+            inst("A", 1),
+            inst("B", 2)
+        );
+        let l = load_str(&text, "g.conf");
+        let m = messages(&l);
+        // q is undefined: an error at its line.
+        assert!(
+            m.iter()
+                .any(|m| m.contains("g.conf:27") && m.contains("'q' is not defined")),
+            "{m:?}"
+        );
+        let l = load_str(&text.replace("  q\n", ""), "g.conf");
+        let c = l.config.expect("loads");
+        for i in &c.instances {
+            assert_eq!(i.track_processes.len(), 1, "{}", i.name);
+            assert_eq!(i.track_processes[0].name, "p");
+        }
+    }
 }
