@@ -160,11 +160,34 @@ fn process_exit_moves_vip_to_backup_and_restart_brings_it_back() {
     assert!(moved < Duration::from_millis(2500), "took {moved:?}");
     wait_log(&da, "(VI_1) Entering FAULT STATE");
 
+    wait_log(&da, "VRRP_Track_Process(svc) is now down (0 running)");
+
+    // Started again, this time in a PID namespace of its own: /proc shows it all the same.
     let t = Instant::now();
-    procs.spawn(&svc, &["600"]);
+    // util-linux is essential in Debian: no skip.
+    let unshare = ["/usr/bin/unshare", "/bin/unshare"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("unshare (util-linux)");
+    let svc_s = svc.display().to_string();
+    let holder = procs.spawn(
+        &unshare,
+        &["--pid", "--fork", "--kill-child", &svc_s, "600"],
+    );
     vip_on(&lab, 1, 2, "10.99.15.100");
     println!("process restart -> VIP back on master: {:?}", t.elapsed());
-    wait_log(&da, "VRRP_Track_Process");
+    wait_log(&da, "VRRP_Track_Process(svc) is now up (1 running)");
+    // And its exit is seen at once too.
+    let t = Instant::now();
+    procs.kill(holder);
+    vip_on(&lab, 2, 1, "10.99.15.100");
+    println!(
+        "exit in another PID namespace -> VIP on backup: {:?}",
+        t.elapsed()
+    );
+    procs.spawn(&svc, &["600"]);
+    vip_on(&lab, 1, 2, "10.99.15.100");
     let dump = {
         da.usr1();
         eventually("state dump", WAIT, || {

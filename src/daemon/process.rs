@@ -48,6 +48,8 @@ pub(super) struct ProcTracking {
     last_scan: Option<Instant>,
     /// The connector still held events when the budget ran out.
     more: bool,
+    /// Bit i: tracker i was last reported up (so each change is logged once).
+    reported: u32,
 }
 
 impl ProcTracking {
@@ -63,7 +65,14 @@ impl ProcTracking {
             next_scan: None,
             last_scan: None,
             more: false,
+            reported: 0,
         }
+    }
+
+    fn up_mask(&self) -> u32 {
+        (0..self.set.specs().len())
+            .filter(|&i| self.set.quorum(i).is_some_and(|q| q.is_up()))
+            .fold(0, |m, i| m | 1 << i)
     }
 
     /// The effect of an instance's `track_process` line; None if it names nothing in use.
@@ -198,6 +207,7 @@ impl Daemon {
         let found = std::mem::take(&mut self.procs.found);
         self.procs.set.start(&found);
         self.procs.found = found;
+        self.procs.reported = self.procs.up_mask();
         self.proc_after_scan(now);
         for (i, p) in self.procs.set.specs().iter().enumerate() {
             if let Some(q) = self.procs.set.quorum(i) {
@@ -271,6 +281,25 @@ impl Daemon {
         }
     }
 
+    /// Logs the trackers whose status changed and hands the new verdicts to the instances.
+    fn proc_apply(&mut self, now: Instant) {
+        let p = &mut self.procs;
+        for (i, spec) in p.set.specs().iter().enumerate() {
+            let Some(q) = p.set.quorum(i) else { continue };
+            let was = p.reported & (1 << i) != 0;
+            if q.is_up() != was {
+                info!(
+                    "VRRP_Track_Process({}) is now {} ({} running)",
+                    spec.name,
+                    if q.is_up() { "up" } else { "down" },
+                    q.count
+                );
+            }
+        }
+        p.reported = p.up_mask();
+        self.track_apply(now);
+    }
+
     /// The next thing the process trackers wait for: a delay, a scan, or more events.
     fn proc_arm(&mut self, now: Instant) {
         let p = &self.procs;
@@ -287,7 +316,7 @@ impl Daemon {
         let now = clock::now();
         let changed = self.proc_drain(now);
         if changed {
-            self.track_apply(now);
+            self.proc_apply(now);
         }
         self.proc_arm(now);
     }
@@ -362,7 +391,7 @@ impl Daemon {
         }
         changed |= self.procs.set.expire(now);
         if changed {
-            self.track_apply(now);
+            self.proc_apply(now);
         }
         self.proc_arm(now);
     }
@@ -384,7 +413,7 @@ impl Daemon {
         let now = clock::now();
         self.procs.set.counters.events += 1;
         if self.procs.set.exit(now, f.pid()).changed {
-            self.track_apply(now);
+            self.proc_apply(now);
         }
         self.proc_arm(now);
     }
