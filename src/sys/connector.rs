@@ -385,7 +385,8 @@ mod tests {
             .collect()
     }
 
-    /// Datagrams recorded on x86_64 (Linux 6.18) in the initial namespaces: the ack of our
+    /// Datagrams recorded on x86_64 (Linux 6.18) in the initial namespaces (with
+    /// scripts/record-proc-events.py; the thread pair with an earlier version): the ack of our
     /// subscription, then a child forked (pid 12607 of 12551), renamed with prctl, exec'd and
     /// exited; then a thread created and ended in another process.
     const ACK: &str = "4c0000000300000080080000000000000100000001000000800800000100000028000000000000000100000011c44c6869000000000000000000000000000000000000000000000000000000";
