@@ -298,3 +298,91 @@ fn fork_storm_of_the_tracked_name_does_not_stall_adverts() {
     assert!(!log.contains("Entering FAULT STATE"), "{log}");
     assert!(line.contains("storm"), "{line}");
 }
+
+/// The process connector path, end to end: vrrpd in the initial network namespace (where this
+/// test runs on a host), with one instance on `lo` and a VIP in 127.0.0.0/8, tracking a process.
+/// Killing it removes the VIP in the same loop turn as the kernel's exit event. Where the test
+/// does not run in the initial namespace, the same steps check the fallback instead.
+#[test]
+fn connector_path_on_loopback() {
+    // The lab is only for the gate (root, tools) and the lock that keeps two runs of this
+    // test from sharing lo's VRID and address.
+    let Some(lab) = Lab::new("pkl", 2) else {
+        return;
+    };
+    const VIP: &str = "127.99.15.1";
+    struct Cleanup;
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = Command::new("ip")
+                .args(["addr", "del", &format!("{VIP}/32"), "dev", "lo"])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+    let _cleanup = Cleanup;
+    let on_lo = || {
+        Command::new("ip")
+            .args(["-4", "-o", "addr", "show", "dev", "lo"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{VIP}/32")))
+            .unwrap_or(false)
+    };
+    let svc = program(lab.dir(), "/bin/sleep", "pkl-svc");
+    let mut procs = Procs(Vec::new());
+    let pid = procs.spawn(&svc, &["600"]);
+    let conf = lab.write(
+        "lo.conf",
+        &format!(
+            "vrrp_track_process svc {{\n    process pkl-svc\n}}\n{}",
+            instance(
+                199,
+                150,
+                VIP,
+                "0.2",
+                "    track_process {\n        svc\n    }"
+            )
+            .replace("interface eth0", "interface lo")
+            .replace(&format!("{VIP}/24 dev eth0"), &format!("{VIP}/32 dev lo"))
+        ),
+    );
+    let log = lab.path("lo.log");
+    let out = fs::File::create(&log).unwrap();
+    let daemon = Command::new(common::vrrpd_bin())
+        .args(["-n", "-l", "-f"])
+        .arg(&conf)
+        .arg("-p")
+        .arg(lab.path("lo.pid"))
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let dpid = daemon.id();
+    procs.0.push(daemon);
+    let text = || fs::read_to_string(&log).unwrap_or_default();
+    eventually("master on lo", WAIT, || {
+        text().contains("Entering MASTER STATE") && on_lo()
+    });
+    // /proc/1/ns/net may be unreadable: which path runs is what the daemon says.
+    let initial = text().contains("following processes with the kernel's process connector");
+    assert!(
+        initial || text().contains("process connector unavailable"),
+        "{}",
+        text()
+    );
+
+    let t = Instant::now();
+    procs.kill(pid);
+    eventually("VIP removed from lo", Duration::from_secs(5), || !on_lo());
+    let gone = t.elapsed();
+    println!("process exit -> VIP removed (connector: {initial}): {gone:?}");
+    // The same loop turn as the exit event: milliseconds, not an advert interval.
+    assert!(gone < Duration::from_millis(500), "took {gone:?}");
+    assert!(text().contains("(VI_1) Entering FAULT STATE"), "{}", text());
+
+    procs.spawn(&svc, &["600"]);
+    eventually("master again", WAIT, || on_lo());
+    // SAFETY: kill(2) on the daemon this test started (still its child, so the pid is its own).
+    unsafe { libc::kill(dpid as i32, libc::SIGTERM) };
+    eventually("VIP removed at stop", WAIT, || !on_lo());
+}

@@ -111,10 +111,10 @@ impl fmt::Display for Reason {
             Reason::Recovered(Fault::Link) => f.write_str("Interface up"),
             Reason::Shutdown => f.write_str("Stopping"),
             Reason::Fault(Fault::Track) => {
-                f.write_str("Tracked script, interface or file reports a fault")
+                f.write_str("Tracked script, interface, file or process reports a fault")
             }
             Reason::Recovered(Fault::Track) => {
-                f.write_str("Tracked scripts, interfaces and files are healthy")
+                f.write_str("Tracked scripts, interfaces, files and processes are healthy")
             }
             Reason::Sync => f.write_str("Following its sync group"),
         }
