@@ -381,7 +381,7 @@ fn connector_path_on_loopback() {
     assert!(text().contains("(VI_1) Entering FAULT STATE"), "{}", text());
 
     procs.spawn(&svc, &["600"]);
-    eventually("master again", WAIT, || on_lo());
+    eventually("master again", WAIT, on_lo);
     // SAFETY: kill(2) on the daemon this test started (still its child, so the pid is its own).
     unsafe { libc::kill(dpid as i32, libc::SIGTERM) };
     eventually("VIP removed at stop", WAIT, || !on_lo());
