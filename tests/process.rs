@@ -299,10 +299,96 @@ fn fork_storm_of_the_tracked_name_does_not_stall_adverts() {
     assert!(line.contains("storm"), "{line}");
 }
 
-/// The process connector path, end to end: vrrpd in the initial network namespace (where this
-/// test runs on a host), with one instance on `lo` and a VIP in 127.0.0.0/8, tracking a process.
-/// Killing it removes the VIP in the same loop turn as the kernel's exit event. Where the test
-/// does not run in the initial namespace, the same steps check the fallback instead.
+/// vrrpd in the test's own network namespace (the initial one, on a host) with one instance on
+/// `lo` and its VIP in 127.0.0.0/8: the way to run the process connector path end to end. The
+/// VIP is removed whatever happens.
+struct OnLo {
+    vip: &'static str,
+    log: PathBuf,
+    pid: u32,
+}
+
+impl OnLo {
+    fn start(
+        lab: &Lab,
+        procs: &mut Procs,
+        vrid: u8,
+        vip: &'static str,
+        track: &str,
+        name: &str,
+    ) -> OnLo {
+        let conf = lab.write(
+            &format!("lo-{vrid}.conf"),
+            &format!(
+                "{track}{}",
+                instance(
+                    vrid,
+                    150,
+                    vip,
+                    "0.2",
+                    &format!("    track_process {{\n        {name}\n    }}")
+                )
+                .replace("interface eth0", "interface lo")
+                .replace(&format!("{vip}/24 dev eth0"), &format!("{vip}/32 dev lo"))
+            ),
+        );
+        let log = lab.path(&format!("lo-{vrid}.log"));
+        let out = fs::File::create(&log).unwrap();
+        let daemon = Command::new(common::vrrpd_bin())
+            .args(["-n", "-l", "-f"])
+            .arg(&conf)
+            .arg("-p")
+            .arg(lab.path(&format!("lo-{vrid}.pid")))
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let pid = daemon.id();
+        procs.0.push(daemon);
+        OnLo { vip, log, pid }
+    }
+
+    fn has_vip(&self) -> bool {
+        Command::new("ip")
+            .args(["-4", "-o", "addr", "show", "dev", "lo"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{}/32", self.vip)))
+            .unwrap_or(false)
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Whether the daemon follows processes with the connector (else the fallback).
+    fn via_connector(&self) -> bool {
+        let log = self.log();
+        let yes = log.contains("following processes with the kernel's process connector");
+        assert!(
+            yes || log.contains("process connector unavailable"),
+            "{log}"
+        );
+        yes
+    }
+
+    fn signal(&self, sig: libc::c_int) {
+        // SAFETY: kill(2) on the daemon this test started (still its child: the pid is its own).
+        unsafe { libc::kill(self.pid as i32, sig) };
+    }
+}
+
+impl Drop for OnLo {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["addr", "del", &format!("{}/32", self.vip), "dev", "lo"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The process connector path, end to end (where this runs in the initial namespace; elsewhere
+/// the same steps check the fallback): killing the tracked process removes the VIP in the same
+/// loop turn as the kernel's exit event.
 #[test]
 fn connector_path_on_loopback() {
     // The lab is only for the gate (root, tools) and the lock that keeps two runs of this
@@ -310,79 +396,107 @@ fn connector_path_on_loopback() {
     let Some(lab) = Lab::new("pkl", 2) else {
         return;
     };
-    const VIP: &str = "127.99.15.1";
-    struct Cleanup;
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = Command::new("ip")
-                .args(["addr", "del", &format!("{VIP}/32"), "dev", "lo"])
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-    let _cleanup = Cleanup;
-    let on_lo = || {
-        Command::new("ip")
-            .args(["-4", "-o", "addr", "show", "dev", "lo"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("{VIP}/32")))
-            .unwrap_or(false)
-    };
     let svc = program(lab.dir(), "/bin/sleep", "pkl-svc");
     let mut procs = Procs(Vec::new());
     let pid = procs.spawn(&svc, &["600"]);
-    let conf = lab.write(
-        "lo.conf",
-        &format!(
-            "vrrp_track_process svc {{\n    process pkl-svc\n}}\n{}",
-            instance(
-                199,
-                150,
-                VIP,
-                "0.2",
-                "    track_process {\n        svc\n    }"
-            )
-            .replace("interface eth0", "interface lo")
-            .replace(&format!("{VIP}/24 dev eth0"), &format!("{VIP}/32 dev lo"))
-        ),
-    );
-    let log = lab.path("lo.log");
-    let out = fs::File::create(&log).unwrap();
-    let daemon = Command::new(common::vrrpd_bin())
-        .args(["-n", "-l", "-f"])
-        .arg(&conf)
-        .arg("-p")
-        .arg(lab.path("lo.pid"))
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap();
-    let dpid = daemon.id();
-    procs.0.push(daemon);
-    let text = || fs::read_to_string(&log).unwrap_or_default();
+    let track = "vrrp_track_process svc {\n    process pkl-svc\n}\n";
+    let lo = OnLo::start(&lab, &mut procs, 199, "127.99.15.1", track, "svc");
     eventually("master on lo", WAIT, || {
-        text().contains("Entering MASTER STATE") && on_lo()
+        lo.log().contains("Entering MASTER STATE") && lo.has_vip()
     });
-    // /proc/1/ns/net may be unreadable: which path runs is what the daemon says.
-    let initial = text().contains("following processes with the kernel's process connector");
-    assert!(
-        initial || text().contains("process connector unavailable"),
-        "{}",
-        text()
-    );
+    let connector = lo.via_connector();
 
     let t = Instant::now();
     procs.kill(pid);
-    eventually("VIP removed from lo", Duration::from_secs(5), || !on_lo());
+    eventually("VIP removed from lo", Duration::from_secs(5), || {
+        !lo.has_vip()
+    });
     let gone = t.elapsed();
-    println!("process exit -> VIP removed (connector: {initial}): {gone:?}");
+    println!("process exit -> VIP removed (connector: {connector}): {gone:?}");
     // The same loop turn as the exit event: milliseconds, not an advert interval.
     assert!(gone < Duration::from_millis(500), "took {gone:?}");
-    assert!(text().contains("(VI_1) Entering FAULT STATE"), "{}", text());
+    assert!(
+        lo.log().contains("(VI_1) Entering FAULT STATE"),
+        "{}",
+        lo.log()
+    );
 
     procs.spawn(&svc, &["600"]);
-    eventually("master again", WAIT, on_lo);
-    // SAFETY: kill(2) on the daemon this test started (still its child, so the pid is its own).
-    unsafe { libc::kill(dpid as i32, libc::SIGTERM) };
-    eventually("VIP removed at stop", WAIT, || !on_lo());
+    eventually("master again", WAIT, || lo.has_vip());
+    lo.signal(libc::SIGTERM);
+    eventually("VIP removed at stop", WAIT, || !lo.has_vip());
+}
+
+/// A fork storm of the tracked name through the connector path: adverts keep their 0.2 s
+/// cadence (gaps under 2 × advert_int), the counters show the events, nothing is dropped.
+#[test]
+fn connector_fork_storm_on_loopback_keeps_the_advert_cadence() {
+    let Some(lab) = Lab::new("pks", 2) else {
+        return;
+    };
+    let sh = program(lab.dir(), "/bin/sh", "pks-storm");
+    let mut procs = Procs(Vec::new());
+    let track = "vrrp_track_process storm {\n    process pks-storm\n    weight -10\n}\n";
+    procs.spawn(&sh, &["-c", "while :; do (:); done"]);
+    let lo = OnLo::start(&lab, &mut procs, 198, "127.99.15.2", track, "storm");
+    eventually("master on lo", WAIT, || {
+        lo.log().contains("Entering MASTER STATE") && lo.has_vip()
+    });
+    let connector = lo.via_connector();
+    // Our own adverts, as they come back on lo.
+    let sock = common::vrrp_socket("lo");
+    // SAFETY: a valid NUL-terminated name.
+    let lo_index = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+    sock.join(vrrpd::wire::vrrp::MULTICAST_V4, lo_index)
+        .unwrap();
+    let mut at = Vec::new();
+    let mut buf = [0u8; 2048];
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        let mut pfd = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&sock),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd.
+        unsafe { libc::poll(&mut pfd, 1, 50) };
+        while let Ok(n) = sock.recv(&mut buf) {
+            // VRID 198 only: another test's instance may share lo.
+            if n > 21 && buf[0] >> 4 == 4 && buf[(buf[0] & 0xf) as usize * 4 + 1] == 198 {
+                at.push(Instant::now());
+            }
+        }
+    }
+    let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    println!("advert gaps under the fork storm (connector: {connector}): {gaps:?}");
+    assert!(at.len() >= 15, "only {} adverts in 5 s", at.len());
+    for g in &gaps {
+        assert!(
+            *g < Duration::from_millis(400),
+            "advert gap {g:?} (all: {gaps:?})"
+        );
+    }
+    lo.signal(libc::SIGUSR1);
+    eventually("state dump", WAIT, || {
+        lo.log().contains("track_process via")
+    });
+    let log = lo.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("track_process via"))
+        .unwrap_or_default()
+        .to_string();
+    println!("{line}");
+    assert!(!log.contains("Entering FAULT STATE"), "{log}");
+    if connector {
+        let events: u64 = line
+            .split("events ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(events > 1000, "{line}");
+    }
+    lo.signal(libc::SIGTERM);
+    eventually("VIP removed at stop", WAIT, || !lo.has_vip());
 }
