@@ -60,8 +60,13 @@ impl ProcInfo {
     }
 }
 
-fn format_path(pid: i32, file: &str) -> String {
-    format!("/proc/{pid}/{file}")
+/// `/proc/PID/FILE` without touching the heap (this runs for every process at each scan).
+fn format_path(pid: i32, file: &str) -> heapless::String<40> {
+    use core::fmt::Write;
+    let mut p = heapless::String::new();
+    // "/proc/" + 11 digits + "/cmdline" fits in 40.
+    let _ = write!(p, "/proc/{pid}/{file}");
+    p
 }
 
 fn read_into(path: &str, buf: &mut [u8]) -> Option<usize> {
