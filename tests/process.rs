@@ -81,13 +81,25 @@ struct Procs(Vec<Child>);
 
 impl Procs {
     fn spawn(&mut self, prog: &Path, args: &[&str]) -> u32 {
-        let c = Command::new(prog)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut tries = 0;
+        let c = loop {
+            let r = Command::new(prog)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            match r {
+                Ok(c) => break c,
+                // A just-copied program is "busy" while another test thread's fork still
+                // holds the copy's write descriptor (until that child's exec closes it).
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => panic!("cannot start {}: {e}", prog.display()),
+            }
+        };
         let pid = c.id();
         self.0.push(c);
         pid
