@@ -50,6 +50,8 @@ pub(super) struct ProcTracking {
     more: bool,
     /// Bit i: tracker i was last reported up (so each change is logged once).
     reported: u32,
+    /// pidfd_open failed with ENOSYS (logged once; exits then wait for a scan).
+    no_pidfd: bool,
 }
 
 impl ProcTracking {
@@ -66,6 +68,7 @@ impl ProcTracking {
             last_scan: None,
             more: false,
             reported: 0,
+            no_pidfd: false,
         }
     }
 
@@ -90,7 +93,7 @@ impl ProcTracking {
         }
         let c = self.set.counters;
         let mut s = format!(
-            "track_process via {}: events {} dropped {} scans {}",
+            "track_process via {}: events {} dropped {} overflows {} scans {}",
             if self.connector.is_some() {
                 "connector"
             } else {
@@ -98,6 +101,7 @@ impl ProcTracking {
             },
             c.events,
             c.dropped,
+            c.overflows,
             c.scans
         );
         for (i, p) in self.set.specs().iter().enumerate() {
@@ -268,6 +272,16 @@ impl Daemon {
                     }
                     p.pidfds[k] = Some(f);
                 }
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+                    if !p.no_pidfd {
+                        warn!(
+                            "track_process: pidfd_open is not available (Linux before 5.3): exits are seen by the /proc scan, within {:?}",
+                            p.scan_interval
+                        );
+                        p.no_pidfd = true;
+                    }
+                    break;
+                }
                 // Gone already: the next scan will not find it.
                 Err(e) => debug!("track_process: pidfd_open({pid}): {e}"),
             }
@@ -368,6 +382,7 @@ impl Daemon {
             changed |= out.changed;
         }
         if overflow {
+            p.set.counters.overflows += 1;
             // Rescan once the queue is drained, at most once per scan interval, so a storm
             // that keeps overflowing the queue does not turn into a storm of scans.
             let due = p.last_scan.map_or(now, |t| (t + p.scan_interval).max(now));

@@ -152,6 +152,8 @@ pub struct Counters {
     pub dropped: u64,
     /// Full /proc scans.
     pub scans: u64,
+    /// Times the kernel dropped events for us (the connector's queue overflowed: ENOBUFS).
+    pub overflows: u64,
 }
 
 /// One followed process: which trackers (bit i = `specs[i]`) it counts for.
