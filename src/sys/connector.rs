@@ -265,7 +265,7 @@ impl Connector {
         let _ = os::setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &RCVBUF);
         bind(&fd, CN_IDX_PROC)?;
         let port = local_port(&fd)?;
-        let mut kernel: libc::sockaddr_nl = unsafe_zeroed_nl();
+        let mut kernel: libc::sockaddr_nl = zeroed_sockaddr_nl();
         kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
         os::sendto(&fd, &listen_request(port), &kernel)?;
         let mut c = Connector {
@@ -353,14 +353,14 @@ impl AsRawFd for Connector {
     }
 }
 
-fn unsafe_zeroed_nl() -> libc::sockaddr_nl {
+fn zeroed_sockaddr_nl() -> libc::sockaddr_nl {
     // SAFETY: sockaddr_nl is plain integers plus private padding; all-zero is valid.
     unsafe { std::mem::zeroed() }
 }
 
 /// The port the kernel gave our socket at bind, which the request's header names.
 fn local_port(fd: &OwnedFd) -> io::Result<u32> {
-    let mut sa = unsafe_zeroed_nl();
+    let mut sa = zeroed_sockaddr_nl();
     let mut len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
     // SAFETY: `sa` and `len` are live and describe each other; the kernel writes at most `len`.
     let ret = unsafe {
