@@ -226,6 +226,7 @@ fn unweighted_in_group(
     sink: &mut Sink,
 ) {
     let mut zeroed = false;
+    let mut procs_zeroed = false;
     for r in &mut inst.track_scripts {
         let own = scripts
             .iter()
@@ -247,18 +248,22 @@ fn unweighted_in_group(
             .iter()
             .find(|p| p.name == r.name)
             .map_or(0, |p| p.weight);
-        zeroed |= r.weight.unwrap_or(own) != 0;
+        procs_zeroed |= r.weight.unwrap_or(own) != 0;
         r.weight = Some(0);
     }
-    if zeroed {
-        sink.warn(
-            at,
-            format!(
-                "vrrp_instance '{}' is in vrrp_sync_group '{group}': its track_script/track_file weights count as 0, so a failure puts the group in FAULT (as in keepalived; 'sync_group_tracking_weight' keeps them)",
-                inst.name
-            ),
-        );
-    }
+    let kinds = match (zeroed, procs_zeroed) {
+        (false, false) => return,
+        (true, false) => "track_script/track_file",
+        (true, true) => "track_script/track_file/track_process",
+        (false, true) => "track_process",
+    };
+    sink.warn(
+        at,
+        format!(
+            "vrrp_instance '{}' is in vrrp_sync_group '{group}': its {kinds} weights count as 0, so a failure puts the group in FAULT (as in keepalived; 'sync_group_tracking_weight' keeps them)",
+            inst.name
+        ),
+    );
 }
 
 /// The names each kind of tracked object is defined under.
