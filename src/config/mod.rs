@@ -26,6 +26,7 @@ mod others;
 mod parse;
 mod preproc;
 mod resolve;
+mod route;
 mod source;
 mod tree;
 mod types;
@@ -39,6 +40,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Location, Severity};
+pub use route::{Extras, Nexthop, PROTO_KEEPALIVED, Route, Rule, RuleAction};
 pub use types::{
     Config, Global, InitialState, Instance, Located, Sched, Script, SyncGroup, TrackFile,
     TrackInterface, TrackRef, Vip,

@@ -5,6 +5,7 @@ use super::global::GlobalBuilder;
 use super::instance::{self, RawInstance};
 use super::keywords::{self, Ctx};
 use super::others::{self, RawSyncGroup};
+use super::route::RawExtras;
 use super::tree::Stmt;
 use super::types::{Script, TrackFile};
 use super::value::no_args;
@@ -17,6 +18,8 @@ pub(crate) struct Parsed {
     pub scripts: Vec<(Script, Pos)>,
     pub track_files: Vec<(TrackFile, Pos)>,
     pub sync_groups: Vec<RawSyncGroup>,
+    /// static_ipaddress, static_routes, static_rules.
+    pub statics: RawExtras,
 }
 
 pub(crate) fn document(stmts: &[Stmt], sink: &mut Sink) -> Parsed {
@@ -43,6 +46,10 @@ pub(crate) fn document(stmts: &[Stmt], sink: &mut Sink) -> Parsed {
             }
             ("vrrp_sync_group", Some(body)) => {
                 parsed.sync_groups.extend(others::sync_group(s, body, sink));
+            }
+            ("static_ipaddress" | "static_routes" | "static_rules", Some(body)) => {
+                no_args(s, sink);
+                parsed.statics.read_block(k, body, sink);
             }
             // Block keywords without a block: the missing '{' is already reported.
             _ => {}

@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use super::diag::Location;
+use super::route::Extras;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -13,6 +14,8 @@ pub struct Config {
     pub scripts: Vec<Script>,
     pub sync_groups: Vec<SyncGroup>,
     pub track_files: Vec<TrackFile>,
+    /// static_ipaddress, static_routes, static_rules.
+    pub statics: Extras,
 }
 
 impl Config {
@@ -165,6 +168,8 @@ pub struct Instance {
     /// `vrrp_strict` / `strict_mode`: RFC behaviour only (no authentication, no unicast, and
     /// no answer to a lower-priority master).
     pub strict: bool,
+    /// virtual_ipaddress_excluded, virtual_routes, virtual_rules: installed while master.
+    pub extras: Extras,
 }
 
 impl Instance {

@@ -9,8 +9,11 @@ use super::instance::RawInstance;
 use super::others::RawSyncGroup;
 use super::parse::Parsed;
 use super::resolve::resolve;
+use super::route;
 use super::types::{Config, Instance, Script, SyncGroup, TrackFile};
-use crate::limits::{MAX_INSTANCES, MAX_INTERFACES};
+use crate::limits::{
+    MAX_INSTANCES, MAX_INTERFACES, MAX_STATIC_ADDRS, MAX_STATIC_ROUTES, MAX_STATIC_RULES,
+};
 
 /// Reports `what 'name'` defined a second time at `pos` (first at `first`).
 fn duplicate(sink: &mut Sink, pos: Pos, what: &str, name: &str, first: Pos) {
@@ -21,7 +24,26 @@ fn duplicate(sink: &mut Sink, pos: Pos, what: &str, name: &str, first: Pos) {
     );
 }
 
-pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
+pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
+    let all_rules = parsed.statics.rules.iter_mut().chain(
+        parsed
+            .instances
+            .iter_mut()
+            .flat_map(|i| i.extras.rules.iter_mut()),
+    );
+    route::number_rules(all_rules, sink);
+    let statics = parsed
+        .statics
+        .finish(
+            [
+                (MAX_STATIC_ADDRS, "MAX_STATIC_ADDRS"),
+                (MAX_STATIC_ROUTES, "MAX_STATIC_ROUTES"),
+                (MAX_STATIC_RULES, "MAX_STATIC_RULES"),
+            ],
+            "static",
+            sink,
+        )
+        .unwrap_or_default();
     let strict_at = parsed.global.strict;
     let global = parsed.global.finish();
 
@@ -185,6 +207,7 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
         scripts,
         sync_groups,
         track_files,
+        statics,
     }
 }
 

@@ -7,6 +7,7 @@ mod iface;
 mod links;
 mod notify;
 mod router;
+mod routes;
 mod track;
 
 use std::io;
@@ -81,6 +82,8 @@ pub struct Daemon {
     /// Inputs waiting for `feed`'s loop, and whether that loop is running.
     inputs: heapless::Deque<(usize, Input), INPUT_QUEUE>,
     feeding: bool,
+    /// static_ipaddress, static_routes, static_rules (daemon/routes.rs).
+    statics: routes::Statics,
 }
 
 /// A transition queues an input for each sync-group sibling, at most one per instance.
@@ -121,6 +124,10 @@ impl Daemon {
             rx_pending: 0,
             inputs: heapless::Deque::new(),
             feeding: false,
+            statics: routes::Statics {
+                cfg: config.statics.clone(),
+                installed: routes::Installed::default(),
+            },
         };
         let reg = d.poll.registry();
         reg.register(
@@ -143,6 +150,7 @@ impl Daemon {
         d.rebuild_ifaces();
         d.resync();
         d.remove_stale_vips();
+        d.routes_start();
         let now = clock::now();
         d.track_setup(&config, now);
         for k in 0..d.routers.len() {
@@ -263,13 +271,28 @@ impl Daemon {
             self.resync_and_follow(now);
             return;
         }
+        // A link or an address that appears may make a gateway reachable; a link that comes
+        // up has lost its routes while it was down.
+        let mut retry = None;
         for ev in batch {
             match ev {
-                Event::Link(link) => self.on_link(now, &link),
+                Event::Link(link) => {
+                    retry = Some(retry.unwrap_or(false) | link.up);
+                    self.on_link(now, &link)
+                }
                 Event::LinkRemoved { ifindex } => self.on_link_removed(now, ifindex),
-                Event::AddrAdded(a) => self.on_addr(now, &a, true),
+                Event::AddrAdded(a) => {
+                    retry.get_or_insert(false);
+                    self.on_addr(now, &a, true)
+                }
                 Event::AddrRemoved(a) => self.on_addr(now, &a, false),
+                Event::RouteRemoved(k) => self.on_route_removed(&k),
+                Event::RuleRemoved(k) => self.on_rule_removed(&k),
+                Event::RouteAdded(_) | Event::RuleAdded(_) => {}
             }
+        }
+        if let Some(forget) = retry {
+            self.routes_retry(forget);
         }
     }
 
@@ -392,6 +415,7 @@ impl Daemon {
         for k in 0..self.routers.len() {
             self.feed(k, now, Input::Shutdown);
         }
+        self.routes_stop();
         self.track_stop(now);
     }
 
@@ -455,6 +479,7 @@ impl Daemon {
         for k in 0..self.routers.len() {
             self.timers.set(k, self.routers[k].core.next_deadline());
         }
+        self.routes_reload(&cfg.statics);
         self.track_setup(&cfg, now);
         for k in started {
             self.start(k, now);
