@@ -79,6 +79,10 @@ impl Daemon {
     }
 
     pub(super) fn on_addr(&mut self, now: Instant, a: &AddrInfo, added: bool) {
+        // Static addresses may live on interfaces no instance uses (lo).
+        if !added && self.restore_static_addr(a.ifindex, a.addr) {
+            return;
+        }
         let Some(i) = self.ifaces.iter().position(|f| f.ifindex == a.ifindex) else {
             return;
         };
@@ -88,9 +92,7 @@ impl Daemon {
             }
             return;
         }
-        if !added && self.restore_static_addr(a.ifindex, a.addr) {
-            return;
-        }
+
         let primary = self.ifaces[i].primary;
         let gained_first = added && primary.is_none();
         let lost_primary = !added && primary == Some(a.addr);
