@@ -11,6 +11,8 @@ mod request;
 mod route;
 
 #[cfg(test)]
+mod route_tests;
+#[cfg(test)]
 mod tests;
 
 use super::os;
