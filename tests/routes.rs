@@ -66,7 +66,8 @@ const VIRTUAL_ROUTES: [&str; 4] = [
 const STATIC_ROUTE: &str = "10.99.8.0/24 via 10.99.0.254 dev eth0 proto keepalived";
 const VIRTUAL_RULES: [&str; 2] = [
     "100:\tfrom 10.99.0.100 lookup 100 proto keepalived",
-    "101:\tfrom all to 10.99.5.0/24 lookup 100 proto keepalived",
+    // no_track: keepalived tags such a rule with no protocol, and so does vrrpd.
+    "101:\tfrom all to 10.99.5.0/24 lookup 100",
 ];
 const STATIC_RULE: &str = "200:\tfrom 10.99.9.0/24 lookup 200 proto keepalived";
 
@@ -79,11 +80,15 @@ fn routes(lab: &Lab, i: usize) -> Vec<String> {
         .collect()
 }
 
-/// Router `i`'s rules tagged proto keepalived.
+/// Router `i`'s rules but the kernel's three defaults.
 fn rules(lab: &Lab, i: usize) -> Vec<String> {
     lab.ip(i, &["-4", "rule", "show"])
         .lines()
-        .filter(|l| l.contains("proto keepalived"))
+        .filter(|l| {
+            !["0:\t", "32766:\t", "32767:\t"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
         .map(|l| l.trim_end().to_string())
         .collect()
 }
@@ -142,7 +147,8 @@ fn routes_rules_and_excluded_follow_the_master() {
         describe(&d2)
     );
     assert!(
-        eventually(3 * S, || state_is(&lab, 1, true) && state_is(&lab, 2, false)),
+        eventually(3 * S, || state_is(&lab, 1, true)
+            && state_is(&lab, 2, false)),
         "{}\n{}\n{}",
         show(&lab, 1),
         show(&lab, 2),
@@ -165,7 +171,8 @@ fn routes_rules_and_excluded_follow_the_master() {
     lab.ip(2, &["route", "del", "10.99.8.0/24"]);
     lab.ip(2, &["addr", "del", "10.99.7.1/32", "dev", "lo"]);
     assert!(
-        eventually(3 * S, || routes(&lab, 2).contains(&STATIC_ROUTE.to_string())
+        eventually(3 * S, || routes(&lab, 2)
+            .contains(&STATIC_ROUTE.to_string())
             && lab.has_addr(2, "lo", "10.99.7.1")),
         "static ones not restored on the backup:\n{}\n{}",
         show(&lab, 2),
@@ -194,7 +201,11 @@ fn routes_rules_and_excluded_follow_the_master() {
     );
     // A new run on r1 sweeps the leftovers of the killed one, then preempts and installs again.
     let d1 = lab.vrrpd(1, &config(150));
-    assert!(d1.wait_log("removing stale route", 3 * S), "{}", describe(&d1));
+    assert!(
+        d1.wait_log("removing stale route", 3 * S),
+        "{}",
+        describe(&d1)
+    );
     assert!(d1.log().contains("removing stale rule"), "{}", d1.log());
     assert!(
         d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
@@ -202,7 +213,8 @@ fn routes_rules_and_excluded_follow_the_master() {
         describe(&d1)
     );
     assert!(
-        eventually(3 * S, || state_is(&lab, 1, true) && state_is(&lab, 2, false)),
+        eventually(3 * S, || state_is(&lab, 1, true)
+            && state_is(&lab, 2, false)),
         "{}\n{}",
         show(&lab, 1),
         show(&lab, 2)
@@ -249,7 +261,11 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
 }
 ";
     let d = lab.vrrpd(1, conf);
-    assert!(d.wait_log("(VI_1) Entering MASTER STATE", 5 * S), "{}", describe(&d));
+    assert!(
+        d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d)
+    );
     assert!(
         d.wait_log("cannot add route 10.99.50.0/24 via 10.99.40.1", 2 * S),
         "{}",
@@ -264,7 +280,10 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
         routes(&lab, 1),
         d.log()
     );
-    assert!(d.log().contains("route 10.99.50.0/24 via 10.99.40.1 installed now"));
+    assert!(
+        d.log()
+            .contains("route 10.99.50.0/24 via 10.99.40.1 installed now")
+    );
     // The link goes down (the kernel drops the route silently) and up: it comes back.
     lab.ip(1, &["link", "set", "eth0", "down"]);
     assert!(eventually(3 * S, || routes(&lab, 1).is_empty()));
@@ -274,5 +293,86 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
         "{:?}\n{}",
         routes(&lab, 1),
         d.log()
+    );
+}
+
+/// The instance part of `config`, without the static blocks: what both daemons run.
+fn virtual_only(priority: u8) -> String {
+    let c = config(priority);
+    let at = c.find("vrrp_instance").expect("an instance");
+    c[at..].to_string()
+}
+
+#[test]
+fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
+    let Some(lab) = Lab::new("urtk", 2) else {
+        return;
+    };
+    let mut k1 = lab.keepalived(1, &virtual_only(150));
+    assert!(
+        lab.wait_master("10.99.0.100", 1, 5 * S),
+        "{}",
+        describe(&k1)
+    );
+    let d2 = lab.vrrpd(2, &virtual_only(100));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    // keepalived's own: four routes and two rules, all proto keepalived.
+    assert!(
+        eventually(3 * S, || routes(&lab, 1).len() == 4
+            && rules(&lab, 1).len() == 2),
+        "{}\n{}",
+        show(&lab, 1),
+        k1.log()
+    );
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let (want_routes, want_rules) = (sorted(routes(&lab, 1)), sorted(rules(&lab, 1)));
+    assert!(
+        routes(&lab, 2).is_empty() && rules(&lab, 2).is_empty(),
+        "{}",
+        show(&lab, 2)
+    );
+
+    // keepalived leaves: vrrpd's master state is keepalived's, exactly.
+    assert_eq!(k1.term(), Some(0), "{}", k1.log());
+    assert!(
+        d2.wait_log("(VI_1) Entering MASTER STATE", 3 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || sorted(routes(&lab, 2)) == want_routes
+            && sorted(rules(&lab, 2)) == want_rules
+            && routes(&lab, 1).is_empty()
+            && rules(&lab, 1).is_empty()),
+        "keepalived's: {want_routes:#?} {want_rules:#?}\n{}\n{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2),
+        d2.log()
+    );
+
+    // keepalived comes back and preempts: the state moves back, vrrpd's side is clean.
+    let k1 = lab.keepalived(1, &virtual_only(150));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", 8 * S),
+        "{}\n{}",
+        describe(&d2),
+        k1.log()
+    );
+    assert!(
+        eventually(3 * S, || sorted(routes(&lab, 1)) == want_routes
+            && sorted(rules(&lab, 1)) == want_rules
+            && routes(&lab, 2).is_empty()
+            && rules(&lab, 2).is_empty()),
+        "{}\n{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2),
+        d2.log()
     );
 }

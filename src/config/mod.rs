@@ -35,6 +35,8 @@ mod value;
 mod vip;
 
 #[cfg(test)]
+mod route_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};

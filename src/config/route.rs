@@ -949,6 +949,10 @@ pub(crate) fn read_rule(stmt: &Stmt, sink: &mut Sink) -> Option<RawRule> {
             return None;
         }
     }
+    // As keepalived: an untracked rule carries no protocol unless one is written.
+    if !r.track {
+        r.protocol = 0;
+    }
     match proto_given {
         Some((p, pos)) if r.track && p != PROTO_KEEPALIVED => sink.warn(
             pos,

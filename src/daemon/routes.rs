@@ -134,19 +134,14 @@ fn rule_spec(r: &config::Rule) -> RuleSpec<'_> {
 
 /// The key the kernel reports for route `r` (interfaces play no part in it).
 pub fn route_key(r: &Route) -> RouteKey {
-    let mut nhs = heapless::Vec::new();
-    let key = |s: RouteSpec| s.key();
-    match route_spec(r, &mut nhs) {
-        Ok(s) => key(s),
-        Err(_) => RouteKey {
-            table: r.table,
-            dst: r.dst,
-            dst_len: r.dst_len,
-            tos: r.tos,
-            metric: r.metric.unwrap_or(0),
-            protocol: r.protocol,
-            kind: r.kind,
-        },
+    RouteKey {
+        table: r.table,
+        dst: r.dst,
+        dst_len: r.dst_len,
+        tos: r.tos,
+        metric: r.metric.unwrap_or(0),
+        protocol: r.protocol,
+        kind: r.kind,
     }
 }
 
@@ -219,14 +214,11 @@ pub fn withdraw(who: Owner, x: &Extras, st: &mut Installed, nl: &mut Netlink) {
     }
     let mut nhs = heapless::Vec::new();
     for r in &x.routes {
-        match route_spec(r, &mut nhs) {
-            Ok(spec) => {
-                if let Err(e) = nl.del_route(&spec) {
-                    warn!("{who} cannot remove route {r}: {e}");
-                }
+        // Err: its interface is gone, and the kernel took the route with it.
+        if let Ok(spec) = route_spec(r, &mut nhs) {
+            if let Err(e) = nl.del_route(&spec) {
+                warn!("{who} cannot remove route {r}: {e}");
             }
-            // Its interface is gone, and the kernel took the route with it.
-            Err(_) => {}
         }
     }
     *st = Installed::default();

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use super::consts::*;
 use super::parse::parse_messages;
-use super::route::{rule_request, route_request};
+use super::route::{route_request, rule_request};
 use super::*;
 
 fn hex(s: &str) -> Vec<u8> {
@@ -106,7 +106,12 @@ fn blackhole_append_onlink_tos() {
     };
     assert_eq!(
         parts(route_request(&r, true, 1).unwrap()),
-        (36, RTM_NEWROUTE, ACK_CREATE, hex("02100000fe12000600000000080001000a020000"))
+        (
+            36,
+            RTM_NEWROUTE,
+            ACK_CREATE,
+            hex("02100000fe12000600000000080001000a020000")
+        )
     );
     // ip route append 10.3.0.0/24 dev eth0 proto keepalived scope global
     let r = RouteSpec {
@@ -196,12 +201,7 @@ fn rule_with_everything_and_its_delete() {
     let r = full_rule();
     assert_eq!(
         parts(rule_request(&r, true, 1).unwrap()),
-        (
-            144,
-            RTM_NEWRULE,
-            ACK_CREATE | NLM_F_EXCL,
-            hex(RULE_FULL)
-        )
+        (144, RTM_NEWRULE, ACK_CREATE | NLM_F_EXCL, hex(RULE_FULL))
     );
     // `ip rule del` with the same words leaves the action unset (byte 7); we send it, which
     // only narrows what the kernel may delete.
@@ -224,7 +224,8 @@ fn rule_actions_and_flags() {
         suppress_prefixlen: Some(0),
         ..rule(50)
     };
-    let ip = "0218001005000001020000000800060032000000080001000a09000008000e00000000000500150012000000";
+    let ip =
+        "0218001005000001020000000800060032000000080001000a09000008000e00000000000500150012000000";
     assert_eq!(parts(rule_request(&r, true, 1).unwrap()).3, hex(ip));
     // ip rule add pref 300 goto 400 proto keepalived
     let r = RuleSpec {
