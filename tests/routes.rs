@@ -376,3 +376,220 @@ fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
         d2.log()
     );
 }
+
+/// One master whose extras change by reload: what stayed is never deleted (watched with
+/// `ip monitor`), what went is gone, what came is there, and the VIP never left.
+#[test]
+fn reload_applies_only_the_difference() {
+    let Some(lab) = Lab::new("urtr", 1) else {
+        return;
+    };
+    let conf = |routes: &str, rules: &str, excluded: &str, statics: &str| {
+        format!(
+            "static_routes {{
+{statics}
+}}
+vrrp_instance VI_1 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 73
+    priority 150
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {{
+        10.99.0.100/24 dev eth0
+    }}
+    virtual_ipaddress_excluded {{
+{excluded}
+    }}
+    virtual_routes {{
+{routes}
+    }}
+    virtual_rules {{
+{rules}
+    }}
+}}
+"
+        )
+    };
+    let a = conf(
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.22.0/24 via 10.99.0.254",
+        "        from 10.99.0.100 table 100 pref 100",
+        "        10.99.0.201/24 dev eth0",
+        "    10.99.31.0/24 via 10.99.0.254\n    10.99.32.0/24 via 10.99.0.254",
+    );
+    let b = conf(
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.23.0/24 via 10.99.0.254",
+        "        from 10.99.0.100 table 100 pref 100\n        to 10.99.23.0/24 table 100 pref 101",
+        "        10.99.0.202/24 dev eth0",
+        "    10.99.31.0/24 via 10.99.0.254\n    10.99.33.0/24 via 10.99.0.254",
+    );
+    let d = lab.vrrpd(1, &a);
+    assert!(
+        d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d)
+    );
+    let dsts = |lab: &Lab| {
+        let mut v: Vec<String> = routes(lab, 1)
+            .iter()
+            .filter_map(|r| r.split(' ').next().map(String::from))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(
+        eventually(3 * S, || dsts(&lab)
+            == [
+                "10.99.21.0/24",
+                "10.99.22.0/24",
+                "10.99.31.0/24",
+                "10.99.32.0/24"
+            ]),
+        "{}",
+        show(&lab, 1)
+    );
+    let mut monitor = std::process::Command::new("ip")
+        .args([
+            "-n",
+            &lab.ns(1),
+            "-4",
+            "monitor",
+            "route",
+            "rule",
+            "address",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ip monitor");
+    std::thread::sleep(S / 5);
+    std::fs::write(d.conf_path(), &b).unwrap();
+    d.hup();
+    let settled = eventually(3 * S, || {
+        dsts(&lab)
+            == [
+                "10.99.21.0/24",
+                "10.99.23.0/24",
+                "10.99.31.0/24",
+                "10.99.33.0/24",
+            ]
+            && rules(&lab, 1).len() == 2
+            && lab.has_vip(1, "10.99.0.202")
+            && !lab.has_vip(1, "10.99.0.201")
+    });
+    std::thread::sleep(S / 5);
+    let _ = monitor.kill();
+    let out = monitor.wait_with_output().expect("ip monitor output");
+    let events = String::from_utf8_lossy(&out.stdout);
+    assert!(settled, "{}\n{}\n{events}", show(&lab, 1), d.log());
+    for kept in [
+        "10.99.21.0/24",
+        "10.99.31.0/24",
+        "from 10.99.0.100",
+        "10.99.0.100/24",
+    ] {
+        assert!(
+            !events
+                .lines()
+                .any(|l| l.starts_with("Deleted") && l.contains(kept)),
+            "{kept} was touched by the reload:\n{events}"
+        );
+    }
+    for gone in ["10.99.22.0/24", "10.99.32.0/24", "10.99.0.201/24"] {
+        assert!(
+            events
+                .lines()
+                .any(|l| l.starts_with("Deleted") && l.contains(gone)),
+            "{gone} not deleted:\n{events}"
+        );
+    }
+    assert_eq!(d.count("Entering MASTER STATE"), 1, "{}", d.log());
+    assert!(d.log().contains("applied in place"), "{}", d.log());
+}
+
+/// A sync group moves its members' routes together: one member faults (track_file), both
+/// instances' routes go to the other router.
+#[test]
+fn sync_group_moves_the_routes_of_all_members() {
+    let Some(lab) = Lab::new("urts", 2) else {
+        return;
+    };
+    // Each router its own file: only r1's member faults.
+    let (file, other) = (lab.path("fault-r1"), lab.path("fault-r2"));
+    std::fs::write(&file, "0\n").unwrap();
+    std::fs::write(&other, "0\n").unwrap();
+    let conf = |priority: u8, file: &std::path::Path| {
+        let inst = |name: &str, vrid: u8, net: u8, track: &str| {
+            format!(
+                "vrrp_instance {name} {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {vrid}
+    priority {priority}
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {{
+        10.99.0.{vrid}/24 dev eth0
+    }}
+    virtual_routes {{
+        10.99.{net}.0/24 via 10.99.0.254
+    }}
+{track}
+}}
+"
+            )
+        };
+        format!(
+            "vrrp_track_file tf {{
+    file \"{}\"
+    weight 0
+}}
+vrrp_sync_group G {{
+    group {{
+        VI_1
+        VI_2
+    }}
+}}
+{}{}",
+            file.display(),
+            inst("VI_1", 81, 41, ""),
+            inst("VI_2", 82, 42, "    track_file {\n        tf\n    }")
+        )
+    };
+    let d1 = lab.vrrpd(1, &conf(150, &file));
+    assert!(
+        d1.wait_count("Entering MASTER STATE", 2, 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    let d2 = lab.vrrpd(2, &conf(100, &other));
+    assert!(
+        d2.wait_count("Entering BACKUP STATE", 2, 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    let nets = |i: usize| {
+        let mut v: Vec<String> = routes(&lab, i)
+            .iter()
+            .filter_map(|r| r.split(' ').next().map(String::from))
+            .collect();
+        v.sort();
+        v
+    };
+    let both = ["10.99.41.0/24", "10.99.42.0/24"];
+    assert!(
+        eventually(3 * S, || nets(1) == both && nets(2).is_empty()),
+        "{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2)
+    );
+    std::fs::write(&file, "1\n").unwrap();
+    assert!(
+        eventually(5 * S, || nets(2) == both && nets(1).is_empty()),
+        "{}\n{}\n{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2),
+        d1.log(),
+        d2.log()
+    );
+}

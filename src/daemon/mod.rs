@@ -17,7 +17,7 @@ use log::{error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::config::{self, Config, Located};
+use crate::config::{self, Config};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
 use crate::sys::clock;
 use crate::sys::netlink::{Event, Monitor, Netlink};
@@ -443,7 +443,7 @@ impl Daemon {
             .iter()
             .map(|c| {
                 let k = (0..self.routers.len())
-                    .find(|&k| !claimed[k] && self.routers[k].cfg.same_as(c))?;
+                    .find(|&k| !claimed[k] && routes::same_but_extras(&self.routers[k].cfg, c))?;
                 claimed[k] = true;
                 Some(k)
             })
@@ -463,9 +463,17 @@ impl Daemon {
             .collect();
         let mut fresh = Vec::with_capacity(MAX_INSTANCES);
         let mut started = Vec::new();
+        // Kept instances whose routes, rules or excluded addresses changed, with the old ones.
+        let mut extras_changed = Vec::new();
         for (c, k) in cfg.instances.iter().zip(kept) {
             match k.and_then(|k| old[k].take()) {
-                Some(r) => fresh.push(r),
+                Some(mut r) => {
+                    if r.cfg.extras != c.extras {
+                        let old = std::mem::replace(&mut r.cfg, c.clone()).extras;
+                        extras_changed.push((fresh.len(), old));
+                    }
+                    fresh.push(r)
+                }
                 None => {
                     started.push(fresh.len());
                     fresh.push(Router::new(c));
@@ -475,6 +483,9 @@ impl Daemon {
         self.routers = fresh;
         self.rebuild_ifaces();
         self.resync();
+        for (k, old) in extras_changed {
+            self.reload_extras(k, &old);
+        }
         self.timers = Timers::new();
         for k in 0..self.routers.len() {
             self.timers.set(k, self.routers[k].core.next_deadline());

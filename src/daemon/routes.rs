@@ -10,7 +10,7 @@
 use log::{info, warn};
 
 use super::Daemon;
-use crate::config::{self, Extras, Route, RuleAction};
+use crate::config::{self, Extras, Located, Route, RuleAction};
 use crate::limits::{MAX_NEXTHOPS, MAX_ROUTES, MAX_RULES, MAX_STATIC_ROUTES, MAX_STATIC_RULES};
 use crate::sys::netlink::{
     self, Netlink, NexthopSpec, RouteKey, RouteSpec, RuleKey, RuleSpec, VipSpec,
@@ -497,6 +497,69 @@ impl Daemon {
             &mut self.statics.installed,
             &mut self.netlink,
         );
+    }
+}
+
+/// Whether a reload keeps instance `old` running as `new`: the same in everything but what
+/// follows the VIPs, which `Daemon::reload_extras` then diffs in place.
+pub fn same_but_extras(old: &config::Instance, new: &config::Instance) -> bool {
+    if old.extras == new.extras {
+        return old.same_as(new);
+    }
+    let mut new = new.clone();
+    new.extras.clone_from(&old.extras);
+    old.same_as(&new)
+}
+
+impl Daemon {
+    /// Reload changed instance `k`'s excluded addresses, routes or rules (it had `old`): a
+    /// master removes what went and adds what came; what stayed is not touched.
+    pub(super) fn reload_extras(&mut self, k: usize, old: &Extras) {
+        let Some(r) = self.routers.get_mut(k) else {
+            return;
+        };
+        info!(
+            "({}) excluded addresses, routes or rules changed by the reload: applied in place",
+            r.cfg.name
+        );
+        let new = &r.cfg.extras;
+        if !r.is_master() {
+            return;
+        }
+        let ifindex =
+            |v: &config::Vip| netlink::ifindex(v.dev.as_deref().unwrap_or(&r.cfg.interface));
+        for v in old.addrs.iter().filter(|v| !new.addrs.contains(v)) {
+            if let Some(i) = ifindex(v) {
+                if let Err(e) = self.netlink.del_addr(i, v.addr, v.prefix_len) {
+                    warn!("({}) cannot remove {}: {e}", r.cfg.name, v.addr);
+                }
+            }
+        }
+        let gone = Extras {
+            addrs: Vec::new(),
+            routes: old
+                .routes
+                .iter()
+                .filter(|x| !new.routes.contains(x))
+                .cloned()
+                .collect(),
+            rules: old
+                .rules
+                .iter()
+                .filter(|x| !new.rules.contains(x))
+                .cloned()
+                .collect(),
+        };
+        withdraw(
+            Owner(&r.cfg.name),
+            &gone,
+            &mut Installed::default(),
+            &mut self.netlink,
+        );
+        r.extras = carry(old, new, &r.extras);
+        // New excluded addresses (adding one that is there is harmless), then routes and rules.
+        r.add_vips(&mut self.netlink, &self.ifaces);
+        install(Owner(&r.cfg.name), new, &mut r.extras, &mut self.netlink);
     }
 }
 
