@@ -593,3 +593,59 @@ vrrp_sync_group G {{
         d2.log()
     );
 }
+
+/// Lost netlink events (ENOBUFS): a route and a rule deleted while the queue overflowed are
+/// only noticed by the re-read, which puts them back.
+#[test]
+fn routes_deleted_during_lost_events_come_back() {
+    let Some(lab) = Lab::new("urto", 1) else {
+        return;
+    };
+    let conf = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 74
+    priority 150
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0
+    }
+    virtual_routes {
+        10.99.51.0/24 via 10.99.0.254
+    }
+    virtual_rules {
+        from 10.99.0.100 table 100 pref 100
+    }
+}
+";
+    let d = lab.vrrpd(1, conf);
+    assert!(d.wait_log("(VI_1) Entering MASTER STATE", 5 * S), "{}", describe(&d));
+    assert!(eventually(3 * S, || routes(&lab, 1).len() == 1 && rules(&lab, 1).len() == 1));
+    lab.ip(
+        1,
+        &["link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1"],
+    );
+    let batch = lab.path("addrs.batch");
+    let lines: String = (0..3000)
+        .map(|k| format!("addr add 10.99.{}.{}/32 dev dummy0\n", 100 + k / 250, 1 + k % 250))
+        .collect();
+    std::fs::write(&batch, lines).expect("batch file");
+    d.signal(libc::SIGSTOP);
+    lab.ip(1, &["-batch", batch.to_str().expect("path")]);
+    lab.ip(1, &["route", "del", "10.99.51.0/24"]);
+    lab.ip(1, &["rule", "del", "pref", "100"]);
+    d.signal(libc::SIGCONT);
+    assert!(
+        d.wait_count("netlink event queue overflowed", 1, 5 * S),
+        "no overflow seen:\n{}",
+        d.log()
+    );
+    assert!(
+        eventually(3 * S, || routes(&lab, 1).len() == 1 && rules(&lab, 1).len() == 1),
+        "not restored after the re-read:\n{}\n{}",
+        show(&lab, 1),
+        d.log()
+    );
+    assert_eq!(d.count("Entering MASTER STATE"), 1);
+}
