@@ -620,15 +620,28 @@ fn routes_deleted_during_lost_events_come_back() {
 }
 ";
     let d = lab.vrrpd(1, conf);
-    assert!(d.wait_log("(VI_1) Entering MASTER STATE", 5 * S), "{}", describe(&d));
-    assert!(eventually(3 * S, || routes(&lab, 1).len() == 1 && rules(&lab, 1).len() == 1));
+    assert!(
+        d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d)
+    );
+    assert!(eventually(3 * S, || routes(&lab, 1).len() == 1
+        && rules(&lab, 1).len() == 1));
     lab.ip(
         1,
-        &["link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1"],
+        &[
+            "link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1",
+        ],
     );
     let batch = lab.path("addrs.batch");
     let lines: String = (0..3000)
-        .map(|k| format!("addr add 10.99.{}.{}/32 dev dummy0\n", 100 + k / 250, 1 + k % 250))
+        .map(|k| {
+            format!(
+                "addr add 10.99.{}.{}/32 dev dummy0\n",
+                100 + k / 250,
+                1 + k % 250
+            )
+        })
         .collect();
     std::fs::write(&batch, lines).expect("batch file");
     d.signal(libc::SIGSTOP);
@@ -642,7 +655,8 @@ fn routes_deleted_during_lost_events_come_back() {
         d.log()
     );
     assert!(
-        eventually(3 * S, || routes(&lab, 1).len() == 1 && rules(&lab, 1).len() == 1),
+        eventually(3 * S, || routes(&lab, 1).len() == 1
+            && rules(&lab, 1).len() == 1),
         "not restored after the re-read:\n{}\n{}",
         show(&lab, 1),
         d.log()

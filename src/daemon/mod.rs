@@ -252,7 +252,9 @@ impl Daemon {
         });
         match res {
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                warn!("netlink event queue overflowed; re-reading links and addresses, restoring routes and rules");
+                warn!(
+                    "netlink event queue overflowed; re-reading links and addresses, restoring routes and rules"
+                );
                 overflow = true;
                 // What is still queued predates the dump below; left there it would be
                 // replayed over the fresh state at the next wake-up.

@@ -320,16 +320,13 @@ impl Daemon {
     }
 
     fn remove_stale_routes(&mut self) {
-        let mut routes: heapless::Vec<RouteKey, 256> = heapless::Vec::new();
-        if let Err(e) = self.netlink.dump_routes(&mut |k| {
-            let _ = routes.push(k);
-        }) {
+        // Start-up only, so ordinary vectors: however many the killed run left.
+        let mut routes: Vec<RouteKey> = Vec::new();
+        if let Err(e) = self.netlink.dump_routes(&mut |k| routes.push(k)) {
             warn!("reading routes failed: {e}");
         }
-        let mut rules: heapless::Vec<RuleKey, 256> = heapless::Vec::new();
-        if let Err(e) = self.netlink.dump_rules(&mut |k| {
-            let _ = rules.push(k);
-        }) {
+        let mut rules: Vec<RuleKey> = Vec::new();
+        if let Err(e) = self.netlink.dump_rules(&mut |k| rules.push(k)) {
             warn!("reading rules failed: {e}");
         }
         let mut nhs = heapless::Vec::new();
