@@ -9,6 +9,7 @@
 //! - `keywords`: the table of keepalived's keywords, implemented or not;
 //! - `tree`: statements and nested blocks, with brace errors;
 //! - `parse`, `global`, `instance`, `vip`, `others`: the meaning of each block;
+//! - `extras`, `route`, `rule`, `ipwords`: excluded and static addresses, routes and rules;
 //! - `resolve`: defaults and per-instance rules;
 //! - `validate`: checks across blocks, limits, and the final [`Config`].
 //!
@@ -17,9 +18,11 @@
 
 mod common;
 mod diag;
+mod extras;
 mod glob;
 mod global;
 mod instance;
+mod ipwords;
 mod keywords;
 mod lexer;
 mod others;
@@ -27,6 +30,7 @@ mod parse;
 mod preproc;
 mod resolve;
 mod route;
+mod rule;
 mod source;
 mod tree;
 mod types;
@@ -42,7 +46,10 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Location, Severity};
-pub use route::{Extras, Nexthop, PROTO_KEEPALIVED, Route, Rule, RuleAction};
+pub use extras::Extras;
+pub use ipwords::PROTO_KEEPALIVED;
+pub use route::{Nexthop, Route};
+pub use rule::{Rule, RuleAction};
 pub use types::{
     Config, Global, InitialState, Instance, Located, Sched, Script, SyncGroup, TrackFile,
     TrackInterface, TrackRef, Vip,

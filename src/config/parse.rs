@@ -1,11 +1,11 @@
 //! The top level of the file: dispatches each block to its reader.
 
 use super::diag::{Pos, Sink};
+use super::extras::RawExtras;
 use super::global::GlobalBuilder;
 use super::instance::{self, RawInstance};
 use super::keywords::{self, Ctx};
 use super::others::{self, RawSyncGroup};
-use super::route::RawExtras;
 use super::tree::Stmt;
 use super::types::{Script, TrackFile};
 use super::value::no_args;

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use super::diag::Location;
-use super::route::Extras;
+use super::extras::Extras;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {

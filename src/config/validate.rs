@@ -9,7 +9,7 @@ use super::instance::RawInstance;
 use super::others::RawSyncGroup;
 use super::parse::Parsed;
 use super::resolve::resolve;
-use super::route;
+use super::rule;
 use super::types::{Config, Instance, Script, SyncGroup, TrackFile};
 use crate::limits::{
     MAX_INSTANCES, MAX_INTERFACES, MAX_STATIC_ADDRS, MAX_STATIC_ROUTES, MAX_STATIC_RULES,
@@ -31,7 +31,7 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
             .iter_mut()
             .flat_map(|i| i.extras.rules.iter_mut()),
     );
-    route::number_rules(all_rules, sink);
+    rule::number_rules(all_rules, sink);
     let statics = parsed
         .statics
         .finish(
