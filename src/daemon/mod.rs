@@ -246,6 +246,10 @@ impl Daemon {
         let mut batch: heapless::Vec<Event, MAX_EVENTS> = heapless::Vec::new();
         let mut overflow = false;
         let res = self.monitor.recv(&mut |ev| {
+            // Our own routes and rules going in need no answer; they must not fill the batch.
+            if matches!(ev, Event::RouteAdded(_) | Event::RuleAdded(_)) {
+                return;
+            }
             if batch.push(ev).is_err() {
                 overflow = true;
             }

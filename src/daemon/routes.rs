@@ -580,3 +580,63 @@ pub fn carry(old: &Extras, new: &Extras, st: &Installed) -> Installed {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn routes(dsts: &[&str]) -> Extras {
+        let text = dsts
+            .iter()
+            .map(|d| format!("        {d} via 10.0.0.1\n"))
+            .collect::<String>();
+        let conf = format!(
+            "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {{\n        10.0.0.100\n    }}\n    virtual_routes {{\n{text}    }}\n}}\n"
+        );
+        let loaded = config::load_str(&conf, "t.conf");
+        loaded.config.expect("valid").instances[0].extras.clone()
+    }
+
+    #[test]
+    fn carry_keeps_the_state_of_entries_that_stayed() {
+        let old = routes(&["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]);
+        let new = routes(&["10.3.0.0/16", "10.4.0.0/16", "10.1.0.0/16"]);
+        let st = Installed {
+            routes: Bits {
+                present: 0b011,
+                failed: 0b100,
+            },
+            rules: Bits::default(),
+        };
+        // 10.1 was present and stays (now index 2); 10.3 had failed: absent; 10.4 is new.
+        let out = carry(&old, &new, &st);
+        assert_eq!(out.routes.present, 0b100);
+        assert_eq!(out.routes.failed, 0);
+    }
+
+    #[test]
+    fn an_instance_that_changed_only_its_routes_is_kept() {
+        let conf = |extra: &str, prio: u8| {
+            let text = format!(
+                "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 1\n    priority {prio}\n    virtual_ipaddress {{\n        10.0.0.100\n    }}\n{extra}}}\n"
+            );
+            config::load_str(&text, "t.conf")
+                .config
+                .expect("valid")
+                .instances[0]
+                .clone()
+        };
+        let a = conf("", 100);
+        let b = conf(
+            "    virtual_routes {\n        10.1.0.0/16 via 10.0.0.1\n    }\n",
+            100,
+        );
+        let c = conf(
+            "    virtual_routes {\n        10.1.0.0/16 via 10.0.0.1\n    }\n",
+            101,
+        );
+        assert!(same_but_extras(&a, &b));
+        assert!(!same_but_extras(&a, &c));
+        assert!(same_but_extras(&b, &b));
+    }
+}
