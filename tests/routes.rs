@@ -208,6 +208,11 @@ fn routes_rules_and_excluded_follow_the_master() {
     );
     assert!(d1.log().contains("removing stale rule"), "{}", d1.log());
     assert!(
+        d1.log().contains("removing stale 10.99.0.200"),
+        "the excluded address was not swept:\n{}",
+        d1.log()
+    );
+    assert!(
         d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
         "{}",
         describe(&d1)
@@ -350,7 +355,9 @@ fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
         eventually(3 * S, || sorted(routes(&lab, 2)) == want_routes
             && sorted(rules(&lab, 2)) == want_rules
             && routes(&lab, 1).is_empty()
-            && rules(&lab, 1).is_empty()),
+            && rules(&lab, 1).is_empty()
+            && lab.has_vip(2, "10.99.0.200")
+            && !lab.has_vip(1, "10.99.0.200")),
         "keepalived's: {want_routes:#?} {want_rules:#?}\n{}\n{}\n{}",
         show(&lab, 1),
         show(&lab, 2),
