@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::common::{Notify, Tracking, at_least_one, has_block, unknown_in};
 use super::diag::{Pos, Sink};
-use super::keywords::{self, Ctx};
 use super::extras::RawExtras;
+use super::keywords::{self, Ctx};
 use super::tree::{Stmt, Word};
 use super::types::{InitialState, Vip};
 use super::value::{
