@@ -133,7 +133,7 @@ fn routes_rules_and_excluded_follow_the_master() {
     let Some(lab) = Lab::new("urt", 2) else {
         return;
     };
-    let cap = lab.capture("vrrp", Duration::from_secs(60));
+    let cap = lab.capture("vrrp or arp", Duration::from_secs(60));
     let mut d1 = lab.vrrpd(1, &config(150));
     assert!(
         d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
@@ -231,6 +231,15 @@ fn routes_rules_and_excluded_follow_the_master() {
     assert!(!adverts.is_empty());
     for a in &adverts {
         assert_eq!(a[1], "10.99.0.100", "{adverts:?}");
+    }
+    // ... but clients learn where it went: gratuitous ARPs from both masters.
+    let garps = tshark_fields(
+        &pcap,
+        "arp.isgratuitous && arp.src.proto_ipv4 == 10.99.0.200",
+        &["eth.src"],
+    );
+    for mac in ["02:99:00:00:00:01", "02:99:00:00:00:02"] {
+        assert!(garps.iter().any(|g| g[0] == mac), "{garps:?}");
     }
 
     // SIGTERM: everything of ours goes, on both.

@@ -55,6 +55,7 @@ pub fn spec_of(cfg: &config::Instance) -> Spec {
             refresh: Duration::from_secs(u64::from(cfg.garp_master_refresh)),
             refresh_repeat: cfg.garp_master_refresh_repeat,
             interval: cfg.garp_interval,
+            extra_addrs: cfg.extras.addrs.len(),
         },
         auth: cfg.auth_pass,
         // The reader refuses more than the limits, so nothing is cut here.
@@ -165,7 +166,7 @@ impl Router {
                     for f in first..end {
                         let vip = (f / repeat.max(1)) as usize;
                         if f % repeat.max(1) == 0 {
-                            if let Some(v) = self.cfg.vips.get(vip) {
+                            if let Some(v) = self.vip_at(vip) {
                                 let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
                                 info!(
                                     "({}) Sending gratuitous ARPs on {dev} for {}",
@@ -234,9 +235,18 @@ impl Router {
         Some(total)
     }
 
-    /// The VIPs, then the excluded addresses (added and removed alike, never advertised).
+    /// The VIPs, then the excluded addresses (added, removed and announced alike, never
+    /// advertised).
     pub fn all_vips(&self) -> impl Iterator<Item = &config::Vip> {
         self.cfg.vips.iter().chain(&self.cfg.extras.addrs)
+    }
+
+    /// Address `i` of `all_vips`.
+    fn vip_at(&self, i: usize) -> Option<&config::Vip> {
+        match i.checked_sub(self.cfg.vips.len()) {
+            None => self.cfg.vips.get(i),
+            Some(j) => self.cfg.extras.addrs.get(j),
+        }
     }
 
     pub fn add_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
@@ -279,8 +289,9 @@ impl Router {
         }
     }
 
+    /// Sends one gratuitous ARP for address `vip` of `all_vips` (VIPs, then excluded ones).
     fn send_garp(&self, vip: usize, garp: &PacketSocket, ifaces: &[Iface]) {
-        let Some(v) = self.cfg.vips.get(vip) else {
+        let Some(v) = self.vip_at(vip) else {
             return;
         };
         let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
