@@ -28,3 +28,18 @@ pub const MAX_CONFIG_TOTAL: u64 = 2 << 20;
 /// Diagnostics one config load keeps; a file of nonsense gets these and a count of the rest,
 /// not one log line per line of input on every reload.
 pub const MAX_DIAGNOSTICS: usize = 200;
+/// `virtual_ipaddress_excluded` entries per instance (never in adverts, so not bound by
+/// MAX_VIPS; OpenStack routers keep all their addresses there).
+pub const MAX_EXCLUDED_VIPS: usize = 256;
+/// `virtual_routes` per instance.
+pub const MAX_ROUTES: usize = 32;
+/// `virtual_rules` per instance.
+pub const MAX_RULES: usize = 32;
+/// `static_ipaddress` entries.
+pub const MAX_STATIC_ADDRS: usize = 64;
+/// `static_routes` entries.
+pub const MAX_STATIC_ROUTES: usize = 64;
+/// `static_rules` entries.
+pub const MAX_STATIC_RULES: usize = 64;
+/// Next hops of one multipath route.
+pub const MAX_NEXTHOPS: usize = 8;

@@ -87,6 +87,7 @@ impl Lan {
                         refresh: Duration::ZERO,
                         refresh_repeat: 1,
                         interval: Duration::ZERO,
+                        extra_addrs: 0,
                     },
                     auth: None,
                     vips: [vip].into_iter().collect(),

@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
             refresh: Duration::ZERO,
             refresh_repeat: 1,
             interval: Duration::ZERO,
+            extra_addrs: 0,
         },
         auth: (sel & 2 != 0).then_some(*b"s3cret\0\0"),
         vips: VIPS[..nvips].iter().copied().collect(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::common::{Notify, Tracking, at_least_one, has_block, unknown_in};
 use super::diag::{Pos, Sink};
+use super::extras::RawExtras;
 use super::keywords::{self, Ctx};
 use super::tree::{Stmt, Word};
 use super::types::{InitialState, Vip};
@@ -64,6 +65,8 @@ pub(crate) struct RawInstance {
     pub accept: Option<Pos>,
     /// Where `interface` was, for the check that it exists.
     pub interface_at: Option<Pos>,
+    /// virtual_ipaddress_excluded, virtual_routes, virtual_rules.
+    pub extras: RawExtras,
 }
 
 impl RawInstance {
@@ -111,6 +114,7 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         strict: None,
         accept: None,
         interface_at: None,
+        extras: RawExtras::default(),
     };
     for s in body {
         raw.statement(s, sink);
@@ -260,6 +264,9 @@ impl RawInstance {
     }
 
     fn block(&mut self, k: &str, pos: Pos, body: &[Stmt], sink: &mut Sink) {
+        if self.extras.read_block(k, body, sink) {
+            return;
+        }
         match k {
             "authentication" => self.authentication(pos, body, sink),
             "virtual_ipaddress" => {

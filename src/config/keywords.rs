@@ -91,9 +91,7 @@ const FIFO: &str = "vrrpd has no notify FIFO; use notify scripts";
 const OTHER_PROCESS: &str = "vrrpd is a single process; it has no checker or BFD process to tune";
 const VMAC: &str = "vrrpd has no virtual MAC; the VIPs move with the interface's own MAC, and \
                     gratuitous ARPs repoint clients";
-const ROUTES: &str = "vrrpd installs no routes or rules; add them in a notify_master script";
-const STATIC: &str =
-    "vrrpd adds no static addresses, routes or rules; configure them with the system";
+const TRACK_GROUP: &str = "deleting a static address, route or rule moves no instance to backup; vrrpd restores it instead";
 const NETNS: &str = "vrrpd does not switch network namespaces; start it inside one (ip netns exec)";
 const FIREWALL: &str =
     "vrrpd installs no firewall rules; traffic to the VIPs is accepted, as with 'accept'";
@@ -121,10 +119,10 @@ pub(crate) const TABLE: &[Keyword] = &[
     block(Top, "bfd_instance").lost(BFD),
     block(Top, "garp_group").lost("vrrpd spaces gratuitous ARPs per instance (vrrp_garp_interval), not per interface group"),
     block(Top, "linkbeat_interfaces").lost("vrrpd follows netlink link events on every interface"),
-    block(Top, "static_ipaddress").lost(STATIC),
-    block(Top, "static_routes").lost(STATIC),
-    block(Top, "static_rules").lost(STATIC),
-    block(Top, "track_group").lost(STATIC),
+    block(Top, "static_ipaddress"),
+    block(Top, "static_routes"),
+    block(Top, "static_rules"),
+    block(Top, "track_group").lost(TRACK_GROUP),
     block(Top, "virtual_server").lost(LVS),
     block(Top, "virtual_server_group").lost(LVS),
     block(Top, "vrrp_track_process"),
@@ -345,9 +343,9 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Instance, "use_ipvlan").lost(VMAC),
     value(Instance, "use_vmac").lost(VMAC),
     value(Instance, "use_vmac_addr").lost(VMAC),
-    block(Instance, "virtual_ipaddress_excluded").lost("excluded addresses are not added; list them in virtual_ipaddress or add them in a notify script"),
-    block(Instance, "virtual_routes").lost(ROUTES),
-    block(Instance, "virtual_rules").lost(ROUTES),
+    block(Instance, "virtual_ipaddress_excluded"),
+    block(Instance, "virtual_routes"),
+    block(Instance, "virtual_rules"),
     value(Instance, "vmac_garp_intvl").lost(VMAC),
     value(Instance, "vmac_xmit_base").lost(VMAC),
     value(Instance, "vrf").lost("vrrpd does not bind to a VRF"),

@@ -9,6 +9,7 @@
 //! - `keywords`: the table of keepalived's keywords, implemented or not;
 //! - `tree`: statements and nested blocks, with brace errors;
 //! - `parse`, `global`, `instance`, `vip`, `others`: the meaning of each block;
+//! - `extras`, `route`, `rule`, `ipwords`: excluded and static addresses, routes and rules;
 //! - `resolve`: defaults and per-instance rules;
 //! - `validate`: checks across blocks, limits, and the final [`Config`].
 //!
@@ -17,9 +18,11 @@
 
 mod common;
 mod diag;
+mod extras;
 mod glob;
 mod global;
 mod instance;
+mod ipwords;
 mod keywords;
 mod lexer;
 mod others;
@@ -27,6 +30,8 @@ mod parse;
 mod preproc;
 mod process;
 mod resolve;
+mod route;
+mod rule;
 mod source;
 mod tree;
 mod types;
@@ -35,12 +40,18 @@ mod value;
 mod vip;
 
 #[cfg(test)]
+mod route_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};
 
 pub use diag::{Diagnostic, Location, Severity};
+pub use extras::Extras;
+pub use ipwords::PROTO_KEEPALIVED;
 pub use process::{ParamMatch, ProcessRef, TrackProcess};
+pub use route::{Nexthop, Route};
+pub use rule::{Rule, RuleAction};
 pub use types::{
     Config, Global, InitialState, Instance, Located, Sched, Script, SyncGroup, TrackFile,
     TrackInterface, TrackRef, Vip,

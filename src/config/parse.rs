@@ -1,6 +1,7 @@
 //! The top level of the file: dispatches each block to its reader.
 
 use super::diag::{Pos, Sink};
+use super::extras::RawExtras;
 use super::global::GlobalBuilder;
 use super::instance::{self, RawInstance};
 use super::keywords::{self, Ctx};
@@ -19,6 +20,8 @@ pub(crate) struct Parsed {
     pub track_files: Vec<(TrackFile, Pos)>,
     pub track_processes: Vec<(TrackProcess, Pos)>,
     pub sync_groups: Vec<RawSyncGroup>,
+    /// static_ipaddress, static_routes, static_rules.
+    pub statics: RawExtras,
 }
 
 pub(crate) fn document(stmts: &[Stmt], sink: &mut Sink) -> Parsed {
@@ -48,6 +51,10 @@ pub(crate) fn document(stmts: &[Stmt], sink: &mut Sink) -> Parsed {
             }
             ("vrrp_sync_group", Some(body)) => {
                 parsed.sync_groups.extend(others::sync_group(s, body, sink));
+            }
+            ("static_ipaddress" | "static_routes" | "static_rules", Some(body)) => {
+                no_args(s, sink);
+                parsed.statics.read_block(k, body, sink);
             }
             // Block keywords without a block: the missing '{' is already reported.
             _ => {}

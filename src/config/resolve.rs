@@ -8,7 +8,7 @@ use super::diag::{Pos, Sink};
 use super::instance::RawInstance;
 use super::types::{Global, InitialState, Instance};
 use super::value::format_micros;
-use crate::limits::{MAX_PEERS, MAX_VIPS};
+use crate::limits::{MAX_EXCLUDED_VIPS, MAX_PEERS, MAX_ROUTES, MAX_RULES, MAX_VIPS};
 
 /// The instance with defaults and global values filled in, or None if it cannot run.
 /// Per-instance rules are checked here; rules across instances are in `validate`.
@@ -182,6 +182,16 @@ pub(crate) fn resolve(
         );
     }
 
+    let extras = raw.extras.finish(
+        [
+            (MAX_EXCLUDED_VIPS, "MAX_EXCLUDED_VIPS"),
+            (MAX_ROUTES, "MAX_ROUTES"),
+            (MAX_RULES, "MAX_RULES"),
+        ],
+        "virtual",
+        sink,
+    );
+    ok &= extras.is_some();
     if !ok {
         return None;
     }
@@ -224,6 +234,7 @@ pub(crate) fn resolve(
         track_files: track.files.into_iter().map(|(r, _)| r).collect(),
         track_processes: track.processes.into_iter().map(|(r, _)| r).collect(),
         strict,
+        extras: extras?,
     })
 }
 

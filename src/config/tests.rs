@@ -469,6 +469,7 @@ fn realistic_config() {
         }],
         track_processes: vec![],
         strict: false,
+        extras: Default::default(),
     };
     assert_eq!(wan, &want);
 
@@ -887,25 +888,25 @@ fn authentication() {
 #[test]
 fn unsupported_keywords_are_skipped_with_their_blocks() {
     let (c, d) = warned(&inst(
-        "    use_vmac vrrp.51\n    virtual_routes {\n        10.1.0.0/16 via 10.0.0.254 {\n        }\n    }\n    priority 120",
+        "    use_vmac vrrp.51\n    track_bfd {\n        bfd1 weight 10 {\n        }\n    }\n    priority 120",
     ));
     assert_eq!(
         d,
         vec![
             "t.conf:7: warning: 'use_vmac' is not supported by vrrpd; ignored: vrrpd has no virtual MAC; the VIPs move with the interface's own MAC, and gratuitous ARPs repoint clients",
-            "t.conf:8: warning: 'virtual_routes' block is not supported by vrrpd; ignored: vrrpd installs no routes or rules; add them in a notify_master script",
+            "t.conf:8: warning: 'track_bfd' block is not supported by vrrpd; ignored: vrrpd has no BFD",
         ]
     );
     assert_eq!(c.instances[0].priority, 120);
     let (_, d) = warned(&format!(
-        "virtual_server 10.0.0.1 80 {{\n  real_server 10.0.0.2 80 {{\n    TCP_CHECK {{\n    }}\n  }}\n}}\nstatic_ipaddress {{\n 1.2.3.4/32 dev lo\n}}\n{}",
+        "virtual_server 10.0.0.1 80 {{\n  real_server 10.0.0.2 80 {{\n    TCP_CHECK {{\n    }}\n  }}\n}}\ntrack_group {{\n 1.2.3.4/32 dev lo\n}}\n{}",
         inst("")
     ));
     assert_eq!(
         d,
         vec![
             "t.conf:1: warning: 'virtual_server' block is not supported by vrrpd; ignored: vrrpd does VRRP only, no LVS load balancing or health checking of real servers",
-            "t.conf:7: warning: 'static_ipaddress' block is not supported by vrrpd; ignored: vrrpd adds no static addresses, routes or rules; configure them with the system",
+            "t.conf:7: warning: 'track_group' block is not supported by vrrpd; ignored: deleting a static address, route or rule moves no instance to backup; vrrpd restores it instead",
         ]
     );
 }
@@ -1731,7 +1732,7 @@ fn strict_mode_rules() {
 }
 
 #[test]
-fn every_keepalived_sample_loads_but_two() {
+fn every_keepalived_sample_loads_but_three() {
     let Some(_) = keepalived_sample("keepalived.conf.vrrp") else {
         return;
     };
@@ -1751,11 +1752,15 @@ fn every_keepalived_sample_loads_but_two() {
             .into_iter()
             .filter(|d| d.contains(": error: "))
             .collect();
-        // keepalived itself rejects these lines too ("Unknown keyword 'VI_2'"); AH is the
-        // one authentication vrrpd refuses.
+        // keepalived itself rejects these lines too ("Unknown keyword 'VI_2'", "Invalid rule
+        // to address 192.168.100./24"); AH is the one authentication vrrpd refuses.
         let want: &[&str] = match name.as_str() {
             "keepalived.conf.SSL_GET" => &[
                 "keepalived.conf.SSL_GET:20: error: auth_type AH is not supported by vrrpd (only PASS)",
+            ],
+            "keepalived.conf.vrrp.rules" => &[
+                "keepalived.conf.vrrp.rules:11: error: '192.168.100./24' is not a valid IPv4 prefix for 'to'",
+                "keepalived.conf.vrrp.rules:26: error: '192.168.200./24' is not a valid IPv4 prefix for 'to'",
             ],
             "keepalived.conf.vrrp.lvs_syncd" => &[
                 "keepalived.conf.vrrp.lvs_syncd:4: error: unknown keyword 'VI_2' in vrrp_sync_group",

@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use super::diag::Location;
+use super::extras::Extras;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -14,6 +15,8 @@ pub struct Config {
     pub sync_groups: Vec<SyncGroup>,
     pub track_files: Vec<TrackFile>,
     pub track_processes: Vec<super::process::TrackProcess>,
+    /// static_ipaddress, static_routes, static_rules.
+    pub statics: Extras,
 }
 
 impl Config {
@@ -171,6 +174,8 @@ pub struct Instance {
     /// `vrrp_strict` / `strict_mode`: RFC behaviour only (no authentication, no unicast, and
     /// no answer to a lower-priority master).
     pub strict: bool,
+    /// virtual_ipaddress_excluded, virtual_routes, virtual_rules: installed while master.
+    pub extras: Extras,
 }
 
 impl Instance {

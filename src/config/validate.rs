@@ -10,8 +10,12 @@ use super::others::RawSyncGroup;
 use super::parse::Parsed;
 use super::process::TrackProcess;
 use super::resolve::resolve;
+use super::rule;
 use super::types::{Config, Instance, Script, SyncGroup, TrackFile};
-use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_TRACK_PROCESSES};
+use crate::limits::{
+    MAX_INSTANCES, MAX_INTERFACES, MAX_STATIC_ADDRS, MAX_STATIC_ROUTES, MAX_STATIC_RULES,
+    MAX_TRACK_PROCESSES,
+};
 
 /// Reports `what 'name'` defined a second time at `pos` (first at `first`).
 fn duplicate(sink: &mut Sink, pos: Pos, what: &str, name: &str, first: Pos) {
@@ -22,7 +26,26 @@ fn duplicate(sink: &mut Sink, pos: Pos, what: &str, name: &str, first: Pos) {
     );
 }
 
-pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
+pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
+    let all_rules = parsed.statics.rules.iter_mut().chain(
+        parsed
+            .instances
+            .iter_mut()
+            .flat_map(|i| i.extras.rules.iter_mut()),
+    );
+    rule::number_rules(all_rules, sink);
+    let statics = parsed
+        .statics
+        .finish(
+            [
+                (MAX_STATIC_ADDRS, "MAX_STATIC_ADDRS"),
+                (MAX_STATIC_ROUTES, "MAX_STATIC_ROUTES"),
+                (MAX_STATIC_RULES, "MAX_STATIC_RULES"),
+            ],
+            "static",
+            sink,
+        )
+        .unwrap_or_default();
     let strict_at = parsed.global.strict;
     let global = parsed.global.finish();
 
@@ -212,6 +235,7 @@ pub(crate) fn finish(parsed: Parsed, sink: &mut Sink) -> Config {
         sync_groups,
         track_files,
         track_processes,
+        statics,
     }
 }
 

@@ -164,7 +164,7 @@ fn option(vip: &mut Vip, name: &str, value: &Word, sink: &mut Sink) -> bool {
 }
 
 /// rtnetlink scope numbers, by `ip` name (RT_SCOPE_*).
-fn scope(text: &str) -> Option<u8> {
+pub(crate) fn scope(text: &str) -> Option<u8> {
     match text {
         "global" | "universe" => Some(0),
         "site" => Some(200),

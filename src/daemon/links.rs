@@ -79,6 +79,10 @@ impl Daemon {
     }
 
     pub(super) fn on_addr(&mut self, now: Instant, a: &AddrInfo, added: bool) {
+        // Static addresses may live on interfaces no instance uses (lo).
+        if !added && self.restore_static_addr(a.ifindex, a.addr) {
+            return;
+        }
         let Some(i) = self.ifaces.iter().position(|f| f.ifindex == a.ifindex) else {
             return;
         };
@@ -88,6 +92,7 @@ impl Daemon {
             }
             return;
         }
+
         let primary = self.ifaces[i].primary;
         let gained_first = added && primary.is_none();
         let lost_primary = !added && primary == Some(a.addr);
@@ -99,6 +104,7 @@ impl Daemon {
 
     /// Someone removed a VIP under a master: put it back, or the service is gone.
     pub(super) fn restore_vip(&mut self, ifindex: u32, addr: Ipv4Addr) {
+        let mut restored = false;
         for r in &self.routers {
             if r.is_master() && r.iface_of_vip(addr, &self.ifaces) == Some(ifindex) {
                 warn!(
@@ -106,7 +112,12 @@ impl Daemon {
                     r.cfg.name
                 );
                 r.add_vips(&mut self.netlink, &self.ifaces);
+                restored = true;
             }
+        }
+        // Routes from the address went with it, without a word from the kernel.
+        if restored {
+            self.routes_retry(true);
         }
     }
 
@@ -215,6 +226,8 @@ impl Daemon {
         for r in self.routers.iter().filter(|r| r.is_master()) {
             r.add_vips(&mut self.netlink, &self.ifaces);
         }
+        // Routes and rules too (and the static ones): whatever went missing comes back.
+        self.routes_retry(true);
         self.track_apply(now);
     }
 
@@ -296,7 +309,7 @@ impl Daemon {
         let mut old = std::mem::take(&mut self.ifaces);
         for r in &self.routers {
             let names = std::iter::once(r.cfg.interface.as_str())
-                .chain(r.cfg.vips.iter().filter_map(|v| v.dev.as_deref()))
+                .chain(r.all_vips().filter_map(|v| v.dev.as_deref()))
                 .chain(r.cfg.track_interfaces.iter().map(|t| t.name.as_str()));
             for name in names {
                 if self.ifaces.iter().any(|f| f.name == name) {
@@ -342,12 +355,12 @@ impl Daemon {
 
     /// A VIP left on the interface by a run that was killed must go until we are master again.
     pub(super) fn remove_stale_vips(&mut self) {
-        // Only our VIPs are kept from the dump, never the router's other addresses.
+        // Only our VIPs (and excluded addresses) are kept from the dump, never the router's other addresses.
         let mut stale: Vec<(usize, Ipv4Addr, u8, u32)> = Vec::new();
         let (routers, ifaces) = (&self.routers, &self.ifaces);
         if let Err(e) = self.netlink.dump_addrs(&mut |a| {
             for (k, r) in routers.iter().enumerate() {
-                if let Some(v) = r.cfg.vips.iter().find(|v| v.addr == a.addr) {
+                if let Some(v) = r.all_vips().find(|v| v.addr == a.addr) {
                     let entry = (k, v.addr, v.prefix_len, a.ifindex);
                     if r.iface_of_vip(v.addr, ifaces) == Some(a.ifindex) && !stale.contains(&entry)
                     {

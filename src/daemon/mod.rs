@@ -8,6 +8,7 @@ mod links;
 mod notify;
 mod process;
 mod router;
+mod routes;
 mod track;
 
 use std::io;
@@ -17,7 +18,7 @@ use log::{error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::config::{self, Config, Located};
+use crate::config::{self, Config};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
 use crate::sys::clock;
 use crate::sys::netlink::{Event, Monitor, Netlink};
@@ -87,6 +88,8 @@ pub struct Daemon {
     /// Inputs waiting for `feed`'s loop, and whether that loop is running.
     inputs: heapless::Deque<(usize, Input), INPUT_QUEUE>,
     feeding: bool,
+    /// static_ipaddress, static_routes, static_rules (daemon/routes.rs).
+    statics: routes::Statics,
 }
 
 /// A transition queues an input for each sync-group sibling, at most one per instance.
@@ -128,6 +131,10 @@ impl Daemon {
             rx_pending: 0,
             inputs: heapless::Deque::new(),
             feeding: false,
+            statics: routes::Statics {
+                cfg: config.statics.clone(),
+                installed: routes::Installed::default(),
+            },
         };
         let reg = d.poll.registry();
         reg.register(
@@ -150,6 +157,7 @@ impl Daemon {
         d.rebuild_ifaces();
         d.resync();
         d.remove_stale_vips();
+        d.routes_start();
         let now = clock::now();
         d.track_setup(&config, now);
         for k in 0..d.routers.len() {
@@ -249,13 +257,19 @@ impl Daemon {
         let mut batch: heapless::Vec<Event, MAX_EVENTS> = heapless::Vec::new();
         let mut overflow = false;
         let res = self.monitor.recv(&mut |ev| {
+            // Our own routes and rules going in need no answer; they must not fill the batch.
+            if matches!(ev, Event::RouteAdded(_) | Event::RuleAdded(_)) {
+                return;
+            }
             if batch.push(ev).is_err() {
                 overflow = true;
             }
         });
         match res {
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                warn!("netlink event queue overflowed; re-reading links and addresses");
+                warn!(
+                    "netlink event queue overflowed; re-reading links and addresses, restoring routes and rules"
+                );
                 overflow = true;
                 // What is still queued predates the dump below; left there it would be
                 // replayed over the fresh state at the next wake-up.
@@ -274,13 +288,28 @@ impl Daemon {
             self.resync_and_follow(now);
             return;
         }
+        // A link or an address that appears may make a gateway reachable; a link that comes
+        // up has lost its routes while it was down.
+        let mut retry = None;
         for ev in batch {
             match ev {
-                Event::Link(link) => self.on_link(now, &link),
+                Event::Link(link) => {
+                    retry = Some(retry.unwrap_or(false) | link.up);
+                    self.on_link(now, &link)
+                }
                 Event::LinkRemoved { ifindex } => self.on_link_removed(now, ifindex),
-                Event::AddrAdded(a) => self.on_addr(now, &a, true),
+                Event::AddrAdded(a) => {
+                    retry.get_or_insert(false);
+                    self.on_addr(now, &a, true)
+                }
                 Event::AddrRemoved(a) => self.on_addr(now, &a, false),
+                Event::RouteRemoved(k) => self.on_route_removed(&k),
+                Event::RuleRemoved(k) => self.on_rule_removed(&k),
+                Event::RouteAdded(_) | Event::RuleAdded(_) => {}
             }
+        }
+        if let Some(forget) = retry {
+            self.routes_retry(forget);
         }
     }
 
@@ -403,6 +432,7 @@ impl Daemon {
         for k in 0..self.routers.len() {
             self.feed(k, now, Input::Shutdown);
         }
+        self.routes_stop();
         self.track_stop(now);
     }
 
@@ -430,7 +460,7 @@ impl Daemon {
             .iter()
             .map(|c| {
                 let k = (0..self.routers.len())
-                    .find(|&k| !claimed[k] && self.routers[k].cfg.same_as(c))?;
+                    .find(|&k| !claimed[k] && routes::same_but_extras(&self.routers[k].cfg, c))?;
                 claimed[k] = true;
                 Some(k)
             })
@@ -450,9 +480,17 @@ impl Daemon {
             .collect();
         let mut fresh = Vec::with_capacity(MAX_INSTANCES);
         let mut started = Vec::new();
+        // Kept instances whose routes, rules or excluded addresses changed, with the old ones.
+        let mut extras_changed = Vec::new();
         for (c, k) in cfg.instances.iter().zip(kept) {
             match k.and_then(|k| old[k].take()) {
-                Some(r) => fresh.push(r),
+                Some(mut r) => {
+                    if r.cfg.extras != c.extras {
+                        let old = std::mem::replace(&mut r.cfg, c.clone()).extras;
+                        extras_changed.push((fresh.len(), old));
+                    }
+                    fresh.push(r)
+                }
                 None => {
                     started.push(fresh.len());
                     fresh.push(Router::new(c));
@@ -462,10 +500,14 @@ impl Daemon {
         self.routers = fresh;
         self.rebuild_ifaces();
         self.resync();
+        for (k, old) in extras_changed {
+            self.reload_extras(k, &old);
+        }
         self.timers = Timers::new();
         for k in 0..self.routers.len() {
             self.timers.set(k, self.routers[k].core.next_deadline());
         }
+        self.routes_reload(&cfg.statics);
         self.track_setup(&cfg, now);
         for k in started {
             self.start(k, now);

@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use log::{debug, info, warn};
 
 use super::iface::Iface;
+use super::routes;
 use crate::config;
 use crate::limits::MAX_PACKET;
 use crate::sys::netlink::{Netlink, VipSpec};
@@ -31,6 +32,8 @@ pub struct Router {
     pub adverts_tx: u64,
     /// When each drop reason was last logged, and how many since.
     drop_log: [(Option<Instant>, u64); Drop::ALL.len()],
+    /// Which of its virtual routes and rules are in the kernel (daemon/routes.rs).
+    pub extras: routes::Installed,
 }
 
 /// The one spec of an instance, from its configuration.
@@ -52,6 +55,7 @@ pub fn spec_of(cfg: &config::Instance) -> Spec {
             refresh: Duration::from_secs(u64::from(cfg.garp_master_refresh)),
             refresh_repeat: cfg.garp_master_refresh_repeat,
             interval: cfg.garp_interval,
+            extra_addrs: cfg.extras.addrs.len(),
         },
         auth: cfg.auth_pass,
         // The reader refuses more than the limits, so nothing is cut here.
@@ -71,6 +75,7 @@ impl Router {
             adverts_rx: 0,
             adverts_tx: 0,
             drop_log: [(None, 0); Drop::ALL.len()],
+            extras: routes::Installed::default(),
             cfg: cfg.clone(),
         }
     }
@@ -122,7 +127,7 @@ impl Router {
 
     /// The ifindex a VIP lives on: its own `dev`, or the instance's interface.
     pub fn iface_of_vip(&self, addr: Ipv4Addr, ifaces: &[Iface]) -> Option<u32> {
-        let v = self.cfg.vips.iter().find(|v| v.addr == addr)?;
+        let v = self.all_vips().find(|v| v.addr == addr)?;
         let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
         ifaces
             .iter()
@@ -147,13 +152,21 @@ impl Router {
                     info!("({}) Entering {to} STATE", self.cfg.name);
                 }
                 Action::SendAdvert { priority } => self.send_advert(priority, ifaces),
-                Action::AddVips => self.add_vips(netlink, ifaces),
-                Action::RemoveVips => self.remove_vips(netlink, ifaces),
+                Action::AddVips => {
+                    self.add_vips(netlink, ifaces);
+                    let who = routes::Owner(&self.cfg.name);
+                    routes::install(who, &self.cfg.extras, &mut self.extras, netlink);
+                }
+                Action::RemoveVips => {
+                    let who = routes::Owner(&self.cfg.name);
+                    routes::withdraw(who, &self.cfg.extras, &mut self.extras, netlink);
+                    self.remove_vips(netlink, ifaces);
+                }
                 Action::Announce { first, end, repeat } => {
                     for f in first..end {
                         let vip = (f / repeat.max(1)) as usize;
                         if f % repeat.max(1) == 0 {
-                            if let Some(v) = self.cfg.vips.get(vip) {
+                            if let Some(v) = self.vip_at(vip) {
                                 let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
                                 info!(
                                     "({}) Sending gratuitous ARPs on {dev} for {}",
@@ -222,8 +235,22 @@ impl Router {
         Some(total)
     }
 
+    /// The VIPs, then the excluded addresses (added, removed and announced alike, never
+    /// advertised).
+    pub fn all_vips(&self) -> impl Iterator<Item = &config::Vip> {
+        self.cfg.vips.iter().chain(&self.cfg.extras.addrs)
+    }
+
+    /// Address `i` of `all_vips`.
+    fn vip_at(&self, i: usize) -> Option<&config::Vip> {
+        match i.checked_sub(self.cfg.vips.len()) {
+            None => self.cfg.vips.get(i),
+            Some(j) => self.cfg.extras.addrs.get(j),
+        }
+    }
+
     pub fn add_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
-        for v in &self.cfg.vips {
+        for v in self.all_vips() {
             let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
                 warn!(
                     "({}) cannot add {}: interface missing",
@@ -249,7 +276,7 @@ impl Router {
     }
 
     fn remove_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
-        for v in &self.cfg.vips {
+        for v in self.all_vips() {
             let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
                 continue;
             };
@@ -262,8 +289,9 @@ impl Router {
         }
     }
 
+    /// Sends one gratuitous ARP for address `vip` of `all_vips` (VIPs, then excluded ones).
     fn send_garp(&self, vip: usize, garp: &PacketSocket, ifaces: &[Iface]) {
-        let Some(v) = self.cfg.vips.get(vip) else {
+        let Some(v) = self.vip_at(vip) else {
             return;
         };
         let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);

@@ -369,7 +369,14 @@ impl Instance {
         let Some(mut b) = self.burst.filter(|b| b.next_at <= now) else {
             return;
         };
-        let total = b.repeat.saturating_mul(self.spec.vips.len() as u32);
+        let addrs = self
+            .spec
+            .vips
+            .len()
+            .saturating_add(self.spec.garp.extra_addrs);
+        let total = b
+            .repeat
+            .saturating_mul(u32::try_from(addrs).unwrap_or(u32::MAX));
         let interval = self.spec.garp.interval;
         let end = if interval.is_zero() {
             total

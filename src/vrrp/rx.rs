@@ -254,6 +254,7 @@ mod tests {
                 refresh: Duration::ZERO,
                 refresh_repeat: 1,
                 interval: Duration::ZERO,
+                extra_addrs: 0,
             },
             auth,
             vips: vips.iter().copied().collect(),

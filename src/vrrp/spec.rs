@@ -63,6 +63,9 @@ pub struct Garp {
     pub refresh_repeat: u32,
     /// Gap between the frames of a burst (`vrrp_garp_interval`); zero sends a burst at once.
     pub interval: Duration,
+    /// Addresses announced after the VIPs that no advert carries (virtual_ipaddress_excluded):
+    /// clients must learn where they moved too.
+    pub extra_addrs: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -104,6 +104,7 @@ mod tests {
                 refresh: Duration::ZERO,
                 refresh_repeat: 1,
                 interval: Duration::ZERO,
+                extra_addrs: 0,
             },
             auth: None,
             vips: heapless::Vec::new(),

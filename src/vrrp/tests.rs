@@ -28,6 +28,7 @@ fn params(priority: u8, v3: bool) -> Spec {
             refresh: Duration::ZERO,
             refresh_repeat: 1,
             interval: Duration::ZERO,
+            extra_addrs: 0,
         },
         auth: None,
         vips: [IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100))]
@@ -114,6 +115,20 @@ fn v3_skew_scales_with_interval() {
     let i = Instance::new(p, ME);
     // (256-150)/256 × 100 ms = 41.40625 ms
     assert_eq!(i.skew_time(), Duration::from_nanos(41_406_250));
+}
+
+#[test]
+fn excluded_addresses_are_announced_after_the_vips() {
+    let mut spec = params(255, true);
+    spec.garp.extra_addrs = 2;
+    let mut i = Instance::new(spec, ME);
+    let out = step(&mut i, at(0), Input::Start);
+    // One VIP and two excluded addresses, five frames each.
+    assert!(out.contains(&Action::Announce {
+        first: 0,
+        end: 15,
+        repeat: 5
+    }));
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub const NLM_F_DUMP_INTR: u16 = 0x10;
 pub const NLM_F_DUMP: u16 = 0x300;
 pub const NLM_F_EXCL: u16 = 0x200;
 pub const NLM_F_CREATE: u16 = 0x400;
+pub const NLM_F_APPEND: u16 = 0x800;
 /// Flags of an NLMSG_ERROR: the request copy is only its header; attributes follow.
 pub const NLM_F_CAPPED: u16 = 0x100;
 pub const NLM_F_ACK_TLVS: u16 = 0x200;
@@ -61,3 +62,46 @@ pub const IFF_RUNNING: u32 = 0x40;
 
 pub const AF_UNSPEC: u8 = 0;
 pub const AF_INET: u8 = 2;
+
+pub const RTM_NEWROUTE: u16 = 24;
+pub const RTM_DELROUTE: u16 = 25;
+pub const RTM_GETROUTE: u16 = 26;
+pub const RTM_NEWRULE: u16 = 32;
+pub const RTM_DELRULE: u16 = 33;
+pub const RTM_GETRULE: u16 = 34;
+/// struct rtmsg and struct fib_rule_hdr are both 12 bytes.
+pub const RTMSG_LEN: usize = 12;
+pub const RTNEXTHOP_LEN: usize = 8;
+
+/// Multicast groups (for NETLINK_ADD_MEMBERSHIP): IPv4 routes and IPv4 rules.
+pub const RTNLGRP_IPV4_ROUTE: libc::c_int = 7;
+pub const RTNLGRP_IPV4_RULE: libc::c_int = 8;
+pub const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
+
+pub const RTA_DST: u16 = 1;
+pub const RTA_OIF: u16 = 4;
+pub const RTA_GATEWAY: u16 = 5;
+pub const RTA_PRIORITY: u16 = 6;
+pub const RTA_PREFSRC: u16 = 7;
+pub const RTA_MULTIPATH: u16 = 9;
+pub const RTA_TABLE: u16 = 15;
+pub const RTNH_F_ONLINK: u8 = 4;
+pub const RT_SCOPE_NOWHERE: u8 = 255;
+
+pub const FRA_DST: u16 = 1;
+pub const FRA_SRC: u16 = 2;
+pub const FRA_IIFNAME: u16 = 3;
+pub const FRA_GOTO: u16 = 4;
+pub const FRA_PRIORITY: u16 = 6;
+pub const FRA_FWMARK: u16 = 10;
+pub const FRA_SUPPRESS_PREFIXLEN: u16 = 14;
+pub const FRA_TABLE: u16 = 15;
+pub const FRA_FWMASK: u16 = 16;
+pub const FRA_OIFNAME: u16 = 17;
+pub const FRA_L3MDEV: u16 = 19;
+pub const FRA_UID_RANGE: u16 = 20;
+pub const FRA_PROTOCOL: u16 = 21;
+pub const FRA_IP_PROTO: u16 = 22;
+pub const FRA_SPORT_RANGE: u16 = 23;
+pub const FRA_DPORT_RANGE: u16 = 24;
+pub const FIB_RULE_INVERT: u32 = 0x2;

@@ -8,7 +8,10 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 mod consts;
 mod parse;
 mod request;
+mod route;
 
+#[cfg(test)]
+mod route_tests;
 #[cfg(test)]
 mod tests;
 
@@ -17,6 +20,7 @@ use consts::*;
 use parse::{Attrs, Messages, align4, decode_event, read_i32, read_u32};
 pub use parse::{ParseError, parse_messages};
 use request::Request;
+pub use route::{NexthopSpec, RouteKey, RouteSpec, RuleKey, RuleSpec};
 
 /// An interface as a link message describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +54,11 @@ pub enum Event {
     },
     AddrAdded(AddrInfo),
     AddrRemoved(AddrInfo),
+    /// Routes and rules tagged proto keepalived only (the ones that may be ours).
+    RouteAdded(RouteKey),
+    RouteRemoved(RouteKey),
+    RuleAdded(RuleKey),
+    RuleRemoved(RuleKey),
 }
 
 /// A virtual address to add.
@@ -156,6 +165,52 @@ impl Netlink {
         self.transact(&mut req, seq, libc::EADDRNOTAVAIL)
     }
 
+    /// Adds a route. An identical one already there (EEXIST) counts as success.
+    pub fn add_route(&mut self, r: &RouteSpec) -> io::Result<()> {
+        let seq = self.next_seq();
+        let mut req = route::route_request(r, true, seq)?;
+        self.transact(&mut req, seq, libc::EEXIST)
+    }
+
+    /// Deletes a route. Already gone (ESRCH) counts as success.
+    pub fn del_route(&mut self, r: &RouteSpec) -> io::Result<()> {
+        let seq = self.next_seq();
+        let mut req = route::route_request(r, false, seq)?;
+        self.transact(&mut req, seq, libc::ESRCH)
+    }
+
+    /// Adds a rule. An identical one already there (EEXIST) counts as success.
+    pub fn add_rule(&mut self, r: &RuleSpec) -> io::Result<()> {
+        let seq = self.next_seq();
+        let mut req = route::rule_request(r, true, seq)?;
+        self.transact(&mut req, seq, libc::EEXIST)
+    }
+
+    /// Deletes a rule. Already gone (ENOENT) counts as success.
+    pub fn del_rule(&mut self, r: &RuleSpec) -> io::Result<()> {
+        let seq = self.next_seq();
+        let mut req = route::rule_request(r, false, seq)?;
+        self.transact(&mut req, seq, libc::ENOENT)
+    }
+
+    /// Calls `f` for every IPv4 route of ours (proto keepalived), in every table.
+    pub fn dump_routes(&mut self, f: &mut dyn FnMut(RouteKey)) -> io::Result<()> {
+        self.dump(RTM_GETROUTE, &mut |ev| {
+            if let Event::RouteAdded(k) = ev {
+                f(k)
+            }
+        })
+    }
+
+    /// Calls `f` for every IPv4 rule of ours (proto keepalived).
+    pub fn dump_rules(&mut self, f: &mut dyn FnMut(RuleKey)) -> io::Result<()> {
+        self.dump(RTM_GETRULE, &mut |ev| {
+            if let Event::RuleAdded(k) = ev {
+                f(k)
+            }
+        })
+    }
+
     /// Calls `f` for every link. If links change during the dump, the dump is redone, so `f`
     /// may see a link more than once; the later report is the current one.
     pub fn dump_links(&mut self, f: &mut dyn FnMut(LinkInfo)) -> io::Result<()> {
@@ -251,6 +306,10 @@ impl Netlink {
             if ty == RTM_GETLINK {
                 req.push(&[0u8; IFINFOMSG_LEN])?;
                 req.attr(IFLA_EXT_MASK, &RTEXT_FILTER_SKIP_STATS.to_ne_bytes())?;
+            } else if ty == RTM_GETROUTE || ty == RTM_GETRULE {
+                let mut m = [0u8; RTMSG_LEN];
+                m[0] = AF_INET;
+                req.push(&m)?;
             } else {
                 req.push(&ifaddrmsg(0, 0, 0))?;
             }
@@ -323,6 +382,15 @@ impl Monitor {
             fd,
             buf: Buf::boxed(),
         })
+    }
+
+    /// Also reports IPv4 route and rule changes (only those tagged proto keepalived reach the
+    /// caller), for a configuration that installs routes or rules.
+    pub fn watch_routes(&self) -> io::Result<()> {
+        for group in [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE] {
+            os::setsockopt(&self.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group)?;
+        }
+        Ok(())
     }
 
     /// Hands every queued event to `f`, reading until the socket is empty (as edge-triggered
@@ -464,6 +532,18 @@ fn check_label(label: &str, ifindex: u32) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The index of interface `name`, if it exists now.
+pub fn ifindex(name: &str) -> Option<u32> {
+    let mut buf = [0u8; libc::IFNAMSIZ];
+    buf.get_mut(..name.len())?.copy_from_slice(name.as_bytes());
+    if name.len() >= libc::IFNAMSIZ || name.contains('\0') {
+        return None;
+    }
+    // SAFETY: `buf` is a NUL-terminated name (checked above) that the call only reads.
+    let i = unsafe { libc::if_nametoindex(buf.as_ptr().cast()) };
+    (i != 0).then_some(i)
 }
 
 /// The current name of interface `ifindex`.

@@ -155,6 +155,8 @@ pub(super) fn decode_event(msg: &Message<'_>) -> Result<Option<Event>, ParseErro
     match msg.header.ty {
         RTM_NEWLINK | RTM_DELLINK => decode_link(msg.header.ty, msg.payload),
         RTM_NEWADDR | RTM_DELADDR => decode_addr(msg.header.ty, msg.payload),
+        RTM_NEWROUTE | RTM_DELROUTE => super::route::decode_route(msg.header.ty, msg.payload),
+        RTM_NEWRULE | RTM_DELRULE => super::route::decode_rule(msg.header.ty, msg.payload),
         _ => Ok(None),
     }
 }

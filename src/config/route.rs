@@ -1,0 +1,465 @@
+//! `virtual_routes` / `static_routes` entries, in keepalived's syntax (`ip route add` without
+//! abbreviations).
+//!
+//! What keepalived accepts and vrrpd does not carry out is a warning naming the word and what
+//! the route loses; what keepalived refuses is an error. Defaults are keepalived's: table main,
+//! scope universe, type unicast, and `proto keepalived` unless `no_track` names another one.
+
+use core::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::diag::Sink;
+use super::ipwords::{
+    Cursor, NotV4, PROTO_KEEPALIVED, TABLE_MAIN, number, number_in, prefix, protocol, table, words,
+};
+use super::tree::{Stmt, Word};
+use super::value::ifname;
+use super::vip::scope;
+
+/// Route types (RTN_*), by `ip route` name.
+const ROUTE_TYPES: &[(&str, u8)] = &[
+    ("unicast", 1),
+    ("local", 2),
+    ("broadcast", 3),
+    ("anycast", 4),
+    ("multicast", 5),
+    ("blackhole", 6),
+    ("unreachable", 7),
+    ("prohibit", 8),
+    ("throw", 9),
+    ("nat", 10),
+];
+pub const RTN_UNICAST: u8 = 1;
+
+/// One next hop of a multipath route (`nexthop …`, or keepalived's older `via A or B`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nexthop {
+    pub via: Option<Ipv4Addr>,
+    pub dev: Option<String>,
+    /// `weight W` (1..=256), as written; the kernel stores W - 1.
+    pub weight: u16,
+    pub onlink: bool,
+}
+
+/// One route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub dst: Ipv4Addr,
+    pub dst_len: u8,
+    /// `src`: the preferred source address (RTA_PREFSRC).
+    pub pref_src: Option<Ipv4Addr>,
+    pub via: Option<Ipv4Addr>,
+    pub dev: Option<String>,
+    /// Non-empty for a multipath route; `via` and `dev` are then unused.
+    pub nexthops: Vec<Nexthop>,
+    pub table: u32,
+    /// `metric` / `priority` / `preference`; None sends none (the kernel's 0).
+    pub metric: Option<u32>,
+    pub protocol: u8,
+    /// RT_SCOPE_*.
+    pub scope: u8,
+    /// RTN_*.
+    pub kind: u8,
+    pub tos: u8,
+    pub onlink: bool,
+    /// `append`: after matching routes (`ip route append`), not before them.
+    pub append: bool,
+    /// Restored when someone deletes it; false with `no_track`.
+    pub track: bool,
+}
+
+/// Route options keepalived accepts that vrrpd does not set, and whether they may be
+/// preceded by `lock`. Each takes one value.
+const ROUTE_IGNORED: &[(&str, bool)] = &[
+    ("mtu", true),
+    ("advmss", true),
+    ("rtt", true),
+    ("rttvar", true),
+    ("reordering", true),
+    ("window", false),
+    ("cwnd", true),
+    ("ssthresh", true),
+    ("rto_min", true),
+    ("initcwnd", false),
+    ("initrwnd", false),
+    ("features", false),
+    ("quickack", false),
+    ("congctl", true),
+    ("hoplimit", false),
+    ("realms", false),
+    ("pref", false),
+    ("expires", false),
+    ("ttl-propagate", false),
+    ("fastopen_no_cookie", false),
+    ("track_group", false),
+];
+
+/// Reads one route entry; None after an error or for an IPv6 route (reported).
+pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
+    if stmt.block.is_some() {
+        sink.error(stmt.pos(), "unexpected '{' in a route");
+        return None;
+    }
+    let mut r = Route {
+        dst: Ipv4Addr::UNSPECIFIED,
+        dst_len: 0,
+        pref_src: None,
+        via: None,
+        dev: None,
+        nexthops: Vec::new(),
+        table: TABLE_MAIN,
+        metric: None,
+        protocol: PROTO_KEEPALIVED,
+        scope: 0,
+        kind: RTN_UNICAST,
+        tos: 0,
+        onlink: false,
+        append: false,
+        track: true,
+    };
+    let mut dst_seen = false;
+    let mut proto_given = None;
+    let mut c = Cursor {
+        words: words(stmt),
+        at: 0,
+    };
+    let v6 = |w: &Word, sink: &mut Sink| {
+        sink.warn(
+            w.pos,
+            format!(
+                "IPv6 route ('{}') is not supported by vrrpd yet; route ignored",
+                w.text
+            ),
+        );
+    };
+    // An address value of an option: IPv4, or the entry is dropped.
+    let addr = |w: &Word, opt: &str, sink: &mut Sink| -> Result<Ipv4Addr, bool> {
+        match w.text.parse::<Ipv4Addr>() {
+            Ok(a) => Ok(a),
+            Err(_) if w.text.parse::<Ipv6Addr>().is_ok() => {
+                v6(w, sink);
+                Err(false)
+            }
+            Err(_) => {
+                sink.error(
+                    w.pos,
+                    format!("'{}' is not a valid IPv4 address for '{opt}'", w.text),
+                );
+                Err(true)
+            }
+        }
+    };
+    while let Some(w) = c.next() {
+        let opt = w.text.as_str();
+        match opt {
+            "inet" => {}
+            "inet6" => {
+                v6(w, sink);
+                return None;
+            }
+            "src" | "via" | "gw" | "or" => {
+                let what = if opt == "src" {
+                    "a source address"
+                } else {
+                    "a gateway address"
+                };
+                let mut v = c.value(w, what, sink)?;
+                if (opt == "via" || opt == "gw") && v.text == "inet" {
+                    v = c.value(w, what, sink)?;
+                }
+                if v.text == "inet6" {
+                    v6(v, sink);
+                    return None;
+                }
+                let a = addr(v, opt, sink).ok()?;
+                match opt {
+                    "src" => r.pref_src = Some(a),
+                    "or" => {
+                        // keepalived's older two-gateway form: a multipath route.
+                        if !r.nexthops.is_empty() {
+                            sink.error(w.pos, "only one 'or' gateway is allowed in a route");
+                            return None;
+                        }
+                        let Some(first) = r.via.take() else {
+                            sink.error(w.pos, "'or' needs a 'via' gateway before it");
+                            return None;
+                        };
+                        for via in [first, a] {
+                            r.nexthops.push(Nexthop {
+                                via: Some(via),
+                                dev: None,
+                                weight: 1,
+                                onlink: false,
+                            });
+                        }
+                    }
+                    _ => r.via = Some(a),
+                }
+            }
+            "dev" | "oif" => {
+                let v = c.value(w, "an interface name", sink)?;
+                r.dev = Some(ifname(v, sink)?);
+            }
+            "table" => r.table = table(c.value(w, "a table", sink)?, sink)?,
+            "metric" | "priority" | "preference" => {
+                let v = c.value(w, "a number", sink)?;
+                r.metric = Some(number_in(v, "metric", u64::from(u32::MAX), sink)? as u32);
+            }
+            "protocol" | "proto" => {
+                proto_given = Some((protocol(c.value(w, "a protocol", sink)?, sink)?, w.pos));
+            }
+            "scope" => {
+                let v = c.value(w, "a scope", sink)?;
+                match scope(&v.text) {
+                    Some(s) => r.scope = s,
+                    None => {
+                        sink.error(
+                            v.pos,
+                            format!(
+                                "unknown scope '{}' (global, site, link, host, nowhere or 0-255)",
+                                v.text
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
+            "tos" | "dsfield" => {
+                let v = c.value(w, "a TOS value", sink)?;
+                r.tos = number_in(v, "TOS value", 255, sink)? as u8;
+            }
+            "onlink" => r.onlink = true,
+            "append" => r.append = true,
+            "no_track" => r.track = false,
+            "nexthop" => {
+                if !r.nexthops.is_empty() {
+                    sink.error(w.pos, "'nexthop' cannot follow an 'or' gateway");
+                    return None;
+                }
+                // Everything after the first `nexthop` belongs to the next hops.
+                c.at -= 1;
+                read_nexthops(&mut c, &mut r, sink)?;
+            }
+            "encap" | "as" | "from" => {
+                sink.error(
+                    w.pos,
+                    format!("'{opt}' in a route is not supported by vrrpd (encapsulation, MPLS and IPv6 source routing)"),
+                );
+                return None;
+            }
+            _ => {
+                if let Some((_, lockable)) = ROUTE_IGNORED.iter().find(|(n, _)| *n == opt) {
+                    let mut v = c.value(w, "a value", sink)?;
+                    if *lockable && v.text == "lock" {
+                        v = c.value(w, "a value", sink)?;
+                    }
+                    sink.warn(
+                        w.pos,
+                        format!(
+                            "'{opt} {}' for a route is not supported by vrrpd; the route is installed without it",
+                            v.text
+                        ),
+                    );
+                    continue;
+                }
+                let mut w = w;
+                if opt == "to" {
+                    w = c.value(w, "a destination", sink)?;
+                }
+                if let Some((_, kind)) = ROUTE_TYPES.iter().find(|(n, _)| *n == w.text) {
+                    r.kind = *kind;
+                    w = c.value(w, "a destination", sink)?;
+                }
+                if dst_seen {
+                    sink.error(
+                        w.pos,
+                        format!(
+                            "unexpected '{}': the route already has a destination",
+                            w.text
+                        ),
+                    );
+                    return None;
+                }
+                match prefix(&w.text) {
+                    Ok((a, len)) => {
+                        (r.dst, r.dst_len) = (a, len);
+                        dst_seen = true;
+                    }
+                    Err(NotV4::V6) => {
+                        v6(w, sink);
+                        return None;
+                    }
+                    Err(NotV4::Bad) => {
+                        sink.error(
+                            w.pos,
+                            format!("unknown route keyword or bad destination '{}'", w.text),
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+    if !dst_seen {
+        sink.error(
+            stmt.pos(),
+            "a route needs a destination (PREFIX or default)",
+        );
+        return None;
+    }
+    if r.dst_len < 32 && u32::from(r.dst) & !mask(r.dst_len) != 0 {
+        sink.error(
+            stmt.pos(),
+            format!(
+                "route destination {}/{} has host bits set (did you mean {}/{}?)",
+                r.dst,
+                r.dst_len,
+                Ipv4Addr::from(u32::from(r.dst) & mask(r.dst_len)),
+                r.dst_len
+            ),
+        );
+        return None;
+    }
+    match proto_given {
+        Some((p, pos)) if r.track && p != PROTO_KEEPALIVED => sink.warn(
+            pos,
+            format!("a tracked route is tagged proto keepalived ({PROTO_KEEPALIVED}), not {p}, so that vrrpd can tell it is its own (add no_track to keep {p})"),
+        ),
+        Some((p, _)) => r.protocol = p,
+        None => {}
+    }
+    Some(r)
+}
+
+fn mask(len: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
+}
+
+/// `nexthop [via A] [dev D] [weight W] [onlink] nexthop …` to the end of the entry.
+fn read_nexthops(c: &mut Cursor<'_>, r: &mut Route, sink: &mut Sink) -> Option<()> {
+    while let Some(w) = c.next() {
+        if w.text != "nexthop" {
+            sink.error(
+                w.pos,
+                format!("unexpected '{}' after the next hops of a route", w.text),
+            );
+            return None;
+        }
+        let mut nh = Nexthop {
+            via: None,
+            dev: None,
+            weight: 1,
+            onlink: false,
+        };
+        while let Some(w) = c.peek() {
+            match w.text.as_str() {
+                "nexthop" => break,
+                "via" => {
+                    c.next();
+                    let mut v = c.value(w, "a gateway address", sink)?;
+                    if v.text == "inet" {
+                        v = c.value(w, "a gateway address", sink)?;
+                    }
+                    match v.text.parse::<Ipv4Addr>() {
+                        Ok(a) => nh.via = Some(a),
+                        Err(_) => {
+                            sink.error(
+                                v.pos,
+                                format!("'{}' is not a valid IPv4 next-hop address", v.text),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                "dev" => {
+                    c.next();
+                    let v = c.value(w, "an interface name", sink)?;
+                    nh.dev = Some(ifname(v, sink)?);
+                }
+                "weight" => {
+                    c.next();
+                    let v = c.value(w, "a weight", sink)?;
+                    match number(&v.text) {
+                        Some(n @ 1..=256) => nh.weight = n as u16,
+                        _ => {
+                            sink.error(
+                                v.pos,
+                                format!("'{}' is not a valid next-hop weight (1-256)", v.text),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                "onlink" => {
+                    c.next();
+                    nh.onlink = true;
+                }
+                other => {
+                    sink.error(
+                        w.pos,
+                        format!("'{other}' in a next hop is not supported by vrrpd (via, dev, weight, onlink)"),
+                    );
+                    return None;
+                }
+            }
+        }
+        if nh.via.is_none() && nh.dev.is_none() {
+            sink.error(w.pos, "a next hop needs 'via' or 'dev'");
+            return None;
+        }
+        if r.nexthops.len() == crate::limits::MAX_NEXTHOPS {
+            sink.error(
+                w.pos,
+                format!(
+                    "more than {} next hops in a route (limit MAX_NEXTHOPS)",
+                    crate::limits::MAX_NEXTHOPS
+                ),
+            );
+            return None;
+        }
+        r.nexthops.push(nh);
+    }
+    Some(())
+}
+
+impl fmt::Display for Route {
+    /// As `ip route` would show it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((name, _)) = ROUTE_TYPES
+            .iter()
+            .find(|(_, k)| *k == self.kind && *k != RTN_UNICAST)
+        {
+            write!(f, "{name} ")?;
+        }
+        if self.dst_len == 0 {
+            f.write_str("default")?;
+        } else {
+            write!(f, "{}/{}", self.dst, self.dst_len)?;
+        }
+        if let Some(v) = self.via {
+            write!(f, " via {v}")?;
+        }
+        if let Some(d) = &self.dev {
+            write!(f, " dev {d}")?;
+        }
+        for nh in &self.nexthops {
+            f.write_str(" nexthop")?;
+            if let Some(v) = nh.via {
+                write!(f, " via {v}")?;
+            }
+            if let Some(d) = &nh.dev {
+                write!(f, " dev {d}")?;
+            }
+        }
+        if let Some(s) = self.pref_src {
+            write!(f, " src {s}")?;
+        }
+        if self.table != TABLE_MAIN {
+            write!(f, " table {}", self.table)?;
+        }
+        if let Some(m) = self.metric {
+            write!(f, " metric {m}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,681 @@
+//! What follows the VIP (issue 14): excluded addresses, virtual routes and rules on the master
+//! only, static ones on every router; moved on kill -9, removed on SIGTERM, restored after a
+//! deletion by hand, leftovers of a killed run swept; excluded addresses never advertised; and
+//! a keepalived master and a vrrpd backup with the same virtual_routes agree after failovers.
+//! Every check reads the kernel back with `ip`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Lab, describe, tshark_fields, wait_until};
+
+const S: Duration = Duration::from_secs(1);
+
+fn eventually(limit: Duration, check: impl FnMut() -> bool) -> bool {
+    wait_until(limit, Duration::from_millis(20), check)
+}
+
+/// Both routers' config: only the priority differs.
+fn config(priority: u8) -> String {
+    format!(
+        "static_ipaddress {{
+    10.99.7.1/32 dev lo
+}}
+static_routes {{
+    10.99.8.0/24 via 10.99.0.254 dev eth0
+}}
+static_rules {{
+    from 10.99.9.0/24 table 200 preference 200
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 71
+    priority {priority}
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {{
+        10.99.0.100/24 dev eth0
+    }}
+    virtual_ipaddress_excluded {{
+        10.99.0.200/24 dev eth0
+    }}
+    virtual_routes {{
+        10.99.5.0/24 via 10.99.0.254 dev eth0 table 100 metric 7
+        src 10.99.0.100 to 10.99.6.0/24 dev eth0
+        blackhole 10.99.4.0/24
+        10.99.3.0/24 via 10.99.0.253 no_track
+    }}
+    virtual_rules {{
+        from 10.99.0.100/32 table 100 priority 100
+        to 10.99.5.0/24 table 100 priority 101 no_track
+    }}
+}}
+"
+    )
+}
+
+/// The virtual routes as `ip route show table all` prints them (proto keepalived ones).
+const VIRTUAL_ROUTES: [&str; 4] = [
+    "10.99.5.0/24 via 10.99.0.254 dev eth0 table 100 proto keepalived metric 7",
+    "10.99.6.0/24 dev eth0 proto keepalived src 10.99.0.100",
+    "blackhole 10.99.4.0/24 proto keepalived",
+    "10.99.3.0/24 via 10.99.0.253 dev eth0 proto keepalived",
+];
+const STATIC_ROUTE: &str = "10.99.8.0/24 via 10.99.0.254 dev eth0 proto keepalived";
+const VIRTUAL_RULES: [&str; 2] = [
+    "100:\tfrom 10.99.0.100 lookup 100 proto keepalived",
+    // no_track: keepalived tags such a rule with no protocol, and so does vrrpd.
+    "101:\tfrom all to 10.99.5.0/24 lookup 100",
+];
+const STATIC_RULE: &str = "200:\tfrom 10.99.9.0/24 lookup 200 proto keepalived";
+
+/// Router `i`'s routes tagged proto keepalived, in every table, one per line.
+fn routes(lab: &Lab, i: usize) -> Vec<String> {
+    lab.ip(i, &["-4", "route", "show", "table", "all"])
+        .lines()
+        .filter(|l| l.contains("proto keepalived"))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+/// Router `i`'s rules but the kernel's three defaults.
+fn rules(lab: &Lab, i: usize) -> Vec<String> {
+    lab.ip(i, &["-4", "rule", "show"])
+        .lines()
+        .filter(|l| {
+            !["0:\t", "32766:\t", "32767:\t"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+/// Exactly the virtual ones (as master) or none of them, plus the static ones, on router `i`.
+fn state_is(lab: &Lab, i: usize, master: bool) -> bool {
+    let mut want_routes: Vec<String> = if master {
+        VIRTUAL_ROUTES.iter().map(|s| s.to_string()).collect()
+    } else {
+        Vec::new()
+    };
+    want_routes.push(STATIC_ROUTE.into());
+    let mut want_rules: Vec<String> = if master {
+        VIRTUAL_RULES.iter().map(|s| s.to_string()).collect()
+    } else {
+        Vec::new()
+    };
+    want_rules.push(STATIC_RULE.into());
+    let (mut got_routes, mut got_rules) = (routes(lab, i), rules(lab, i));
+    want_routes.sort();
+    want_rules.sort();
+    got_routes.sort();
+    got_rules.sort();
+    got_routes == want_routes
+        && got_rules == want_rules
+        && lab.has_vip(i, "10.99.0.200") == master
+        && lab.has_addr(i, "lo", "10.99.7.1")
+}
+
+fn show(lab: &Lab, i: usize) -> String {
+    format!(
+        "r{i} routes: {:#?}\nr{i} rules: {:#?}\nr{i} addrs: {:?} lo {:?}",
+        routes(lab, i),
+        rules(lab, i),
+        lab.addrs(i),
+        lab.addrs_on(i, "lo")
+    )
+}
+
+#[test]
+fn routes_rules_and_excluded_follow_the_master() {
+    let Some(lab) = Lab::new("urt", 2) else {
+        return;
+    };
+    let cap = lab.capture("vrrp or arp", Duration::from_secs(60));
+    let mut d1 = lab.vrrpd(1, &config(150));
+    assert!(
+        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    let mut d2 = lab.vrrpd(2, &config(100));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || state_is(&lab, 1, true)
+            && state_is(&lab, 2, false)),
+        "{}\n{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2),
+        d1.log()
+    );
+
+    // Deleted by hand on the master: put back (tracked ones), left alone (no_track).
+    lab.ip(1, &["route", "del", "10.99.5.0/24", "table", "100"]);
+    lab.ip(1, &["rule", "del", "pref", "100"]);
+    lab.ip(1, &["route", "del", "10.99.4.0/24"]);
+    assert!(
+        eventually(3 * S, || state_is(&lab, 1, true)),
+        "not restored:\n{}\n{}",
+        show(&lab, 1),
+        d1.log()
+    );
+    assert!(d1.wait_count("was removed by someone else; restoring it", 3, S));
+    lab.ip(1, &["route", "del", "10.99.3.0/24"]);
+    lab.ip(1, &["rule", "del", "pref", "101"]);
+    lab.ip(2, &["route", "del", "10.99.8.0/24"]);
+    lab.ip(2, &["addr", "del", "10.99.7.1/32", "dev", "lo"]);
+    assert!(
+        eventually(3 * S, || routes(&lab, 2)
+            .contains(&STATIC_ROUTE.to_string())
+            && lab.has_addr(2, "lo", "10.99.7.1")),
+        "static ones not restored on the backup:\n{}\n{}",
+        show(&lab, 2),
+        d2.log()
+    );
+    std::thread::sleep(S / 2);
+    let r1 = routes(&lab, 1);
+    assert!(
+        !r1.iter().any(|r| r.starts_with("10.99.3.0/24")),
+        "a no_track route came back: {r1:?}"
+    );
+    assert!(!rules(&lab, 1).iter().any(|r| r.starts_with("101:")));
+
+    // kill -9: the backup takes everything over; the dead master's kernel state stays.
+    d1.kill9();
+    assert!(
+        d2.wait_log("(VI_1) Entering MASTER STATE", 3 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || state_is(&lab, 2, true)),
+        "{}\n{}",
+        show(&lab, 2),
+        d2.log()
+    );
+    // A new run on r1 sweeps the leftovers of the killed one, then preempts and installs again.
+    let d1 = lab.vrrpd(1, &config(150));
+    assert!(
+        d1.wait_log("removing stale route", 3 * S),
+        "{}",
+        describe(&d1)
+    );
+    assert!(d1.log().contains("removing stale rule"), "{}", d1.log());
+    assert!(
+        d1.log().contains("removing stale 10.99.0.200"),
+        "the excluded address was not swept:\n{}",
+        d1.log()
+    );
+    assert!(
+        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    assert!(
+        eventually(3 * S, || state_is(&lab, 1, true)
+            && state_is(&lab, 2, false)),
+        "{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2)
+    );
+
+    // The excluded address never rides an advert.
+    let pcap = cap.stop();
+    let adverts = tshark_fields(&pcap, "vrrp", &["ip.src", "vrrp.ip_addr"]);
+    assert!(!adverts.is_empty());
+    for a in &adverts {
+        assert_eq!(a[1], "10.99.0.100", "{adverts:?}");
+    }
+    // ... but clients learn where it went: gratuitous ARPs from both masters.
+    let garps = tshark_fields(
+        &pcap,
+        "arp.isgratuitous && arp.src.proto_ipv4 == 10.99.0.200",
+        &["eth.src"],
+    );
+    for mac in ["02:99:00:00:00:01", "02:99:00:00:00:02"] {
+        assert!(garps.iter().any(|g| g[0] == mac), "{garps:?}");
+    }
+
+    // SIGTERM: everything of ours goes, on both.
+    let mut d1 = d1;
+    assert_eq!(d1.term(), Some(0), "{}", d1.log());
+    assert_eq!(d2.term(), Some(0), "{}", d2.log());
+    for i in [1, 2] {
+        assert!(routes(&lab, i).is_empty(), "{}", show(&lab, i));
+        assert!(rules(&lab, i).is_empty(), "{}", show(&lab, i));
+        assert!(!lab.has_vip(i, "10.99.0.200"), "{}", show(&lab, i));
+        assert!(!lab.has_addr(i, "lo", "10.99.7.1"), "{}", show(&lab, i));
+    }
+}
+
+#[test]
+fn a_route_whose_gateway_is_unreachable_is_retried() {
+    let Some(lab) = Lab::new("urtg", 1) else {
+        return;
+    };
+    let conf = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 72
+    priority 150
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0
+    }
+    virtual_routes {
+        10.99.50.0/24 via 10.99.40.1
+    }
+}
+";
+    let d = lab.vrrpd(1, conf);
+    assert!(
+        d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d)
+    );
+    assert!(
+        d.wait_log("cannot add route 10.99.50.0/24 via 10.99.40.1", 2 * S),
+        "{}",
+        d.log()
+    );
+    // The gateway's subnet appears: the route follows.
+    lab.ip(1, &["addr", "add", "10.99.40.2/24", "dev", "eth0"]);
+    assert!(
+        eventually(3 * S, || routes(&lab, 1)
+            == ["10.99.50.0/24 via 10.99.40.1 dev eth0 proto keepalived"]),
+        "{:?}\n{}",
+        routes(&lab, 1),
+        d.log()
+    );
+    assert!(
+        d.log()
+            .contains("route 10.99.50.0/24 via 10.99.40.1 installed now")
+    );
+    // The link goes down (the kernel drops the route silently) and up: it comes back.
+    lab.ip(1, &["link", "set", "eth0", "down"]);
+    assert!(eventually(3 * S, || routes(&lab, 1).is_empty()));
+    lab.ip(1, &["link", "set", "eth0", "up"]);
+    assert!(
+        eventually(5 * S, || routes(&lab, 1).len() == 1),
+        "{:?}\n{}",
+        routes(&lab, 1),
+        d.log()
+    );
+}
+
+/// The instance part of `config`, without the static blocks: what both daemons run.
+fn virtual_only(priority: u8) -> String {
+    let c = config(priority);
+    let at = c.find("vrrp_instance").expect("an instance");
+    c[at..].to_string()
+}
+
+#[test]
+fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
+    let Some(lab) = Lab::new("urtk", 2) else {
+        return;
+    };
+    let mut k1 = lab.keepalived(1, &virtual_only(150));
+    assert!(
+        lab.wait_master("10.99.0.100", 1, 5 * S),
+        "{}",
+        describe(&k1)
+    );
+    let d2 = lab.vrrpd(2, &virtual_only(100));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    // keepalived's own: four routes and two rules, all proto keepalived.
+    assert!(
+        eventually(3 * S, || routes(&lab, 1).len() == 4
+            && rules(&lab, 1).len() == 2),
+        "{}\n{}",
+        show(&lab, 1),
+        k1.log()
+    );
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let (want_routes, want_rules) = (sorted(routes(&lab, 1)), sorted(rules(&lab, 1)));
+    assert!(
+        routes(&lab, 2).is_empty() && rules(&lab, 2).is_empty(),
+        "{}",
+        show(&lab, 2)
+    );
+
+    // keepalived leaves: vrrpd's master state is keepalived's, exactly.
+    assert_eq!(k1.term(), Some(0), "{}", k1.log());
+    assert!(
+        d2.wait_log("(VI_1) Entering MASTER STATE", 3 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || sorted(routes(&lab, 2)) == want_routes
+            && sorted(rules(&lab, 2)) == want_rules
+            && routes(&lab, 1).is_empty()
+            && rules(&lab, 1).is_empty()
+            && lab.has_vip(2, "10.99.0.200")
+            && !lab.has_vip(1, "10.99.0.200")),
+        "keepalived's: {want_routes:#?} {want_rules:#?}\n{}\n{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2),
+        d2.log()
+    );
+
+    // keepalived comes back and preempts: the state moves back, vrrpd's side is clean.
+    let k1 = lab.keepalived(1, &virtual_only(150));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", 8 * S),
+        "{}\n{}",
+        describe(&d2),
+        k1.log()
+    );
+    assert!(
+        eventually(3 * S, || sorted(routes(&lab, 1)) == want_routes
+            && sorted(rules(&lab, 1)) == want_rules
+            && routes(&lab, 2).is_empty()
+            && rules(&lab, 2).is_empty()),
+        "{}\n{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2),
+        d2.log()
+    );
+}
+
+/// One master whose extras change by reload: what stayed is never deleted (watched with
+/// `ip monitor`), what went is gone, what came is there, and the VIP never left.
+#[test]
+fn reload_applies_only_the_difference() {
+    let Some(lab) = Lab::new("urtr", 1) else {
+        return;
+    };
+    let conf = |routes: &str, rules: &str, excluded: &str, statics: &str| {
+        format!(
+            "static_routes {{
+{statics}
+}}
+vrrp_instance VI_1 {{
+    state MASTER
+    interface eth0
+    virtual_router_id 73
+    priority 150
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {{
+        10.99.0.100/24 dev eth0
+    }}
+    virtual_ipaddress_excluded {{
+{excluded}
+    }}
+    virtual_routes {{
+{routes}
+    }}
+    virtual_rules {{
+{rules}
+    }}
+}}
+"
+        )
+    };
+    let a = conf(
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.22.0/24 via 10.99.0.254",
+        "        from 10.99.0.100 table 100 pref 100",
+        "        10.99.0.201/24 dev eth0",
+        "    10.99.31.0/24 via 10.99.0.254\n    10.99.32.0/24 via 10.99.0.254",
+    );
+    let b = conf(
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.23.0/24 via 10.99.0.254",
+        "        from 10.99.0.100 table 100 pref 100\n        to 10.99.23.0/24 table 100 pref 101",
+        "        10.99.0.202/24 dev eth0",
+        "    10.99.31.0/24 via 10.99.0.254\n    10.99.33.0/24 via 10.99.0.254",
+    );
+    let d = lab.vrrpd(1, &a);
+    assert!(
+        d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d)
+    );
+    let dsts = |lab: &Lab| {
+        let mut v: Vec<String> = routes(lab, 1)
+            .iter()
+            .filter_map(|r| r.split(' ').next().map(String::from))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(
+        eventually(3 * S, || dsts(&lab)
+            == [
+                "10.99.21.0/24",
+                "10.99.22.0/24",
+                "10.99.31.0/24",
+                "10.99.32.0/24"
+            ]),
+        "{}",
+        show(&lab, 1)
+    );
+    let mut monitor = std::process::Command::new("ip")
+        .args([
+            "-n",
+            &lab.ns(1),
+            "-4",
+            "monitor",
+            "route",
+            "rule",
+            "address",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ip monitor");
+    std::thread::sleep(S / 5);
+    std::fs::write(d.conf_path(), &b).unwrap();
+    d.hup();
+    let settled = eventually(3 * S, || {
+        dsts(&lab)
+            == [
+                "10.99.21.0/24",
+                "10.99.23.0/24",
+                "10.99.31.0/24",
+                "10.99.33.0/24",
+            ]
+            && rules(&lab, 1).len() == 2
+            && lab.has_vip(1, "10.99.0.202")
+            && !lab.has_vip(1, "10.99.0.201")
+    });
+    std::thread::sleep(S / 5);
+    let _ = monitor.kill();
+    let out = monitor.wait_with_output().expect("ip monitor output");
+    let events = String::from_utf8_lossy(&out.stdout);
+    assert!(settled, "{}\n{}\n{events}", show(&lab, 1), d.log());
+    for kept in [
+        "10.99.21.0/24",
+        "10.99.31.0/24",
+        "from 10.99.0.100",
+        "10.99.0.100/24",
+    ] {
+        assert!(
+            !events
+                .lines()
+                .any(|l| l.starts_with("Deleted") && l.contains(kept)),
+            "{kept} was touched by the reload:\n{events}"
+        );
+    }
+    for gone in ["10.99.22.0/24", "10.99.32.0/24", "10.99.0.201/24"] {
+        assert!(
+            events
+                .lines()
+                .any(|l| l.starts_with("Deleted") && l.contains(gone)),
+            "{gone} not deleted:\n{events}"
+        );
+    }
+    assert_eq!(d.count("Entering MASTER STATE"), 1, "{}", d.log());
+    assert!(d.log().contains("applied in place"), "{}", d.log());
+}
+
+/// A sync group moves its members' routes together: one member faults (track_file), both
+/// instances' routes go to the other router.
+#[test]
+fn sync_group_moves_the_routes_of_all_members() {
+    let Some(lab) = Lab::new("urts", 2) else {
+        return;
+    };
+    // Each router its own file: only r1's member faults.
+    let (file, other) = (lab.path("fault-r1"), lab.path("fault-r2"));
+    std::fs::write(&file, "0\n").unwrap();
+    std::fs::write(&other, "0\n").unwrap();
+    let conf = |priority: u8, file: &std::path::Path| {
+        let inst = |name: &str, vrid: u8, net: u8, track: &str| {
+            format!(
+                "vrrp_instance {name} {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {vrid}
+    priority {priority}
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {{
+        10.99.0.{vrid}/24 dev eth0
+    }}
+    virtual_routes {{
+        10.99.{net}.0/24 via 10.99.0.254
+    }}
+{track}
+}}
+"
+            )
+        };
+        format!(
+            "vrrp_track_file tf {{
+    file \"{}\"
+    weight 0
+}}
+vrrp_sync_group G {{
+    group {{
+        VI_1
+        VI_2
+    }}
+}}
+{}{}",
+            file.display(),
+            inst("VI_1", 81, 41, ""),
+            inst("VI_2", 82, 42, "    track_file {\n        tf\n    }")
+        )
+    };
+    let d1 = lab.vrrpd(1, &conf(150, &file));
+    assert!(
+        d1.wait_count("Entering MASTER STATE", 2, 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    let d2 = lab.vrrpd(2, &conf(100, &other));
+    assert!(
+        d2.wait_count("Entering BACKUP STATE", 2, 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    let nets = |i: usize| {
+        let mut v: Vec<String> = routes(&lab, i)
+            .iter()
+            .filter_map(|r| r.split(' ').next().map(String::from))
+            .collect();
+        v.sort();
+        v
+    };
+    let both = ["10.99.41.0/24", "10.99.42.0/24"];
+    assert!(
+        eventually(3 * S, || nets(1) == both && nets(2).is_empty()),
+        "{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2)
+    );
+    std::fs::write(&file, "1\n").unwrap();
+    assert!(
+        eventually(5 * S, || nets(2) == both && nets(1).is_empty()),
+        "{}\n{}\n{}\n{}",
+        show(&lab, 1),
+        show(&lab, 2),
+        d1.log(),
+        d2.log()
+    );
+}
+
+/// Lost netlink events (ENOBUFS): a route and a rule deleted while the queue overflowed are
+/// only noticed by the re-read, which puts them back.
+#[test]
+fn routes_deleted_during_lost_events_come_back() {
+    let Some(lab) = Lab::new("urto", 1) else {
+        return;
+    };
+    let conf = "vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 74
+    priority 150
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {
+        10.99.0.100/24 dev eth0
+    }
+    virtual_routes {
+        10.99.51.0/24 via 10.99.0.254
+    }
+    virtual_rules {
+        from 10.99.0.100 table 100 pref 100
+    }
+}
+";
+    let d = lab.vrrpd(1, conf);
+    assert!(
+        d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d)
+    );
+    assert!(eventually(3 * S, || routes(&lab, 1).len() == 1
+        && rules(&lab, 1).len() == 1));
+    lab.ip(
+        1,
+        &[
+            "link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1",
+        ],
+    );
+    let batch = lab.path("addrs.batch");
+    let lines: String = (0..3000)
+        .map(|k| {
+            format!(
+                "addr add 10.99.{}.{}/32 dev dummy0\n",
+                100 + k / 250,
+                1 + k % 250
+            )
+        })
+        .collect();
+    std::fs::write(&batch, lines).expect("batch file");
+    d.signal(libc::SIGSTOP);
+    lab.ip(1, &["-batch", batch.to_str().expect("path")]);
+    lab.ip(1, &["route", "del", "10.99.51.0/24"]);
+    lab.ip(1, &["rule", "del", "pref", "100"]);
+    d.signal(libc::SIGCONT);
+    assert!(
+        d.wait_count("netlink event queue overflowed", 1, 5 * S),
+        "no overflow seen:\n{}",
+        d.log()
+    );
+    assert!(
+        eventually(3 * S, || routes(&lab, 1).len() == 1
+            && rules(&lab, 1).len() == 1),
+        "not restored after the re-read:\n{}\n{}",
+        show(&lab, 1),
+        d.log()
+    );
+    assert_eq!(d.count("Entering MASTER STATE"), 1);
+}
