@@ -34,7 +34,8 @@ pub fn init(console: bool, level: LevelFilter) {
     }
 }
 
-/// `LEVEL [target] message` on stderr, as simple_logger printed it (procd and logd stamp lines).
+/// The message alone on stderr: procd's logd stamps the line with the time and `vrrpd[PID]:`, so
+/// logread shows `vrrpd[1234]: (VI_1) Entering MASTER STATE`, as for keepalived.
 struct Console;
 static CONSOLE: Console = Console;
 
@@ -52,10 +53,7 @@ impl Log for Console {
             buf: &mut buf,
             len: 0,
         };
-        let _ = core::fmt::write(
-            &mut w,
-            format_args!("{:<5} [{}] {}", r.level(), r.target(), r.args()),
-        );
+        let _ = core::fmt::write(&mut w, *r.args());
         // The Cursor kept one byte free (for syslog's NUL): the newline goes there.
         let end = w.len.min(buf.len() - 1);
         buf[end] = b'\n';

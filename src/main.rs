@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use log::{error, info, warn};
 
 use vrrpd::config::{self, Severity};
-use vrrpd::daemon::Daemon;
+use vrrpd::daemon::{Daemon, control};
 use vrrpd::logging;
 use vrrpd::sys::pidfile::PidFile;
 use vrrpd::sys::signalfd::Signals;
@@ -52,11 +52,35 @@ fn main() -> ExitCode {
         "keepalived's config id for '@ID' lines (default: the host name up to its first dot)",
         "ID",
     );
+    opts.optflag(
+        "s",
+        "status",
+        "ask the running vrrpd (the one of -p) for its instances and print one line each; \
+         exit 3 when none runs",
+    );
+    opts.optflag(
+        "",
+        "json",
+        "with -s: keepalived's JSON dump (keepalived.json) instead",
+    );
+    opts.optopt(
+        "",
+        "signum",
+        "print the number of the signal for JSON, DATA, STATS, RELOAD or STOP and exit",
+        "NAME",
+    );
+    opts.optopt(
+        "",
+        "hotplug-call",
+        "run PROGRAM vrrpd with ACTION, TYPE and NAME on every transition (default: \
+         /sbin/hotplug-call when it exists; 'none': never)",
+        "PROGRAM",
+    );
     opts.optflag("v", "version", "print the version and exit");
     opts.optflag("h", "help", "print this help and exit");
 
     // First of all, so that a SIGHUP or SIGUSR1 during start-up is queued, not fatal.
-    let signals = match Signals::new(&Daemon::SIGNALS) {
+    let signals = match Signals::new(&Daemon::signals()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("vrrpd: cannot set up signal handling: {e}");
@@ -78,6 +102,22 @@ fn main() -> ExitCode {
     if m.opt_present("v") {
         println!("vrrpd {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
+    }
+    if let Some(name) = m.opt_str("signum") {
+        return match control::signum(&name) {
+            Some(n) => {
+                println!("{n}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("Unknown sigfunc {name}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let pid_path = PathBuf::from(m.opt_str("p").unwrap_or_else(|| DEFAULT_PIDFILE.into()));
+    if m.opt_present("s") {
+        return status(&pid_path, m.opt_present("json"));
     }
     let path = PathBuf::from(m.opt_str("f").unwrap_or_else(|| DEFAULT_CONFIG.into()));
     let mut source = config::Source::new(path.clone(), m.opt_str("i"));
@@ -127,7 +167,6 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
 
-    let pid_path = PathBuf::from(m.opt_str("p").unwrap_or_else(|| DEFAULT_PIDFILE.into()));
     // keepalived warns and runs when the directory is missing (a tmpfs /run after boot, a new
     // -p path); so does vrrpd, after creating it.
     if let Some(dir) = pid_path
@@ -160,13 +199,21 @@ fn main() -> ExitCode {
     );
     vrrpd::sys::sched::apply(&config.global.sched);
     let runs_scripts = config.runs_scripts();
-    let mut daemon = match Daemon::new(source, config, signals) {
+    let hotplug = vrrpd::daemon::hotplug_program(m.opt_str("hotplug-call").as_deref());
+    let mut daemon = match Daemon::new(source, config, signals, hotplug) {
         Ok(d) => d,
         Err(e) => {
             error!("cannot start: {e}");
             return ExitCode::from(1);
         }
     };
+    let sock = control::socket_path(&pid_path);
+    if let Err(e) = daemon.listen(&sock) {
+        warn!(
+            "{}: no control socket (vrrpd -s will not work): {e}",
+            sock.display()
+        );
+    }
     // Every socket is open now: give up what the loop never needs.
     drop_capabilities(runs_scripts);
     match daemon.run() {
@@ -188,6 +235,29 @@ fn interface_exists(name: &str) -> bool {
     };
     // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
     unsafe { libc::if_nametoindex(c.as_ptr()) != 0 }
+}
+
+/// `vrrpd -s`: the running daemon's answer on its control socket, printed as it comes.
+fn status(pid_path: &std::path::Path, json: bool) -> ExitCode {
+    let sock = control::socket_path(pid_path);
+    match control::query(&sock, if json { "json" } else { "status" }) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("vrrpd: the daemon refused the request: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!(
+                "vrrpd: no vrrpd is running for {} ({}: {e})",
+                pid_path.display(),
+                sock.display()
+            );
+            ExitCode::from(3)
+        }
+    }
 }
 
 /// Run as root without scripts, keep only CAP_NET_ADMIN and CAP_NET_RAW (see `sys::caps`).

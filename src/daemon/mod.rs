@@ -3,16 +3,20 @@
 //! Every source is drained until it would block (mio is edge-triggered); every decision is made by
 //! the pure core (`vrrp::Instance`), and this module only carries inputs in and actions out.
 
+pub mod control;
+mod hotplug;
 mod iface;
 mod links;
 mod notify;
 mod process;
 mod router;
 mod routes;
+mod status;
 mod track;
 
 use std::io;
 use std::os::fd::AsRawFd;
+use std::path::PathBuf;
 
 use log::{error, info, warn};
 use mio::unix::SourceFd;
@@ -32,6 +36,8 @@ use crate::vrrp::rx::{self, Drop};
 use crate::vrrp::{Action, Actions, Input, State};
 
 use iface::{Iface, NO_INSTANCE};
+
+pub use hotplug::choose as hotplug_program;
 use router::Router;
 
 const TIMER: Token = Token(0);
@@ -66,6 +72,8 @@ const MAX_QUEUE_AGE: core::time::Duration = core::time::Duration::from_secs(5);
 pub struct Daemon {
     /// What SIGHUP re-reads (the file and the `-i` config id).
     source: config::Source,
+    /// For keepalived.data (router_id, defaults).
+    global: config::Global,
     poll: Poll,
     timerfd: TimerFd,
     armed: Option<Instant>,
@@ -90,6 +98,10 @@ pub struct Daemon {
     feeding: bool,
     /// static_ipaddress, static_routes, static_rules (daemon/routes.rs).
     statics: routes::Statics,
+    /// `vrrpd -s` and the rpcd plugin (daemon/control.rs).
+    control: Option<control::Control>,
+    /// OpenWrt's hotplug-call, run on every transition (daemon/hotplug.rs).
+    hotplug: Option<PathBuf>,
 }
 
 /// A transition queues an input for each sync-group sibling, at most one per instance.
@@ -101,20 +113,24 @@ pub enum Exit {
 }
 
 impl Daemon {
-    /// The signals the loop handles (SIGCHLD reaps script children). `main` blocks them before
-    /// anything else, so a reload or dump request during start-up waits instead of killing us.
-    pub const SIGNALS: [libc::c_int; 5] = [
-        libc::SIGTERM,
-        libc::SIGINT,
-        libc::SIGHUP,
-        libc::SIGUSR1,
-        libc::SIGCHLD,
-    ];
+    /// The signals the loop reads (SIGCHLD reaps script children): every one that can be
+    /// blocked. `main` blocks them before anything else, so a reload or dump request during
+    /// start-up waits instead of killing us, and one vrrpd has no use for is logged, not fatal.
+    pub fn signals() -> impl core::ops::Deref<Target = [libc::c_int]> {
+        control::blocked_signals()
+    }
 
-    /// Opens every kernel interface and brings the configured instances up.
-    pub fn new(source: config::Source, config: Config, signals: Signals) -> io::Result<Daemon> {
+    /// Opens every kernel interface and brings the configured instances up. `hotplug` is run on
+    /// every transition, the first included (OpenWrt's hotplug-call; `None` for no events).
+    pub fn new(
+        source: config::Source,
+        config: Config,
+        signals: Signals,
+        hotplug: Option<PathBuf>,
+    ) -> io::Result<Daemon> {
         let mut d = Daemon {
             source,
+            global: config.global.clone(),
             poll: Poll::new()?,
             timerfd: TimerFd::new()?,
             armed: None,
@@ -135,6 +151,8 @@ impl Daemon {
                 cfg: config.statics.clone(),
                 installed: routes::Installed::default(),
             },
+            control: None,
+            hotplug,
         };
         let reg = d.poll.registry();
         reg.register(
@@ -191,6 +209,10 @@ impl Daemon {
                     INOTIFY => self.on_inotify(),
                     process::CONNECTOR => self.on_connector(),
                     Token(t) if t >= process::PIDFD_BASE => self.on_pidfd(t - process::PIDFD_BASE),
+                    control::LISTENER => self.on_listener(),
+                    Token(t) if (control::CLIENT_BASE..INOTIFY.0).contains(&t) => {
+                        self.on_client(t - control::CLIENT_BASE)
+                    }
                     Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
                     Token(_) => {}
                 }
@@ -241,9 +263,16 @@ impl Daemon {
                     return Some(Exit::Stopped);
                 }
                 Ok(Some(libc::SIGHUP)) => self.reload(),
-                Ok(Some(libc::SIGUSR1)) => self.dump_state(),
+                Ok(Some(libc::SIGUSR1)) => {
+                    self.dump_state();
+                    self.write_dump(control::Dump::Data);
+                }
+                Ok(Some(libc::SIGUSR2)) => self.write_dump(control::Dump::Stats),
+                Ok(Some(s)) if s == control::json_signal() => self.write_dump(control::Dump::Json),
                 Ok(Some(libc::SIGCHLD)) => self.on_children(),
-                Ok(Some(_)) => {}
+                // Silent: a log line to a broken pipe would raise the next one.
+                Ok(Some(libc::SIGPIPE)) => {}
+                Ok(Some(s)) => info!("Ignoring signal {s}"),
                 Ok(None) => return None,
                 Err(e) => {
                     warn!("signalfd read failed: {e}");
@@ -365,6 +394,7 @@ impl Daemon {
                 match rx::check(&meta, msg, r.spec()) {
                     Ok(adv) => {
                         r.adverts_rx += 1;
+                        r.stats.heard(&adv);
                         self.feed(usize::from(k), at, Input::Advert(adv));
                     }
                     Err(d) => r.dropped(now, d),
@@ -418,6 +448,7 @@ impl Daemon {
         r.core.handle(now, input, &mut out);
         r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
         self.timers.set(k, r.core.next_deadline());
+        r.stats.count(&out, now);
         // Notify scripts and sync-group siblings follow each transition.
         for a in &out {
             if let Action::Transition { from, to, .. } = *a {
@@ -452,6 +483,7 @@ impl Daemon {
             error!("Reload failed: keeping the running configuration");
             return;
         };
+        self.global = cfg.global.clone();
         let now = clock::now();
         // Which running instance, if any, each new one continues (same configuration).
         let mut claimed = vec![false; self.routers.len()];

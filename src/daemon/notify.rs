@@ -62,6 +62,7 @@ impl Daemon {
         if let Some(cmd) = generic {
             self.run_notify(&what, now, &cmd, &["INSTANCE", &name, word, &prio]);
         }
+        self.hotplug(now, "INSTANCE", &name, to);
     }
 
     /// Sync group `g` entered `s`. The generic script is not called for STOP, which keepalived
@@ -80,6 +81,9 @@ impl Daemon {
         }
         if let (Some(cmd), false) = (&g.notify, s == State::Init) {
             self.run_notify(&what, now, cmd, &["GROUP", &g.name, word, "0"]);
+        }
+        if s != State::Init {
+            self.hotplug(now, "GROUP", &g.name, s);
         }
     }
 

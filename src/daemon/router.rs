@@ -8,6 +8,7 @@ use log::{debug, info, warn};
 
 use super::iface::Iface;
 use super::routes;
+use super::status::Stats;
 use crate::config;
 use crate::limits::MAX_PACKET;
 use crate::sys::netlink::{Netlink, VipSpec};
@@ -30,6 +31,8 @@ pub struct Router {
     pub drops: Counters,
     pub adverts_rx: u64,
     pub adverts_tx: u64,
+    /// keepalived's other counters, the master heard and when the state was entered.
+    pub stats: Stats,
     /// When each drop reason was last logged, and how many since.
     drop_log: [(Option<Instant>, u64); Drop::ALL.len()],
     /// Which of its virtual routes and rules are in the kernel (daemon/routes.rs).
@@ -74,6 +77,7 @@ impl Router {
             drops: Counters::default(),
             adverts_rx: 0,
             adverts_tx: 0,
+            stats: Stats::default(),
             drop_log: [(None, 0); Drop::ALL.len()],
             extras: routes::Installed::default(),
             cfg: cfg.clone(),

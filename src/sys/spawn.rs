@@ -38,6 +38,8 @@ pub struct Creds {
 pub struct Program {
     path: CString,
     argv: Vec<CString>,
+    /// `KEY=VALUE` entries set for the child on top of the daemon's environment.
+    env: Vec<CString>,
 }
 
 impl Program {
@@ -60,6 +62,7 @@ impl Program {
         Ok(Program {
             path: cstring(path.as_os_str().as_bytes())?,
             argv,
+            env: Vec::new(),
         })
     }
 
@@ -73,6 +76,17 @@ impl Program {
         let mut p = self.clone();
         for a in extra {
             p.argv.push(cstring(a.as_bytes())?);
+        }
+        Ok(p)
+    }
+}
+
+impl Program {
+    /// A copy that sets `vars` in the child's environment (hotplug-call reads ACTION, TYPE, NAME).
+    pub fn with_env(&self, vars: &[(&str, &str)]) -> io::Result<Program> {
+        let mut p = self.clone();
+        for (k, v) in vars {
+            p.env.push(cstring(format!("{k}={v}").as_bytes())?);
         }
         Ok(p)
     }
@@ -425,13 +439,22 @@ impl<T: Copy> Spawner<T> {
             .map(|a| a.as_ptr())
             .chain(std::iter::once(std::ptr::null()))
             .collect();
+        let own = |k: &OsStr| {
+            prog.env.iter().any(|e| {
+                e.as_bytes()
+                    .strip_prefix(k.as_bytes())
+                    .is_some_and(|r| r.first() == Some(&b'='))
+            })
+        };
         let env: Vec<CString> = std::env::vars_os()
+            .filter(|(k, _)| !own(k))
             .filter_map(|(k, v)| {
                 let mut b = k.as_bytes().to_vec();
                 b.push(b'=');
                 b.extend_from_slice(v.as_bytes());
                 CString::new(b).ok()
             })
+            .chain(prog.env.iter().cloned())
             .collect();
         let envp: Vec<*const libc::c_char> = env
             .iter()
