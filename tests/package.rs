@@ -197,13 +197,19 @@ fn ipk_layout_control_and_conffiles() {
         .collect();
     assert_eq!(
         files.keys().copied().collect::<Vec<_>>(),
-        ["./etc/init.d/vrrpd", "./etc/vrrpd.conf", "./usr/sbin/vrrpd"]
+        [
+            "./etc/init.d/vrrpd",
+            "./etc/vrrpd.conf",
+            "./usr/libexec/rpcd/vrrpd",
+            "./usr/sbin/vrrpd"
+        ]
     );
     for (name, e) in &data {
         assert_eq!(e.owner, "0/0", "{name} owner");
     }
     assert_eq!(files["./usr/sbin/vrrpd"].mode, "-rwxr-xr-x");
     assert_eq!(files["./etc/init.d/vrrpd"].mode, "-rwxr-xr-x");
+    assert_eq!(files["./usr/libexec/rpcd/vrrpd"].mode, "-rwxr-xr-x");
     assert_eq!(files["./etc/vrrpd.conf"].mode, "-rw-------");
     let ddir = s.path("data");
     extract(&top.join("data.tar.gz"), &ddir);
@@ -218,6 +224,10 @@ fn ipk_layout_control_and_conffiles() {
     assert_eq!(
         fs::read(ddir.join("etc/vrrpd.conf")).ok(),
         fs::read(repo("openwrt/files/vrrpd.conf")).ok()
+    );
+    assert_eq!(
+        fs::read(ddir.join("usr/libexec/rpcd/vrrpd")).ok(),
+        fs::read(repo("openwrt/files/vrrpd.rpcd")).ok()
     );
 
     let control = fs::read_to_string(cdir.join("control")).expect("control");
@@ -500,4 +510,149 @@ fn shipped_config_is_the_project_example() {
             "openwrt/files/vrrpd.conf differs from etc/vrrpd.conf"
         );
     }
+}
+
+/// Runs the rpcd plugin with stand-in jshn functions (recording each call) and a stand-in vrrpd
+/// that answers `-s` as `vrrpd_out` and exits `vrrpd_rc`; `args` are rpcd's (`list`, `call
+/// status`). Returns the recorded lines, then
+/// what the plugin printed itself, then its exit status.
+fn under_rpcd(args: &str, vrrpd_out: &str, vrrpd_rc: i32) -> Vec<String> {
+    let s = Scratch::new("rpcd");
+    let log = s.path("log");
+    let fake = s.path("vrrpd");
+    fs::write(
+        &fake,
+        "#!/bin/sh\n(IFS='|'; echo \"vrrpd|$*\") >>\"$LOG\"\nprintf '%s' \"$FAKE_OUT\"\nexit \"$FAKE_RC\"\n",
+    )
+    .expect("write fake vrrpd");
+    run(Command::new("chmod").arg("755").arg(&fake));
+    // The plugin sources /usr/share/libubox/jshn.sh; the harness defines the functions first
+    // and runs the plugin's body with that line taken out.
+    let plugin = fs::read_to_string(repo("openwrt/files/vrrpd.rpcd")).expect("plugin");
+    assert!(plugin.contains("\n. /usr/share/libubox/jshn.sh\n"));
+    let body = plugin.replace("\n. /usr/share/libubox/jshn.sh\n", "\n");
+    let harness = format!(
+        r#"
+record() {{ (IFS='|'; echo "$*") >>"$LOG"; }}
+json_init() {{ record json_init "$@"; }}
+json_add_object() {{ record json_add_object "$@"; }}
+json_close_object() {{ record json_close_object "$@"; }}
+json_add_array() {{ record json_add_array "$@"; }}
+json_close_array() {{ record json_close_array "$@"; }}
+json_add_string() {{ record json_add_string "$@"; }}
+json_add_int() {{ record json_add_int "$@"; }}
+json_dump() {{ record json_dump "$@"; }}
+date() {{ echo 1000; }}
+{body}
+"#
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&harness)
+        .arg("vrrpd")
+        .args(args.split_whitespace())
+        .env("VRRPD", &fake)
+        .env("LOG", &log)
+        .env("FAKE_OUT", vrrpd_out)
+        .env("FAKE_RC", vrrpd_rc.to_string())
+        .output()
+        .expect("run sh");
+    let mut lines: Vec<String> = fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.extend(String::from_utf8_lossy(&out.stdout).lines().map(|l| format!("out|{l}")));
+    lines.push(format!("exit|{}", out.status.code().unwrap_or(-1)));
+    lines
+}
+
+#[test]
+fn rpcd_plugin_lists_status_and_dump() {
+    let got = under_rpcd("list", "", 0);
+    assert_eq!(
+        got,
+        [
+            "json_init",
+            "json_add_object|status",
+            "json_close_object",
+            "json_add_object|dump",
+            "json_close_object",
+            "json_dump",
+            "exit|0"
+        ]
+    );
+}
+
+#[test]
+fn rpcd_plugin_status_from_the_daemon() {
+    let lines = "VI_1 eth0 vrid 51 MASTER prio 150 master 10.99.0.1 for 83s adverts 0/120 drops 0\n\
+                 VI_2 eth1 vrid 52 BACKUP prio 100 master 10.99.1.2 for 5s adverts 40/0 drops 3\n";
+    let got = under_rpcd("call status", lines, 0);
+    assert_eq!(
+        got,
+        [
+            "json_init",
+            "vrrpd|-s",
+            "json_add_array|instance",
+            "json_add_object",
+            "json_add_string|name|VI_1",
+            "json_add_int|event|917",
+            "json_add_string|status|MASTER",
+            "json_add_string|interface|eth0",
+            "json_add_int|vrid|51",
+            "json_add_int|priority|150",
+            "json_add_string|master|10.99.0.1",
+            "json_close_object",
+            "json_add_object",
+            "json_add_string|name|VI_2",
+            "json_add_int|event|995",
+            "json_add_string|status|BACKUP",
+            "json_add_string|interface|eth1",
+            "json_add_int|vrid|52",
+            "json_add_int|priority|100",
+            "json_add_string|master|10.99.1.2",
+            "json_close_object",
+            "json_close_array",
+            "json_dump",
+            "exit|0"
+        ]
+    );
+}
+
+#[test]
+fn rpcd_plugin_dump_passes_the_daemon_json_through() {
+    let json = r#"[{"data":{"iname":"VI_1","state":2},"stats":{"advert_sent":3}}]"#;
+    let got = under_rpcd("call dump", json, 0);
+    assert_eq!(
+        got,
+        [
+            "vrrpd|-s|--json".to_string(),
+            format!("out|{{\"status\":{json}}}"),
+            "exit|0".to_string()
+        ]
+    );
+}
+
+#[test]
+fn rpcd_plugin_without_daemon_answers_an_error() {
+    let msg = "vrrpd: no vrrpd is running for /var/run/vrrpd.pid";
+    let status = ["json_init", "vrrpd|-s"];
+    let dump = ["vrrpd|-s|--json", "json_init"];
+    for (call, first) in [("call status", status), ("call dump", dump)] {
+        let got = under_rpcd(call, msg, 3);
+        assert_eq!(
+            got,
+            [
+                first[0].to_string(),
+                first[1].to_string(),
+                format!("json_add_string|error|{msg}"),
+                "json_dump".to_string(),
+                "exit|0".to_string()
+            ],
+            "{call}"
+        );
+    }
+    let bad = under_rpcd("call nope", "", 0);
+    assert_eq!(bad, ["exit|2"]);
 }
