@@ -72,7 +72,10 @@ impl Adb<'_> {
             0x8 => (usize::from(self.0[o]), o + 1),
             0x9 => {
                 assert_eq!(o % 2, 0, "blob16 aligned");
-                (usize::from(u16::from_le_bytes([self.0[o], self.0[o + 1]])), o + 2)
+                (
+                    usize::from(u16::from_le_bytes([self.0[o], self.0[o + 1]])),
+                    o + 2,
+                )
             }
             0xa => {
                 assert_eq!(o % 4, 0, "blob32 aligned");
@@ -80,7 +83,9 @@ impl Adb<'_> {
             }
             k => panic!("not a blob: type {k:#x}"),
         };
-        self.0.get(start..start + len).expect("blob inside the block")
+        self.0
+            .get(start..start + len)
+            .expect("blob inside the block")
     }
 
     fn text(&self, v: Val) -> String {
@@ -102,10 +107,7 @@ impl Adb<'_> {
 
     /// Field `i` (1-based) of an object; NULL when the object is shorter.
     fn field(&self, obj: Val, i: usize) -> Val {
-        self.slots(obj, 0xe)
-            .get(i - 1)
-            .copied()
-            .unwrap_or(Val(0))
+        self.slots(obj, 0xe).get(i - 1).copied().unwrap_or(Val(0))
     }
 
     fn array(&self, v: Val) -> Vec<Val> {
@@ -222,7 +224,9 @@ const SCRIPT_FIELDS: [(usize, &str); 7] = [
 ];
 
 fn decode(apk: &[u8]) -> Package {
-    let z = apk.strip_prefix(b"ADBd").expect("ADBd: deflate-compressed ADB");
+    let z = apk
+        .strip_prefix(b"ADBd")
+        .expect("ADBd: deflate-compressed ADB");
     let raw = inflate_raw(z);
     let body = raw.strip_prefix(b"ADB.").expect("ADB. magic");
     let body = body.strip_prefix(b"pckg").expect("schema pckg");
@@ -289,7 +293,10 @@ fn decode(apk: &[u8]) -> Package {
             last_file = Some(fname.clone());
             let acl = db.field(f, 2);
             let size = db.int(db.field(f, 3));
-            assert!(db.field(f, 6).is_null(), "{fname}: a regular file has no target");
+            assert!(
+                db.field(f, 6).is_null(),
+                "{fname}: a regular file has no target"
+            );
             let body = if size > 0 {
                 let (p, i, b) = data.remove(0);
                 assert_eq!(
@@ -319,7 +326,10 @@ fn decode(apk: &[u8]) -> Package {
             );
         }
     }
-    assert!(data.is_empty(), "a DATA block for every non-empty file, no more");
+    assert!(
+        data.is_empty(),
+        "a DATA block for every non-empty file, no more"
+    );
     Package {
         info,
         dirs,
@@ -396,7 +406,8 @@ fn apk_version_valid(v: &str) -> bool {
     let rest: Vec<&str> = parts.collect();
     for (i, p) in rest.iter().enumerate() {
         let digits = if i + 1 == rest.len() {
-            p.strip_suffix(|c: char| c.is_ascii_lowercase()).unwrap_or(p)
+            p.strip_suffix(|c: char| c.is_ascii_lowercase())
+                .unwrap_or(p)
         } else {
             p
         };
@@ -424,7 +435,11 @@ fn apk_fields_paths_modes_and_hashes() {
 
     assert_eq!(p.info["name"], "vrrpd");
     assert_eq!(p.info["version"], format!("{VERSION}-r1"));
-    assert!(apk_version_valid(&p.info["version"]), "{}", p.info["version"]);
+    assert!(
+        apk_version_valid(&p.info["version"]),
+        "{}",
+        p.info["version"]
+    );
     assert_eq!(p.info["arch"], "mipsel_24kc");
     assert_eq!(p.info["license"], "MIT OR Apache-2.0");
     assert_eq!(p.info["origin"], "vrrpd");
@@ -444,9 +459,17 @@ fn apk_fields_paths_modes_and_hashes() {
         ]
     );
     for (path, f) in &p.files {
-        assert_eq!((f.user.as_str(), f.group.as_str()), ("root", "root"), "{path}");
+        assert_eq!(
+            (f.user.as_str(), f.group.as_str()),
+            ("root", "root"),
+            "{path}"
+        );
         assert_eq!(f.size, f.data.len() as u64, "{path} size");
-        assert_eq!(hex(&f.hash), sha256(&f.data), "{path}: SHA-256 of its DATA block");
+        assert_eq!(
+            hex(&f.hash),
+            sha256(&f.data),
+            "{path}: SHA-256 of its DATA block"
+        );
         let want = match path.as_str() {
             "/usr/sbin/vrrpd" | "/etc/init.d/vrrpd" | "/usr/libexec/rpcd/vrrpd" => 0o755,
             "/etc/vrrpd.conf" => 0o600,
@@ -462,16 +485,31 @@ fn apk_fields_paths_modes_and_hashes() {
     assert_eq!(p.info["installed-size"], total.to_string());
 
     assert_eq!(p.files["/usr/sbin/vrrpd"].data, stand_in);
-    assert_eq!(p.files["/etc/init.d/vrrpd"].data, repo("openwrt/files/vrrpd.init"));
-    assert_eq!(p.files["/etc/vrrpd.conf"].data, repo("openwrt/files/vrrpd.conf"));
-    assert_eq!(p.files["/usr/libexec/rpcd/vrrpd"].data, repo("openwrt/files/vrrpd.rpcd"));
+    assert_eq!(
+        p.files["/etc/init.d/vrrpd"].data,
+        repo("openwrt/files/vrrpd.init")
+    );
+    assert_eq!(
+        p.files["/etc/vrrpd.conf"].data,
+        repo("openwrt/files/vrrpd.conf")
+    );
+    assert_eq!(
+        p.files["/usr/libexec/rpcd/vrrpd"].data,
+        repo("openwrt/files/vrrpd.rpcd")
+    );
 
     // OpenWrt's own package files, as package-pack.mk writes them.
     let text = |p: &Package, f: &str| String::from_utf8(p.files[f].data.clone()).expect("utf-8");
-    assert_eq!(text(&p, "/lib/apk/packages/vrrpd.conffiles"), "/etc/vrrpd.conf\n");
+    assert_eq!(
+        text(&p, "/lib/apk/packages/vrrpd.conffiles"),
+        "/etc/vrrpd.conf\n"
+    );
     assert_eq!(
         text(&p, "/lib/apk/packages/vrrpd.conffiles_static"),
-        format!("/etc/vrrpd.conf {}\n", sha256(&repo("openwrt/files/vrrpd.conf")))
+        format!(
+            "/etc/vrrpd.conf {}\n",
+            sha256(&repo("openwrt/files/vrrpd.conf"))
+        )
     );
     let list = text(&p, "/lib/apk/packages/vrrpd.list");
     let listed: Vec<&str> = list.lines().collect();
@@ -488,15 +526,26 @@ fn apk_fields_paths_modes_and_hashes() {
     // Scripts stored whole; post-install enables and starts the init script the OpenWrt way.
     let post = &p.scripts["post-install"];
     assert!(post.starts_with("#!/bin/sh\n"), "{post}");
-    assert!(post.contains(". ${IPKG_INSTROOT}/lib/functions.sh\n"), "{post}");
+    assert!(
+        post.contains(". ${IPKG_INSTROOT}/lib/functions.sh\n"),
+        "{post}"
+    );
     assert!(post.contains("export pkgname=\"vrrpd\"\n"), "{post}");
     assert!(post.trim_end().ends_with("default_postinst"), "{post}");
-    assert!(p.scripts["pre-deinstall"].trim_end().ends_with("default_prerm"));
+    assert!(
+        p.scripts["pre-deinstall"]
+            .trim_end()
+            .ends_with("default_prerm")
+    );
     assert!(p.scripts["post-upgrade"].contains("export PKG_UPGRADE=1\n"));
     for (name, body) in &p.scripts {
         let f = s.0.join(name);
         fs::write(&f, body).expect("script");
-        let ok = Command::new("sh").arg("-n").arg(&f).status().expect("sh -n");
+        let ok = Command::new("sh")
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .expect("sh -n");
         assert!(ok.success(), "{name} does not parse");
     }
 }
@@ -514,7 +563,11 @@ fn apk_for_each_openwrt_arch() {
         let p = decode(&fs::read(&apk).expect("read"));
         assert_eq!(p.info["arch"], arch, "{target}");
     }
-    let (apk, _) = build(&s, "armv7", &["-a", "arm_cortex-a9_vfpv3-d16", "-v", "9.9.9-r3"]);
+    let (apk, _) = build(
+        &s,
+        "armv7",
+        &["-a", "arm_cortex-a9_vfpv3-d16", "-v", "9.9.9-r3"],
+    );
     let p = decode(&fs::read(&apk).expect("read"));
     assert_eq!(p.info["version"], "9.9.9-r3");
     assert_eq!(p.info["arch"], "arm_cortex-a9_vfpv3-d16");

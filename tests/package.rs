@@ -562,7 +562,11 @@ date() {{ echo 1000; }}
         .lines()
         .map(str::to_string)
         .collect();
-    lines.extend(String::from_utf8_lossy(&out.stdout).lines().map(|l| format!("out|{l}")));
+    lines.extend(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| format!("out|{l}")),
+    );
     lines.push(format!("exit|{}", out.status.code().unwrap_or(-1)));
     lines
 }
