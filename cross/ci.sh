@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI for the router builds: static cross builds with their static/stripped/size checks, an .ipk
-# for each, each binary run under qemu-user (-h, -v, -t on the shipped config), and a two-router
+# and an .apk for each (the .apk decoded by tests/apk.rs), each binary run under qemu-user (-h, -v, -t on the shipped config), and a two-router
 # failover where router A is the first target's binary under qemu-user and router B the native
 # build.
 #
@@ -50,6 +50,11 @@ for t in "${triples[@]}"; do
 	q=$(vrrpd_qemu "$t")
 	step "$t: package and run under ${q:-the host}"
 	openwrt/build-ipk.sh "$t"
+	apk=$(openwrt/build-apk.sh "$t")
+	# The real package through the test's own ADB reader: fields, modes, hashes, the ELF inside.
+	VRRPD_APK=$apk VRRPD_APK_ARCH=$(vrrpd_opkg_arch "$t") \
+		cargo test --release --locked --test apk -- --exact built_apk >/dev/null ||
+		fail "$apk does not decode (VRRPD_APK=$apk cargo test --test apk built_apk)"
 	# $q is empty on x86_64 and then must expand to nothing.
 	$q "$bin" -h >/dev/null || fail "$bin -h exited $?"
 	got=$($q "$bin" -v) || fail "$bin -v exited $?"

@@ -486,6 +486,7 @@ fn feed_makefile_matches_crate_and_layout() {
         "$(1)/usr/sbin/vrrpd",
         "./files/vrrpd.init $(1)/etc/init.d/vrrpd",
         "./files/vrrpd.conf $(1)/etc/vrrpd.conf",
+        "./files/vrrpd.rpcd $(1)/usr/libexec/rpcd/vrrpd",
     ] {
         assert!(mk.contains(needle), "Makefile lacks {needle}");
     }
