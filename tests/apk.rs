@@ -609,7 +609,10 @@ fn feed_makefile_version_is_apk_valid_and_printed_by_vrrpd() {
         .output()
         .expect("vrrpd -v");
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("vrrpd {v}"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("vrrpd {v}")
+    );
 }
 
 /// The package cross/ci.sh built around a real cross-compiled binary (VRRPD_APK, and

@@ -267,6 +267,96 @@ fn state_files_in_keepalived_shape() {
     );
 }
 
+/// Debian's keepalived and vrrpd side by side, each asked for its JSON dump: the same fields in
+/// the same order with the same JSON types, and values that agree on the shared instance.
+#[test]
+fn json_dump_next_to_a_live_keepalived() {
+    let Some(lab) = Lab::with("okj", Topo::routers(2).net(167)) else {
+        return;
+    };
+    let ka = lab.keepalived(1, &config(167, 150));
+    let dir = lab.path("tmp2");
+    let w = wrapper(&lab, "wkj.sh", &dir, "");
+    let vd = start(&lab, 2, &config(167, 100), &w);
+    assert!(
+        vd.wait_log("(VI_1) Entering BACKUP STATE", SECS(10)),
+        "{}",
+        vd.log()
+    );
+    assert!(
+        ka.wait_log("(VI_1) Entering MASTER STATE", SECS(10)),
+        "{}",
+        ka.log()
+    );
+    std::thread::sleep(SECS(2));
+
+    // keepalived's own number for its JSON signal (its libc's SIGRTMIN), sent to its VRRP child.
+    let out = Command::new("keepalived")
+        .arg("--signum=JSON")
+        .output()
+        .expect("keepalived --signum");
+    let ka_json: i32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("number");
+    let child = ka.conf_path().with_extension("vrrp.pid");
+    let child: i32 = fs::read_to_string(&child)
+        .expect("keepalived's VRRP pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    // SAFETY: a plain kill(2) to a process this test started.
+    unsafe { libc::kill(child, ka_json) };
+    vd.signal(signum("JSON"));
+    let theirs = lab.dir().join("keepalived.json");
+    let ours = dir.join("keepalived.json");
+    assert!(
+        wait_file(&theirs, None),
+        "keepalived wrote no JSON:\n{}",
+        ka.log()
+    );
+    assert!(wait_file(&ours, None), "vrrpd wrote no JSON:\n{}", vd.log());
+    std::thread::sleep(Duration::from_millis(300));
+    let t = flatten(&theirs);
+    let o = flatten(&ours);
+    for section in ["0.data.", "0.stats."] {
+        let ts: Vec<_> = t.iter().filter(|(k, _)| k.starts_with(section)).collect();
+        let os: Vec<_> = o.iter().filter(|(k, _)| k.starts_with(section)).collect();
+        for (a, b) in ts.iter().zip(&os) {
+            assert_eq!(a.0, b.0, "field order in {section}");
+            assert_eq!(kind(&a.1), kind(&b.1), "{}: {} vs {}", a.0, a.1, b.1);
+        }
+        assert!(os.len() >= ts.len());
+    }
+    let get = |f: &[(String, String)], k: &str| -> String {
+        f.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    for same in [
+        "iname",
+        "ifp_ifname",
+        "vrid",
+        "version",
+        "adver_int",
+        "auth_type",
+        "garp_delay",
+    ] {
+        let k = format!("0.data.{same}");
+        assert_eq!(get(&t, &k), get(&o, &k), "{k}");
+    }
+    assert_eq!(get(&t, "0.data.state"), "2");
+    assert_eq!(get(&o, "0.data.state"), "1");
+    assert_eq!(get(&o, "0.data.master_priority"), "150");
+    let sent: i64 = get(&t, "0.stats.advert_sent").parse().expect("int");
+    let rcvd: i64 = get(&o, "0.stats.advert_rcvd").parse().expect("int");
+    assert!(
+        (sent - rcvd).abs() <= 2,
+        "keepalived sent {sent}, vrrpd heard {rcvd}"
+    );
+}
+
 #[test]
 fn status_command_with_and_without_a_daemon() {
     let Some(lab) = Lab::with("ost", Topo::routers(1).net(162)) else {
@@ -403,6 +493,47 @@ fn hotplug_call_on_every_transition() {
             "vrrpd ACTION=NOTIFY_STOP TYPE=INSTANCE NAME=VI_1",
         ]
     );
+}
+
+#[test]
+fn hotplug_call_for_a_sync_group() {
+    let Some(lab) = Lab::with("ohg", Topo::routers(1).net(166)) else {
+        return;
+    };
+    let rec = lab.path("hotplug.log");
+    let hp = lab.script(
+        "hotplug-call",
+        &format!(
+            "#!/bin/sh\necho \"$ACTION $TYPE $NAME\" >>{}\n",
+            rec.display()
+        ),
+    );
+    let w = wrapper(
+        &lab,
+        "whg.sh",
+        &lab.path("tmp"),
+        &format!("--hotplug-call {}", hp.display()),
+    );
+    let conf = format!(
+        "vrrp_sync_group G1 {{\n    group {{\n        VI_1\n    }}\n}}\n{}",
+        config(166, 150)
+    );
+    let mut d = start(&lab, 1, &conf, &w);
+    assert!(
+        d.wait_log("(VI_1) Entering MASTER STATE", SECS(10)),
+        "{}",
+        d.log()
+    );
+    let read = || fs::read_to_string(&rec).unwrap_or_default();
+    assert!(
+        common::wait_until(SECS(5), Duration::from_millis(20), || read()
+            .contains("NOTIFY_MASTER GROUP G1")),
+        "{}",
+        read()
+    );
+    let lines = read();
+    assert!(lines.contains("NOTIFY_MASTER INSTANCE VI_1"), "{lines}");
+    assert_eq!(d.term(), Some(0));
 }
 
 #[test]

@@ -660,6 +660,9 @@ impl Lab {
         let vrrp_pid = self.path(&format!("{stem}.vrrp.pid"));
         let p = |p: &Path| p.display().to_string();
         let argv: Vec<String> = vec![
+            // Its state dumps (keepalived.json, .data, .stats) in the lab, not in the shared /tmp.
+            "env".into(),
+            format!("TMPDIR={}", self.dir.display()),
             t().keepalived.display().to_string(),
             "--dont-fork".into(),
             "--log-console".into(),
