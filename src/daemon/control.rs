@@ -24,9 +24,9 @@ use super::Daemon;
 use super::status::{self, View};
 use crate::sys::clock;
 
-pub(super) const LISTENER: Token = Token(3);
-/// Client `i` is `Token(CLIENT_BASE + i)`; tokens up to 10 are free below INOTIFY (11).
-pub(super) const CLIENT_BASE: usize = 4;
+const LISTENER: Token = Token(3);
+/// Client `i` is `Token(CLIENT_BASE + i)`, below the daemon's INOTIFY (11).
+const CLIENT_BASE: usize = 4;
 const MAX_CLIENTS: usize = 4;
 /// A request is one word and a newline.
 const MAX_REQUEST: usize = 32;
@@ -161,7 +161,18 @@ impl Daemon {
         Ok(())
     }
 
-    pub(super) fn on_listener(&mut self) {
+    /// The control socket's tokens; others are ignored.
+    pub(super) fn on_control(&mut self, t: Token) {
+        match t.0 {
+            _ if t == LISTENER => self.on_listener(),
+            c if (CLIENT_BASE..CLIENT_BASE + MAX_CLIENTS).contains(&c) => {
+                self.on_client(c - CLIENT_BASE)
+            }
+            _ => {}
+        }
+    }
+
+    fn on_listener(&mut self) {
         loop {
             let Some(c) = self.control.as_mut() else {
                 return;
@@ -204,7 +215,7 @@ impl Daemon {
         }
     }
 
-    pub(super) fn on_client(&mut self, slot: usize) {
+    fn on_client(&mut self, slot: usize) {
         let Some(Some(client)) = self.control.as_mut().and_then(|c| c.clients.get_mut(slot)) else {
             return;
         };

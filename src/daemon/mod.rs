@@ -116,7 +116,7 @@ impl Daemon {
     /// The signals the loop reads (SIGCHLD reaps script children): every one that can be
     /// blocked. `main` blocks them before anything else, so a reload or dump request during
     /// start-up waits instead of killing us, and one vrrpd has no use for is logged, not fatal.
-    pub fn signals() -> impl core::ops::Deref<Target = [libc::c_int]> {
+    pub fn signals() -> heapless::Vec<libc::c_int, 128> {
         control::blocked_signals()
     }
 
@@ -209,12 +209,8 @@ impl Daemon {
                     INOTIFY => self.on_inotify(),
                     process::CONNECTOR => self.on_connector(),
                     Token(t) if t >= process::PIDFD_BASE => self.on_pidfd(t - process::PIDFD_BASE),
-                    control::LISTENER => self.on_listener(),
-                    Token(t) if (control::CLIENT_BASE..INOTIFY.0).contains(&t) => {
-                        self.on_client(t - control::CLIENT_BASE)
-                    }
                     Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
-                    Token(_) => {}
+                    t => self.on_control(t),
                 }
             }
             let pending = std::mem::take(&mut self.rx_pending);
