@@ -455,7 +455,8 @@ struct LocalTime(Duration);
 
 impl fmt::Display for LocalTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = libc::time_t::try_from(self.0.as_secs()).unwrap_or(0);
+        // time_t by inference: naming it is deprecated on musl (it changes width in 1.2).
+        let secs = self.0.as_secs().try_into().unwrap_or(0);
         // SAFETY: tm is plain data that localtime_r fills; both pointers are to live locals.
         let mut tm: libc::tm = unsafe { core::mem::zeroed() };
         if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
