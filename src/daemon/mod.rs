@@ -36,9 +36,9 @@ use crate::vrrp::rx::{self, Drop};
 use crate::vrrp::{Action, Actions, Input, State};
 
 use iface::{Iface, NO_INSTANCE};
+use router::Router;
 
 pub use hotplug::choose as hotplug_program;
-use router::Router;
 
 const TIMER: Token = Token(0);
 const SIGNALS: Token = Token(1);
