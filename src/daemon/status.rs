@@ -342,7 +342,7 @@ pub fn data(global: &config::Global, views: &[View<'_>]) -> String {
             v.state,
             v.state,
             Epoch(t),
-            LocalTime(t),
+            UtcTime(t),
             c.interface,
         );
         if let Some(src) = v.src {
@@ -450,34 +450,37 @@ impl fmt::Display for Interval {
     }
 }
 
-/// `Tue Dec  1 10:12:08.464814 2026`, in local time as keepalived prints it.
-struct LocalTime(Duration);
+/// `Tue Dec  1 10:12:08.464814 2026` as keepalived prints a time, but in UTC: local time would
+/// link libc's time-zone code (several KiB on a 400 KiB budget) for one line of keepalived.data.
+struct UtcTime(Duration);
 
-impl fmt::Display for LocalTime {
+impl fmt::Display for UtcTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // time_t by inference: naming it is deprecated on musl (it changes width in 1.2).
-        let secs = self.0.as_secs().try_into().unwrap_or(0);
-        // SAFETY: tm is plain data that localtime_r fills; both pointers are to live locals.
-        let mut tm: libc::tm = unsafe { core::mem::zeroed() };
-        if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
-            return write!(f, "{}", self.0.as_secs());
-        }
-        let mut buf = [0u8; 64];
-        // SAFETY: the format is a C string, the buffer is ours and its length is given.
-        let n = unsafe {
-            libc::strftime(
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                c"%a %b %e %H:%M:%S".as_ptr(),
-                &tm,
-            )
-        };
-        let text = core::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default();
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let secs = self.0.as_secs();
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z % 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + u64::from(month <= 2);
         write!(
             f,
-            "{text}.{:06} {}",
+            "{} {} {day:2} {:02}:{:02}:{:02}.{:06} {year} UTC",
+            DAYS[(days % 7) as usize],
+            MONTHS[(month - 1) as usize],
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60,
             self.0.subsec_micros(),
-            i64::from(tm.tm_year) + 1900
         )
     }
 }
@@ -541,6 +544,25 @@ mod tests {
     fn epoch_has_microseconds() {
         let d = Duration::new(1_796_119_928, 464_814_000);
         assert_eq!(Epoch(d).to_string(), "1796119928.464814");
+    }
+
+    #[test]
+    fn utc_time_like_ctime() {
+        let d = Duration::new(1_796_119_928, 464_814_000);
+        assert_eq!(
+            UtcTime(d).to_string(),
+            "Tue Dec  1 10:12:08.464814 2026 UTC"
+        );
+        assert_eq!(
+            UtcTime(Duration::ZERO).to_string(),
+            "Thu Jan  1 00:00:00.000000 1970 UTC"
+        );
+        // 2024-02-29 12:00:00, a leap day.
+        let leap = Duration::from_secs(1_709_208_000);
+        assert_eq!(
+            UtcTime(leap).to_string(),
+            "Thu Feb 29 12:00:00.000000 2024 UTC"
+        );
     }
 
     #[test]
