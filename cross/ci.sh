@@ -52,9 +52,11 @@ for t in "${triples[@]}"; do
 	openwrt/build-ipk.sh "$t"
 	apk=$(openwrt/build-apk.sh "$t")
 	# The real package through the test's own ADB reader: fields, modes, hashes, the ELF inside.
-	VRRPD_APK=$apk VRRPD_APK_ARCH=$(vrrpd_opkg_arch "$t") \
-		cargo test --release --locked --test apk -- --exact built_apk >/dev/null ||
+	out=$(VRRPD_APK=$apk VRRPD_APK_ARCH=$(vrrpd_opkg_arch "$t") \
+		cargo test --release --locked --test apk -- --exact built_apk 2>&1) || {
+		printf '%s\n' "$out" >&2
 		fail "$apk does not decode (VRRPD_APK=$apk cargo test --test apk built_apk)"
+	}
 	# $q is empty on x86_64 and then must expand to nothing.
 	$q "$bin" -h >/dev/null || fail "$bin -h exited $?"
 	got=$($q "$bin" -v) || fail "$bin -v exited $?"
