@@ -136,14 +136,15 @@ impl Vrrp6Socket {
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
         msg.msg_control = cbuf.0.as_mut_ptr().cast();
-        msg.msg_controllen = space as usize;
+        // `as _`: the field is size_t with glibc, socklen_t (u32) with musl.
+        msg.msg_controllen = space as _;
         // SAFETY: msg_control points at `cbuf`, aligned and at least `space` bytes (checked by
         // the assertion on CMSG_BUF_LEN), so the first header and its data lie inside it.
         unsafe {
             let c = libc::CMSG_FIRSTHDR(&msg);
             (*c).cmsg_level = libc::IPPROTO_IPV6;
             (*c).cmsg_type = libc::IPV6_PKTINFO;
-            (*c).cmsg_len = libc::CMSG_LEN(mem::size_of::<libc::in6_pktinfo>() as u32) as usize;
+            (*c).cmsg_len = libc::CMSG_LEN(mem::size_of::<libc::in6_pktinfo>() as u32) as _;
             std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::in6_pktinfo>(), info);
         }
         let sent = os::retry(|| {
@@ -179,7 +180,7 @@ impl Vrrp6Socket {
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
         msg.msg_control = cbuf.0.as_mut_ptr().cast();
-        msg.msg_controllen = CMSG_BUF_LEN;
+        msg.msg_controllen = CMSG_BUF_LEN as _;
         let n = os::retry(|| {
             // SAFETY: every pointer in `msg` refers to a live, writable buffer of the stated
             // length (sa, buf through iov, cbuf); the kernel writes within those lengths.
@@ -191,7 +192,7 @@ impl Vrrp6Socket {
         unsafe {
             let mut c = libc::CMSG_FIRSTHDR(&msg);
             while !c.is_null() {
-                let data_len = (*c).cmsg_len.saturating_sub(libc::CMSG_LEN(0) as usize);
+                let data_len = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
                 let data = libc::CMSG_DATA(c);
                 match ((*c).cmsg_level, (*c).cmsg_type) {
                     (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT)
