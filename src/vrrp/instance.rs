@@ -163,8 +163,9 @@ pub struct Instance {
     burst: Option<Burst>,
     /// With preempt_delay: when we first heard a lower-priority master since becoming backup.
     lower_seen_at: Option<Instant>,
-    /// Last time we answered a lower-priority master, to bound replies to one per interval.
-    answered_lower_at: Option<Instant>,
+    /// Last time we answered another router's advert out of turn (a lower master, or one
+    /// leaving with priority 0), to bound such answers to one per interval.
+    answered_at: Option<Instant>,
 }
 
 /// Frames `sent..` of a burst of `repeat` frames per VIP are still to go, the next at `next_at`.
@@ -189,7 +190,7 @@ impl Instance {
             garp_at: None,
             burst: None,
             lower_seen_at: None,
-            answered_lower_at: None,
+            answered_at: None,
         }
     }
 
@@ -427,7 +428,9 @@ impl Instance {
     fn master_heard(&mut self, now: Instant, adv: Advert, out: &mut Actions) {
         if adv.priority == PRIORITY_STOP {
             // Another master is leaving; assert ourselves at once so backups do not take over.
-            self.send_advert(now, out);
+            if self.may_answer(now) {
+                self.send_advert(now, out);
+            }
             return;
         }
         let ours = self.priority;
@@ -446,20 +449,23 @@ impl Instance {
                 self.master_adver_int_cs = adv.interval_cs;
             }
             self.master_down_at = Some(now + self.master_down_interval());
-        } else if adv.src != self.primary && !self.spec.strict {
+        } else if adv.src != self.primary && !self.spec.strict && self.may_answer(now) {
             // A lesser master (a healed partition): answer at once and refresh the LAN's ARP
-            // caches, since its gratuitous ARPs may have pointed them away from us. Once per
-            // interval at most, so a stream of such adverts cannot make us flood.
-            let recent = self
-                .answered_lower_at
-                .is_some_and(|t| now < t + self.interval());
-            if !recent {
-                self.answered_lower_at = Some(now);
-                self.send_advert(now, out);
-                self.start_burst(now, self.spec.garp.refresh_repeat);
-                self.send_due_frames(now, out);
-            }
+            // caches, since its gratuitous ARPs may have pointed them away from us.
+            self.send_advert(now, out);
+            self.start_burst(now, self.spec.garp.refresh_repeat);
+            self.send_due_frames(now, out);
         }
+    }
+
+    /// Whether a master may answer an advert out of turn now: once per interval at most, so a
+    /// stream of forged adverts (priority 0 or a lesser master) cannot make us flood the LAN.
+    fn may_answer(&mut self, now: Instant) -> bool {
+        if self.answered_at.is_some_and(|t| now < t + self.interval()) {
+            return false;
+        }
+        self.answered_at = Some(now);
+        true
     }
 
     fn become_master(&mut self, now: Instant, reason: Reason, out: &mut Actions) {

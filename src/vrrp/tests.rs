@@ -396,3 +396,54 @@ fn master_advertises_a_changed_priority_at_once() {
     step(&mut b, at(0), Input::Start);
     assert!(step(&mut b, at(10), Input::Priority(50)).is_empty());
 }
+
+/// Adverts a master sent in `out`.
+fn adverts(out: &Actions) -> usize {
+    out.iter()
+        .filter(|a| matches!(a, Action::SendAdvert { .. }))
+        .count()
+}
+
+#[test]
+fn master_answers_priority_zero_at_once_but_once_per_interval() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    // The RFC's immediate answer to a leaving master…
+    let out = step(&mut i, at(450), advert(PEER_HI, 0, 100));
+    assert_eq!(&out[..], &[Action::SendAdvert { priority: 255 }]);
+    // …but a stream of them (here 5000/s for 3 s) gets one answer per interval, and the
+    // scheduled adverts keep their cadence.
+    let mut sent = 0;
+    let mut t = 450_000u64;
+    while t < 3_450_000 {
+        t += 200;
+        let now = Instant::from_micros(t);
+        if i.next_deadline().is_some_and(|d| d <= now) {
+            sent += adverts(&step(&mut i, now, Input::Timer));
+        }
+        sent += adverts(&step(&mut i, now, advert(PEER_HI, 0, 100)));
+    }
+    assert_eq!(i.state(), State::Master);
+    // 3 s at a 1 s interval: 3 answers and 3 scheduled adverts at most.
+    assert!(
+        sent <= 6,
+        "{sent} adverts in 3 s under 15000 priority-0 adverts"
+    );
+}
+
+#[test]
+fn answers_to_lesser_masters_and_to_priority_zero_share_one_budget() {
+    let mut i = Instance::new(params(200, true), ME);
+    step(&mut i, at(0), Input::Start);
+    fire(&mut i);
+    assert_eq!(i.state(), State::Master);
+    let out = step(&mut i, at(4_000), advert(PEER_LO, 0, 100));
+    assert_eq!(adverts(&out), 1);
+    let out = step(&mut i, at(4_100), advert(PEER_LO, 100, 100));
+    assert!(
+        out.is_empty(),
+        "a second answer within the interval: {out:?}"
+    );
+    let out = step(&mut i, at(5_100), advert(PEER_LO, 100, 100));
+    assert_eq!(adverts(&out), 1);
+}
