@@ -510,3 +510,62 @@ fn reload_with_a_fifo_include_does_not_hang() {
     );
     assert!(!lab.has_vip(1, "10.99.43.100"));
 }
+
+/// Issue 10 item 1: a master whose own address is deleted (the kernel takes the same-subnet VIP
+/// with it) cannot send adverts. It must go to FAULT and let the VIP go, so the backup alone
+/// holds it, and come back by itself when the address returns.
+#[test]
+fn master_without_its_own_address_faults_and_recovers() {
+    let Some(lab) = Lab::with("ahsa", Topo::routers(2).net(18)) else {
+        return;
+    };
+    let vip = "10.99.18.100";
+    let a = lab.vrrpd_with(1, &config(18, "BACKUP", 150, ""), QUIET);
+    let b = lab.vrrpd_with(2, &config(18, "BACKUP", 100, ""), QUIET);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10))
+            && b.wait_count("(VI_1) Entering BACKUP STATE", 1, SECS(5)),
+        "no election:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(lab.wait_master(vip, 1, SECS(3)));
+
+    lab.ip(1, &["addr", "del", "10.99.18.11/24", "dev", "eth0"]);
+    // For 6 s (the backup's Master_Down_Interval and then some), sample who holds the VIP:
+    // never both.
+    let mut both = 0;
+    let mut samples = 0;
+    let end = Instant::now() + SECS(6);
+    while Instant::now() < end {
+        let h = lab.holders(vip);
+        samples += 1;
+        both += usize::from(h == [1, 2]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        both,
+        0,
+        "both routers held the VIP in {both} of {samples} samples:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert_eq!(lab.holders(vip), [2], "the backup did not take over");
+    assert_eq!(a.count("(VI_1) Entering FAULT STATE"), 1, "{}", a.log());
+    assert_eq!(a.count("No address of its own"), 1, "{}", a.log());
+    assert_eq!(a.must_dump("VI_1").state, "FAULT");
+
+    // The address back: A leaves FAULT, listens, and preempts the lower-priority B.
+    lab.ip(1, &["addr", "add", "10.99.18.11/24", "dev", "eth0"]);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 2, SECS(8)),
+        "A did not come back:\n{}",
+        a.log()
+    );
+    assert!(
+        lab.wait_master(vip, 1, SECS(3)),
+        "holders {:?}",
+        lab.holders(vip)
+    );
+    assert_eq!(b.must_dump("VI_1").state, "BACKUP");
+}

@@ -70,8 +70,24 @@ pub enum Input {
 pub enum Fault {
     /// Its interface is down or missing.
     Link,
+    /// It has no usable source address of its family, so it cannot send adverts (and must
+    /// not hold addresses it cannot defend).
+    Source,
     /// A tracked script, interface or file, or a sync-group sibling.
     Track,
+}
+
+impl Fault {
+    /// The cause that holds an instance in FAULT, the first in the order above, if any.
+    pub fn first_of(link_down: bool, no_source: bool, track: bool) -> Option<Fault> {
+        [
+            (link_down, Fault::Link),
+            (no_source, Fault::Source),
+            (track, Fault::Track),
+        ]
+        .into_iter()
+        .find_map(|(on, f)| on.then_some(f))
+    }
 }
 
 /// Why a transition happened, for the log line that precedes `Entering … STATE`.
@@ -109,6 +125,12 @@ impl fmt::Display for Reason {
             ),
             Reason::Fault(Fault::Link) => f.write_str("Interface down"),
             Reason::Recovered(Fault::Link) => f.write_str("Interface up"),
+            Reason::Fault(Fault::Source) => {
+                f.write_str("No address of its own to send adverts from")
+            }
+            Reason::Recovered(Fault::Source) => {
+                f.write_str("An address to send adverts from is back")
+            }
             Reason::Shutdown => f.write_str("Stopping"),
             Reason::Fault(Fault::Track) => {
                 f.write_str("Tracked script, interface, file or process reports a fault")
@@ -497,8 +519,8 @@ impl Instance {
         self.garp_at = None;
         self.burst = None;
         self.lower_seen_at = None;
-        if was_master && to != State::Backup {
-            // Tell the backups now rather than after Master_Down_Interval.
+        if was_master && to != State::Backup && self.fault != Some(Fault::Source) {
+            // Tell the backups now rather than after Master_Down_Interval (if we can).
             push(
                 out,
                 Action::SendAdvert {

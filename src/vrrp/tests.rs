@@ -447,3 +447,57 @@ fn answers_to_lesser_masters_and_to_priority_zero_share_one_budget() {
     let out = step(&mut i, at(5_100), advert(PEER_LO, 100, 100));
     assert_eq!(adverts(&out), 1);
 }
+
+#[test]
+fn master_without_a_source_address_faults_and_returns_when_one_is_back() {
+    let mut i = Instance::new(params(200, false), ME);
+    step(&mut i, at(0), Input::Start);
+    fire(&mut i);
+    assert_eq!(i.state(), State::Master);
+    // The address goes: FAULT, VIPs removed, and no priority-0 advert it has nothing to send from.
+    let out = step(&mut i, at(5_000), Input::Fault(Some(Fault::Source)));
+    assert_eq!(
+        &out[..],
+        &[
+            Action::RemoveVips,
+            Action::Transition {
+                from: State::Master,
+                to: State::Fault,
+                reason: Reason::Fault(Fault::Source)
+            },
+        ]
+    );
+    assert_eq!(i.next_deadline(), None, "no adverts without an address");
+    assert!(step(&mut i, at(5_500), advert(PEER_HI, 250, 100)).is_empty());
+    // Another address: back as from Init, and it breaks ties from now on.
+    step(&mut i, at(7_000), Input::Primary(PEER_LO));
+    let out = step(&mut i, at(7_000), Input::Fault(None));
+    assert_eq!(
+        out[0],
+        Action::Transition {
+            from: State::Fault,
+            to: State::Backup,
+            reason: Reason::Recovered(Fault::Source)
+        }
+    );
+    let (_, out) = fire(&mut i);
+    assert_eq!(entered(&out), Some(State::Master));
+    let between = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 10));
+    let out = step(&mut i, at(20_000), advert(between, 200, 100));
+    assert_eq!(entered(&out), Some(State::Backup));
+
+    // Without an address from the start, even an owner stays in FAULT.
+    let mut o = Instance::new(params(255, true), ME);
+    step(&mut o, at(0), Input::Fault(Some(Fault::Source)));
+    let out = step(&mut o, at(0), Input::Start);
+    assert_eq!(entered(&out), Some(State::Fault));
+    assert!(!out.contains(&Action::AddVips));
+}
+
+#[test]
+fn fault_causes_rank_link_then_source_then_trackers() {
+    assert_eq!(Fault::first_of(false, false, false), None);
+    assert_eq!(Fault::first_of(true, true, true), Some(Fault::Link));
+    assert_eq!(Fault::first_of(false, true, true), Some(Fault::Source));
+    assert_eq!(Fault::first_of(false, false, true), Some(Fault::Track));
+}
