@@ -569,3 +569,146 @@ fn master_without_its_own_address_faults_and_recovers() {
     );
     assert_eq!(b.must_dump("VI_1").state, "BACKUP");
 }
+
+/// Addresses added (true) and removed (false) in namespace `ns` until `until`, from the
+/// kernel's own events: a VIP removed and put back within a millisecond shows up here, where
+/// sampling `ip addr` would miss it.
+fn watch_addrs(
+    ns: &str,
+    until: Instant,
+) -> std::thread::JoinHandle<Vec<(bool, std::net::Ipv4Addr)>> {
+    in_netns(ns, move || {
+        use std::os::fd::AsRawFd;
+        use vrrpd::sys::netlink::{Event, Monitor};
+        let mut mon = Monitor::open().expect("netlink monitor");
+        let mut seen = Vec::new();
+        while Instant::now() < until {
+            let mut pfd = libc::pollfd {
+                fd: mon.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd.
+            unsafe { libc::poll(&mut pfd, 1, 50) };
+            let _ = mon.recv(&mut |ev| match ev {
+                Event::AddrAdded(a) => seen.push((true, a.addr)),
+                Event::AddrRemoved(a) => seen.push((false, a.addr)),
+                _ => {}
+            });
+        }
+        seen
+    })
+}
+
+fn config_vips(net: u8, priority: u8, hosts: &[u8]) -> String {
+    let vips: String = hosts
+        .iter()
+        .map(|h| format!("        10.99.{net}.{h}/24 dev eth0\n"))
+        .collect();
+    format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 62
+    priority {priority}
+    advert_int 1
+    version 2
+    virtual_ipaddress {{
+{vips}    }}
+}}
+"
+    )
+}
+
+/// Issue 10 item 3: a routine edit (priority 150→140, one VIP added and one removed) is applied
+/// in place: no transition, the VIP that stays never leaves the kernel, only the difference is
+/// added and removed, and the new priority is advertised at once. A later edit that makes the
+/// backup the better router moves the master by the RFC's rules (preemption).
+#[test]
+fn reload_applies_priority_and_vip_changes_in_place() {
+    let Some(lab) = Lab::with("ahsb", Topo::routers(2).net(19)) else {
+        return;
+    };
+    let a = lab.vrrpd_with(1, &config_vips(19, 150, &[100, 102]), QUIET);
+    let b = lab.vrrpd_with(2, &config_vips(19, 100, &[100, 102]), QUIET);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10))
+            && b.wait_count("(VI_1) Entering BACKUP STATE", 1, SECS(5)),
+        "no election:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(lab.wait_master("10.99.19.102", 1, SECS(3)));
+    let transitions = (a.count("Entering"), b.count("Entering"));
+
+    let until = Instant::now() + SECS(4);
+    let events = watch_addrs(&lab.ns(1), until);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let heard = common::listen(&lab.ns(2), "eth0", "10.99.19.11".parse().expect("ip"), {
+        let stop = stop.clone();
+        move || stop.load(std::sync::atomic::Ordering::Relaxed)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // The backup first (it only compares address lists), then the master.
+    fs::write(b.conf_path(), config_vips(19, 100, &[100, 101])).expect("write");
+    b.signal(libc::SIGHUP);
+    assert!(b.wait_count("Reloading configuration", 1, SECS(3)));
+    std::thread::sleep(Duration::from_millis(200));
+    fs::write(a.conf_path(), config_vips(19, 140, &[100, 101])).expect("write");
+    let hup = Instant::now();
+    a.signal(libc::SIGHUP);
+    assert!(a.wait_count("Reloading configuration", 1, SECS(3)));
+    let events = events.join().expect("address watcher");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let heard = heard.join().expect("listener");
+
+    let vip = |h: u8| -> std::net::Ipv4Addr { format!("10.99.19.{h}").parse().expect("ip") };
+    let first_140 = heard
+        .iter()
+        .find(|h| h.vrid == Some(62) && h.priority == Some(140))
+        .map(|h| h.at.saturating_duration_since(hup));
+    assert!(
+        events.iter().all(|&(_, a)| a != vip(100)),
+        "the kept VIP was touched: {events:?}\n{}",
+        a.log()
+    );
+    assert_eq!(
+        events,
+        [(false, vip(102)), (true, vip(101))],
+        "only the difference touches the kernel\n{}",
+        a.log()
+    );
+    assert!(
+        first_140.is_some_and(|d| d < Duration::from_millis(500)),
+        "priority 140 first heard {first_140:?} after the SIGHUP\n{}",
+        a.log()
+    );
+    eprintln!("priority 140 heard {first_140:?} after the SIGHUP");
+    assert_eq!(
+        (a.count("Entering"), b.count("Entering")),
+        transitions,
+        "a reload made a transition:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert_eq!(a.count("applied in place"), 1, "{}", a.log());
+    assert_eq!(lab.holders("10.99.19.100"), [1]);
+    assert_eq!(lab.holders("10.99.19.101"), [1]);
+    assert_eq!(lab.holders("10.99.19.102"), Vec::<usize>::new());
+
+    // The master now below the backup: the backup preempts it after Master_Down_Interval.
+    fs::write(a.conf_path(), config_vips(19, 90, &[100, 101])).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(
+        b.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(6)),
+        "the backup did not preempt a master at 90:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.wait_count("(VI_1) Entering BACKUP STATE", 2, SECS(3)),
+        "{}",
+        a.log()
+    );
+    assert!(lab.wait_master("10.99.19.100", 2, SECS(3)));
+}

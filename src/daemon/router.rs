@@ -14,7 +14,7 @@ use crate::sys::netlink::{Netlink, VipSpec};
 use crate::sys::packet::PacketSocket;
 use crate::time::Instant;
 use crate::vrrp::rx::{Counters, Drop};
-use crate::vrrp::{Action, Family, Garp, Instance, Reason, Spec, State, Version};
+use crate::vrrp::{Action, Actions, Family, Garp, Instance, Reason, Spec, State, Version};
 use crate::wire::{arp, ipv4, vrrp};
 
 /// One log line per drop reason per this period, with a count, so a flood cannot fill the disk.
@@ -66,6 +66,15 @@ pub fn spec_of(cfg: &config::Instance) -> Spec {
     }
 }
 
+/// The VIPs of `new` that `old` does not have, exactly as written (address, length, device,
+/// label, scope, broadcast): a VIP that changed is one removed and one added.
+pub fn vips_missing<'a>(
+    new: &'a config::Instance,
+    old: &'a config::Instance,
+) -> impl Iterator<Item = &'a config::Vip> {
+    new.vips.iter().filter(|v| !old.vips.contains(v))
+}
+
 impl Router {
     pub fn new(cfg: &config::Instance) -> Router {
         Router {
@@ -82,6 +91,23 @@ impl Router {
 
     pub fn spec(&self) -> &Spec {
         self.core.spec()
+    }
+
+    /// Whether a reload can change this instance into `cfg` in place: the same virtual router
+    /// (VRID, interface, version and family). Anything else is another router, restarted.
+    pub fn continues_as(&self, cfg: &config::Instance) -> bool {
+        let spec = spec_of(cfg);
+        self.cfg.interface == cfg.interface
+            && self.spec().vrid == spec.vrid
+            && self.spec().version == spec.version
+    }
+
+    /// Takes a reloaded configuration in place (see [`Router::continues_as`]); `out` gets what
+    /// the core wants done (announcing changed VIPs), for after the daemon has added them. The
+    /// VIPs in the kernel are the daemon's to diff (`vips_missing`), before and after this.
+    pub fn reconfigure(&mut self, now: Instant, cfg: &config::Instance, out: &mut Actions) {
+        self.core.reconfigure(now, spec_of(cfg), out);
+        self.cfg = cfg.clone();
     }
 
     pub fn is_master(&self) -> bool {
@@ -128,6 +154,10 @@ impl Router {
     /// The ifindex a VIP lives on: its own `dev`, or the instance's interface.
     pub fn iface_of_vip(&self, addr: Ipv4Addr, ifaces: &[Iface]) -> Option<u32> {
         let v = self.all_vips().find(|v| v.addr == addr)?;
+        self.ifindex_for(v, ifaces)
+    }
+
+    fn ifindex_for(&self, v: &config::Vip, ifaces: &[Iface]) -> Option<u32> {
         let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
         ifaces
             .iter()
@@ -250,8 +280,18 @@ impl Router {
     }
 
     pub fn add_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
-        for v in self.all_vips() {
-            let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
+        self.add_these(self.all_vips(), netlink, ifaces);
+    }
+
+    /// Adds some of our VIPs (a reload adds only the new ones).
+    pub fn add_these<'a>(
+        &self,
+        vips: impl IntoIterator<Item = &'a config::Vip>,
+        netlink: &mut Netlink,
+        ifaces: &[Iface],
+    ) {
+        for v in vips {
+            let Some(ifindex) = self.ifindex_for(v, ifaces) else {
                 warn!(
                     "({}) cannot add {}: interface missing",
                     self.cfg.name, v.addr
@@ -276,8 +316,18 @@ impl Router {
     }
 
     fn remove_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
-        for v in self.all_vips() {
-            let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
+        self.remove_these(self.all_vips(), netlink, ifaces);
+    }
+
+    /// Removes some of our VIPs (a reload removes only those that left the configuration).
+    pub fn remove_these<'a>(
+        &self,
+        vips: impl IntoIterator<Item = &'a config::Vip>,
+        netlink: &mut Netlink,
+        ifaces: &[Iface],
+    ) {
+        for v in vips {
+            let Some(ifindex) = self.ifindex_for(v, ifaces) else {
                 continue;
             };
             if let Err(e) = netlink.del_addr(ifindex, v.addr, v.prefix_len) {

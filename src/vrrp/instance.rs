@@ -329,6 +329,38 @@ impl Instance {
         }
     }
 
+    /// A reload changed the specification: take it without a new election. `vrid` and
+    /// `version` must be the same (otherwise it is another virtual router, restarted). The
+    /// effective priority follows through [`Input::Priority`], as trackers may move it from the
+    /// configured one. A new interval applies from now: a master's next advert comes no later
+    /// than one new interval away, and a v2 backup (which does not learn the master's) times out
+    /// by it. A master whose VIPs changed announces them all again.
+    pub fn reconfigure(&mut self, now: Instant, spec: Spec, out: &mut Actions) {
+        debug_assert!(spec.vrid == self.spec.vrid && spec.version == self.spec.version);
+        let interval_changed = spec.advert_int_cs != self.spec.advert_int_cs;
+        let vips_changed = spec.vips != self.spec.vips;
+        self.spec = spec;
+        match self.state {
+            State::Master => {
+                if interval_changed {
+                    self.master_adver_int_cs = self.spec.advert_int_cs;
+                    let next = now + self.interval();
+                    self.adver_at = self.adver_at.map(|t| t.min(next));
+                }
+                if vips_changed {
+                    self.start_burst(now, self.spec.garp.repeat);
+                    self.send_due_frames(now, out);
+                }
+            }
+            State::Backup if interval_changed && !self.spec.version.is_v3() => {
+                self.master_adver_int_cs = self.spec.advert_int_cs;
+                let down = now + self.master_down_interval();
+                self.master_down_at = self.master_down_at.map(|t| t.min(down));
+            }
+            _ => {}
+        }
+    }
+
     /// Leave Init or Fault: owner goes straight to Master, everyone else listens first.
     fn come_up(&mut self, now: Instant, reason: Reason, out: &mut Actions) {
         if self.faulty() {

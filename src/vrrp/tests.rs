@@ -501,3 +501,69 @@ fn fault_causes_rank_link_then_source_then_trackers() {
     assert_eq!(Fault::first_of(false, true, true), Some(Fault::Source));
     assert_eq!(Fault::first_of(false, false, true), Some(Fault::Track));
 }
+
+fn reconfigure(i: &mut Instance, now: Instant, spec: Spec) -> Actions {
+    let mut out = Actions::new();
+    i.reconfigure(now, spec, &mut out);
+    out
+}
+
+#[test]
+fn reconfigure_keeps_the_state_and_applies_a_new_interval_from_now() {
+    let mut i = Instance::new(params(150, true), ME);
+    step(&mut i, at(0), Input::Start);
+    let (t, _) = fire(&mut i);
+    assert_eq!(i.state(), State::Master);
+    // 1 s → 0.2 s: the next advert within 0.2 s of the change, then every 0.2 s.
+    let changed = t + Duration::from_millis(300);
+    let faster = Spec {
+        advert_int_cs: 20,
+        preempt: false,
+        ..params(150, true)
+    };
+    assert!(reconfigure(&mut i, changed, faster.clone()).is_empty());
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.spec(), &faster);
+    assert_eq!(
+        i.next_deadline(),
+        Some(changed + Duration::from_millis(200))
+    );
+    let (t2, out) = fire(&mut i);
+    assert_eq!(&out[..], &[Action::SendAdvert { priority: 150 }]);
+    assert_eq!(i.next_deadline(), Some(t2 + Duration::from_millis(200)));
+    // Nothing about the interval changed: nothing moves.
+    let before = i.next_deadline();
+    assert!(reconfigure(&mut i, t2, faster.clone()).is_empty());
+    assert_eq!(i.next_deadline(), before);
+
+    // A VIP more: still master, and every VIP is announced again (5 frames each).
+    let mut more = faster;
+    more.vips
+        .push(IpAddr::V4(Ipv4Addr::new(10, 99, 0, 101)))
+        .expect("room");
+    let out = reconfigure(&mut i, t2, more);
+    assert_eq!(
+        &out[..],
+        &[Action::Announce {
+            first: 0,
+            end: 10,
+            repeat: 5
+        }]
+    );
+    assert_eq!(i.state(), State::Master);
+
+    // A v2 backup times out by its new (shorter) interval.
+    let mut b = Instance::new(params(100, false), ME);
+    step(&mut b, at(0), Input::Start);
+    let shorter = Spec {
+        advert_int_cs: 50,
+        ..params(100, false)
+    };
+    assert!(reconfigure(&mut b, at(1_000), shorter).is_empty());
+    // 3 × 0.5 s + (256-100)/256 s.
+    assert_eq!(
+        b.next_deadline(),
+        Some(at(1_000) + Duration::from_millis(1_500) + Duration::from_micros(609_375))
+    );
+    assert_eq!(b.state(), State::Backup);
+}
