@@ -713,9 +713,15 @@ fn reload_applies_priority_and_vip_changes_in_place() {
     assert!(lab.wait_master("10.99.19.100", 2, SECS(3)));
 }
 
+/// VRID `k`'s advert interval in the 255-instance test: 0.2 s to 1 s, so that the instances'
+/// adverts drift apart and some always fall due while a reload runs.
+fn interval_255(k: u8) -> Duration {
+    Duration::from_millis(200 * (u64::from(k) % 5 + 1))
+}
+
 /// 255 VRRPv3 instances, one VIP each (10.99.120.k/32 for VRID k), all at `priority`.
 fn config_255(priority: u8) -> String {
-    (1..=255)
+    (1..=255u8)
         .map(|k| {
             format!(
                 "vrrp_instance VI_{k} {{
@@ -723,27 +729,28 @@ fn config_255(priority: u8) -> String {
     interface eth0
     virtual_router_id {k}
     priority {priority}
-    advert_int 1
+    advert_int {:.1}
     version 3
     virtual_ipaddress {{
         10.99.120.{k}/32 dev eth0
     }}
 }}
-"
+",
+                interval_255(k).as_secs_f64()
             )
         })
         .collect()
 }
 
-/// The worst lateness of an advert, per VRID, between `from` and `to`: the longest gap between
-/// two adverts of one virtual router, less the 1 s interval.
+/// The worst lateness of an advert between `from` and `to`: the longest gap between two adverts
+/// of one virtual router less its interval, and that router's VRID.
 fn worst_lateness(heard: &[common::Heard], from: Instant, to: Instant) -> (Duration, u8) {
     let mut last: [Option<Instant>; 256] = [None; 256];
     let mut worst = (Duration::ZERO, 0);
     for h in heard.iter().filter(|h| h.at >= from && h.at <= to) {
         let Some(v) = h.vrid else { continue };
         if let Some(prev) = last[usize::from(v)] {
-            let late = (h.at - prev).saturating_sub(SECS(1));
+            let late = (h.at - prev).saturating_sub(interval_255(v));
             if late > worst.0 {
                 worst = (late, v);
             }
@@ -833,7 +840,7 @@ fn reloads_of_255_instances_do_not_delay_adverts() {
         "adverts held up by reloads: {figures}"
     );
     assert!(
-        longest < 100.0,
+        longest < 250.0,
         "a reload held the loop too long: {figures}"
     );
 }
