@@ -153,7 +153,12 @@ impl Daemon {
             Interest::READABLE,
         )?;
 
-        d.routers = config.instances.iter().map(Router::new).collect();
+        // First of all: a second daemon for the same virtual routers must touch nothing.
+        d.routers = config
+            .instances
+            .iter()
+            .map(Router::new)
+            .collect::<io::Result<_>>()?;
         d.rebuild_ifaces();
         d.resync();
         d.remove_stale_vips();
@@ -489,9 +494,11 @@ impl Daemon {
                 r.remove_these(gone, &mut self.netlink, &self.ifaces);
             }
         }
+        // The stopped ones go now, releasing their claims before anything new takes one.
         let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers)
             .into_iter()
-            .map(Some)
+            .zip(&claimed)
+            .map(|(r, &kept)| kept.then_some(r))
             .collect();
         let mut fresh = Vec::with_capacity(MAX_INSTANCES);
         let mut started = Vec::new();
@@ -516,14 +523,15 @@ impl Daemon {
                     changed.push((fresh.len(), before, out));
                     fresh.push(r);
                 }
-                None => {
-                    started.push(fresh.len());
-                    fresh.push(Router::new(c));
-                }
+                None => match Router::new(c) {
+                    Ok(r) => {
+                        started.push(fresh.len());
+                        fresh.push(r);
+                    }
+                    Err(e) => error!("{e}: not started"),
+                },
             }
         }
-        // The stopped ones go now, before anything new is opened.
-        drop(old);
         self.routers = fresh;
         self.rebuild_ifaces();
         self.resync();

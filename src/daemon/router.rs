@@ -2,6 +2,7 @@
 //! actions on real interfaces (adverts, virtual addresses, gratuitous ARPs) and its counters.
 
 use core::time::Duration;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 
 use log::{debug, info, warn};
@@ -10,6 +11,7 @@ use super::iface::Iface;
 use super::routes;
 use crate::config;
 use crate::limits::MAX_PACKET;
+use crate::sys::claim::Claim;
 use crate::sys::netlink::{Netlink, VipSpec};
 use crate::sys::packet::PacketSocket;
 use crate::time::Instant;
@@ -34,6 +36,8 @@ pub struct Router {
     drop_log: [(Option<Instant>, u64); Drop::ALL.len()],
     /// Which of its virtual routes and rules are in the kernel (daemon/routes.rs).
     pub extras: routes::Installed,
+    /// Held while the instance exists, so a second daemon cannot run the same virtual router.
+    _claim: Claim,
 }
 
 /// The one spec of an instance, from its configuration.
@@ -76,9 +80,31 @@ pub fn vips_missing<'a>(
 }
 
 impl Router {
-    pub fn new(cfg: &config::Instance) -> Router {
-        Router {
-            core: Instance::new(spec_of(cfg), IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+    /// A new instance, holding the claim on its VRID (see `sys::claim`): fails when another
+    /// vrrpd in this network namespace runs the same virtual router.
+    pub fn new(cfg: &config::Instance) -> io::Result<Router> {
+        let spec = spec_of(cfg);
+        let family = match spec.version.family() {
+            Family::V4 => "ipv4",
+            Family::V6 => "ipv6",
+        };
+        let claim = Claim::take(&cfg.interface, family, cfg.vrid).map_err(|e| {
+            let why = if e.kind() == io::ErrorKind::AddrInUse {
+                "is already run by another vrrpd in this network namespace".to_string()
+            } else {
+                format!("cannot be claimed: {e}")
+            };
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "({}) VRID {} on {} ({family}) {why}",
+                    cfg.name, cfg.vrid, cfg.interface
+                ),
+            )
+        })?;
+        Ok(Router {
+            core: Instance::new(spec, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            _claim: claim,
             iface: 0,
             drops: Counters::default(),
             adverts_rx: 0,
@@ -86,7 +112,7 @@ impl Router {
             drop_log: [(None, 0); Drop::ALL.len()],
             extras: routes::Installed::default(),
             cfg: cfg.clone(),
-        }
+        })
     }
 
     pub fn spec(&self) -> &Spec {
