@@ -811,11 +811,22 @@ fn reloads_of_255_instances_do_not_delay_adverts() {
                 .ok()
         })
         .collect();
+    let reading: Vec<f64> = log
+        .lines()
+        .filter_map(|l| {
+            l.split("(reading and checking ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
     let longest = took.iter().copied().fold(0.0, f64::max);
     let (quiet, _) = worst_lateness(&heard, reloads_from - SECS(3), reloads_from);
     let (late, vrid) = worst_lateness(&heard, reloads_from, reloads_to);
     let figures = format!(
-        "reloads took {took:?} ms; worst advert lateness {late:?} (VRID {vrid}) across reloads, \
+        "reloads took {took:?} ms, of which reading and checking {reading:?} ms; worst advert lateness {late:?} (VRID {vrid}) across reloads, \
          {quiet:?} in the quiet spell before"
     );
     eprintln!("{figures}");
