@@ -711,6 +711,20 @@ fn reload_applies_priority_and_vip_changes_in_place() {
         a.log()
     );
     assert!(lab.wait_master("10.99.19.100", 2, SECS(3)));
+
+    // Another version is another virtual router: A's instance is stopped and started again (and
+    // its claim on eth0/VRID 62 passes from the old instance to the new one).
+    let backups = a.count("(VI_1) Entering BACKUP STATE");
+    let v3 = config_vips(19, 90, &[100, 101]).replace("version 2", "version 3");
+    fs::write(a.conf_path(), v3).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(
+        a.wait_count("(VI_1) Entering BACKUP STATE", backups + 1, SECS(3)),
+        "{}",
+        a.log()
+    );
+    assert_eq!(a.count("removed or changed by the reload: stopping it"), 1);
+    assert_eq!(a.count("not started"), 0, "{}", a.log());
 }
 
 /// VRID `k`'s advert interval in the 255-instance test: 0.2 s to 1 s, so that the instances'
@@ -853,5 +867,112 @@ fn reloads_of_255_instances_do_not_delay_adverts() {
     assert!(
         longest < 250.0,
         "a reload held the loop too long: {figures}"
+    );
+}
+
+fn config_auth(priority: u8, pass: &str, advert_int: u8, notify_master: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 63
+    priority {priority}
+    advert_int {advert_int}
+    version 2
+    authentication {{
+        auth_type PASS
+        auth_pass {pass}
+    }}
+    {notify_master}
+    virtual_ipaddress {{
+        10.99.21.100/24 dev eth0
+    }}
+}}
+"
+    )
+}
+
+/// Issue 10 item 3: auth, advert_int and notify commands change in place too. Both routers move
+/// to a new password and a 2 s interval without a transition; then the backup, with a
+/// notify_master it did not have at start, takes over and runs it.
+#[test]
+fn reload_applies_auth_interval_and_notify_in_place() {
+    let Some(lab) = Lab::with("ahsd", Topo::routers(2).net(21)) else {
+        return;
+    };
+    let a = lab.vrrpd_with(1, &config_auth(150, "one", 1, ""), QUIET);
+    let b = lab.vrrpd_with(2, &config_auth(100, "one", 1, ""), QUIET);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10))
+            && b.wait_count("(VI_1) Entering BACKUP STATE", 1, SECS(5)),
+        "no election:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    let transitions = (a.count("Entering"), b.count("Entering"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let heard = common::listen(&lab.ns(2), "eth0", "10.99.21.11".parse().expect("ip"), {
+        let stop = stop.clone();
+        move || stop.load(std::sync::atomic::Ordering::Relaxed)
+    });
+    let marker = lab.path("b-became-master");
+    let script = lab.script(
+        "notify/master.sh",
+        &format!("#!/bin/sh\necho \"$@\" > {}\n", marker.display()),
+    );
+    let notify = format!("notify_master {}", script.display());
+    // Backup first: a master's adverts with the new password would otherwise be dropped.
+    fs::write(b.conf_path(), config_auth(100, "two", 2, &notify)).expect("write");
+    b.signal(libc::SIGHUP);
+    assert!(b.wait_count("applied in place", 1, SECS(3)), "{}", b.log());
+    fs::write(a.conf_path(), config_auth(150, "two", 2, "")).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(a.wait_count("applied in place", 1, SECS(3)), "{}", a.log());
+    let settled = Instant::now();
+    let auth_drops = b.must_dump("VI_1").get("auth");
+    // Longer than the backup's new Master_Down_Interval (6.6 s) would be, if it had lost the
+    // master: the adverts must keep coming, with the new password, every 2 s.
+    std::thread::sleep(SECS(8));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let times: Vec<Instant> = heard
+        .join()
+        .expect("listener")
+        .into_iter()
+        .filter(|h| h.vrid == Some(63) && h.at > settled + SECS(1))
+        .map(|h| h.at)
+        .collect();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(
+        (a.count("Entering"), b.count("Entering")),
+        transitions,
+        "a reload made a transition (advert gaps {gaps:?}):\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        gaps.len() >= 2
+            && gaps
+                .iter()
+                .all(|g| *g > Duration::from_millis(1800) && *g < Duration::from_millis(2500)),
+        "adverts not at the new 2 s interval: {gaps:?}"
+    );
+    assert_eq!(
+        b.must_dump("VI_1").get("auth"),
+        auth_drops,
+        "the backup dropped adverts with the new password"
+    );
+
+    // The master steps down (priority below B's): B takes over and runs its new notify_master.
+    fs::write(a.conf_path(), config_auth(50, "two", 2, "")).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(
+        b.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10)),
+        "{}",
+        b.log()
+    );
+    assert!(
+        eventually(SECS(3), || marker.exists()),
+        "the notify_master added by the reload did not run:\n{}",
+        b.log()
     );
 }
