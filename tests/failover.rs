@@ -522,3 +522,81 @@ fn garp_interval_spaces_the_burst() {
         assert!((0.045..0.5).contains(&gap), "gap {gap} s in {rows:?}");
     }
 }
+
+/// Issue 10 item 7: a second vrrpd for the same interface and VRID in one network namespace
+/// (with its own pid file, so the pid-file lock does not stop it) is refused before it touches
+/// anything; another VRID, another namespace or a restart after a crash is not.
+#[test]
+fn second_vrrpd_on_the_same_interface_and_vrid_is_refused() {
+    if !is_vrrpd_subject() {
+        return;
+    }
+    let Some(lab) = Lab::new("afdup", 2) else {
+        return;
+    };
+    let vi = Vi::v3(150);
+    let mut d1 = start_master(&lab, 1, &vi);
+    // Router 2 runs the same virtual router in its own namespace: not refused.
+    let other_ns = start_backup(&lab, 2, &Vi::v3(100));
+
+    let mut d2 = lab.vrrpd(1, &conf(&[Vi::v3(200)]));
+    let st = d2.wait_exit(5 * S);
+    assert_eq!(
+        st.and_then(|s| s.code()),
+        Some(1),
+        "the second vrrpd on eth0 VRID 51 ran for 5 s ({} transitions, VIP on {:?}):\n{}",
+        d2.count("Entering"),
+        lab.holders(VIP),
+        describe(&d2)
+    );
+    let log = d2.log();
+    assert!(
+        log.contains("(VI_1) VRID 51 on eth0 (ipv4) is already run by another vrrpd"),
+        "{log}"
+    );
+    assert_eq!(d2.count("Entering"), 0, "{log}");
+    assert!(d1.running(), "{}", describe(&d1));
+    assert_eq!(lab.holders(VIP), [1], "the VIP moved");
+
+    // Another VRID on the same interface is another virtual router.
+    let vi2 = Vi {
+        name: "VI_2",
+        vrid: 52,
+        vips: vec!["10.99.0.101/24".into()],
+        ..Vi::v3(150)
+    };
+    let mut d3 = lab.vrrpd(1, &conf(std::slice::from_ref(&vi2)));
+    assert!(
+        d3.wait_log("(VI_2) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d3)
+    );
+    // A reload that adds the taken VRID starts what it can and says why not the rest.
+    std::fs::write(d3.conf_path(), conf(&[vi2, vi.clone()])).expect("write");
+    d3.hup();
+    assert!(
+        d3.wait_log(
+            "already run by another vrrpd in this network namespace: not started",
+            3 * S
+        ),
+        "{}",
+        describe(&d3)
+    );
+    assert!(d3.running());
+    assert_eq!(d3.count("(VI_1) Entering"), 0, "{}", describe(&d3));
+    assert_eq!(lab.holders(VIP), [1]);
+
+    // The claim goes with the process, even on SIGKILL: a new vrrpd may take over.
+    d1.kill9();
+    let d4 = lab.vrrpd(1, &conf(&[vi]));
+    assert!(
+        d4.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "a restart after SIGKILL was refused:\n{}",
+        describe(&d4)
+    );
+    drop(other_ns);
+}
+
+fn is_vrrpd_subject() -> bool {
+    subject() == Kind::Vrrpd
+}

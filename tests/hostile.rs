@@ -788,3 +788,69 @@ fn socket_filter_follows_a_reload() {
     );
     assert!(d2.get("adverts_rx") >= 3, "{:?}", d2.fields);
 }
+
+/// Issue 10 item 6: a flood of forged priority-0 adverts ("the master is leaving") must not make
+/// the master flood in turn. The RFC answers each with an advert at once; vrrpd answers at
+/// most one per advert interval.
+#[test]
+fn forged_priority_zero_flood_gets_one_answer_per_interval() {
+    // Routers: 1 = master (.11), 2 = the flooder, also listening (.12).
+    let Some(lab) = Lab::with("ahz", Topo::routers(2).net(1)) else {
+        return;
+    };
+    let peer = Ipv4Addr::new(10, 99, 1, 12);
+    let master = lab.vrrpd_with(1, &config(MASTER, peer, 200), QUIET);
+    assert!(
+        master.wait_count("(VI_1) Entering MASTER STATE", 1, Duration::from_secs(10)),
+        "never master:\n{}",
+        master.log()
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let cap = listen(&lab.ns(2), "eth0", MASTER, {
+        let stop = stop.clone();
+        move || stop.load(Ordering::Relaxed)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    const SPELL: Duration = Duration::from_secs(3);
+    let start = Instant::now();
+    let until = start + SPELL;
+    // 5000 pkt/s, paced in batches of 50 every 10 ms.
+    let sent = in_netns(&lab.ns(2), move || {
+        let sock = vrrp_socket("eth0");
+        let mut f = Forge::good(51, VIP);
+        f.priority = 0;
+        f.src = peer;
+        let p = f.bytes();
+        let mut sent = 0u64;
+        let mut next = Instant::now();
+        while Instant::now() < until {
+            for _ in 0..50 {
+                if sock.send_to(&p, MULTICAST_V4).is_ok() {
+                    sent += 1;
+                }
+            }
+            next += Duration::from_millis(10);
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        }
+        sent
+    })
+    .join()
+    .expect("flooder");
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let adverts = cap
+        .join()
+        .expect("capture")
+        .into_iter()
+        .filter(|h| h.vrid == Some(51) && h.at >= start && h.at <= until)
+        .count();
+    // 1 s interval: 3 scheduled adverts and 3 answers in 3 s, plus one at each edge.
+    assert!(
+        adverts <= 8,
+        "master sent {adverts} adverts in {SPELL:?} answering {sent} forged priority-0 adverts"
+    );
+    assert!(adverts >= 3, "only {adverts} adverts in {SPELL:?}");
+    eprintln!("{adverts} adverts in {SPELL:?} under {sent} forged priority-0 adverts");
+    assert_eq!(master.must_dump("VI_1").state, "MASTER");
+    assert_eq!(master.count("(VI_1) Entering"), 2, "{}", master.log());
+}

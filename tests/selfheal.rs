@@ -510,3 +510,469 @@ fn reload_with_a_fifo_include_does_not_hang() {
     );
     assert!(!lab.has_vip(1, "10.99.43.100"));
 }
+
+/// Issue 10 item 1: a master whose own address is deleted (the kernel takes the same-subnet VIP
+/// with it) cannot send adverts. It must go to FAULT and let the VIP go, so the backup alone
+/// holds it, and come back by itself when the address returns.
+#[test]
+fn master_without_its_own_address_faults_and_recovers() {
+    let Some(lab) = Lab::with("ahsa", Topo::routers(2).net(18)) else {
+        return;
+    };
+    let vip = "10.99.18.100";
+    let a = lab.vrrpd_with(1, &config(18, "BACKUP", 150, ""), QUIET);
+    let b = lab.vrrpd_with(2, &config(18, "BACKUP", 100, ""), QUIET);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10))
+            && b.wait_count("(VI_1) Entering BACKUP STATE", 1, SECS(5)),
+        "no election:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(lab.wait_master(vip, 1, SECS(3)));
+
+    lab.ip(1, &["addr", "del", "10.99.18.11/24", "dev", "eth0"]);
+    // For 6 s (the backup's Master_Down_Interval and then some), sample who holds the VIP:
+    // never both.
+    let mut both = 0;
+    let mut samples = 0;
+    let end = Instant::now() + SECS(6);
+    while Instant::now() < end {
+        let h = lab.holders(vip);
+        samples += 1;
+        both += usize::from(h == [1, 2]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        both,
+        0,
+        "both routers held the VIP in {both} of {samples} samples:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert_eq!(lab.holders(vip), [2], "the backup did not take over");
+    assert_eq!(a.count("(VI_1) Entering FAULT STATE"), 1, "{}", a.log());
+    assert_eq!(a.count("No address of its own"), 1, "{}", a.log());
+    assert_eq!(a.must_dump("VI_1").state, "FAULT");
+
+    // The address back: A leaves FAULT, listens, and preempts the lower-priority B.
+    lab.ip(1, &["addr", "add", "10.99.18.11/24", "dev", "eth0"]);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 2, SECS(8)),
+        "A did not come back:\n{}",
+        a.log()
+    );
+    assert!(
+        lab.wait_master(vip, 1, SECS(3)),
+        "holders {:?}",
+        lab.holders(vip)
+    );
+    assert_eq!(b.must_dump("VI_1").state, "BACKUP");
+}
+
+/// Addresses added (true) and removed (false) in namespace `ns` until `until`, from the
+/// kernel's own events: a VIP removed and put back within a millisecond shows up here, where
+/// sampling `ip addr` would miss it.
+fn watch_addrs(
+    ns: &str,
+    until: Instant,
+) -> std::thread::JoinHandle<Vec<(bool, std::net::Ipv4Addr)>> {
+    in_netns(ns, move || {
+        use std::os::fd::AsRawFd;
+        use vrrpd::sys::netlink::{Event, Monitor};
+        let mut mon = Monitor::open().expect("netlink monitor");
+        let mut seen = Vec::new();
+        while Instant::now() < until {
+            let mut pfd = libc::pollfd {
+                fd: mon.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd.
+            unsafe { libc::poll(&mut pfd, 1, 50) };
+            let _ = mon.recv(&mut |ev| match ev {
+                Event::AddrAdded(a) => seen.push((true, a.addr)),
+                Event::AddrRemoved(a) => seen.push((false, a.addr)),
+                _ => {}
+            });
+        }
+        seen
+    })
+}
+
+fn config_vips(net: u8, priority: u8, hosts: &[u8]) -> String {
+    let vips: String = hosts
+        .iter()
+        .map(|h| format!("        10.99.{net}.{h}/24 dev eth0\n"))
+        .collect();
+    format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 62
+    priority {priority}
+    advert_int 1
+    version 2
+    virtual_ipaddress {{
+{vips}    }}
+}}
+"
+    )
+}
+
+/// Issue 10 item 3: a routine edit (priority 150→140, one VIP added and one removed) is applied
+/// in place: no transition, the VIP that stays never leaves the kernel, only the difference is
+/// added and removed, and the new priority is advertised at once. A later edit that makes the
+/// backup the better router moves the master by the RFC's rules (preemption).
+#[test]
+fn reload_applies_priority_and_vip_changes_in_place() {
+    let Some(lab) = Lab::with("ahsb", Topo::routers(2).net(19)) else {
+        return;
+    };
+    let a = lab.vrrpd_with(1, &config_vips(19, 150, &[100, 102]), QUIET);
+    let b = lab.vrrpd_with(2, &config_vips(19, 100, &[100, 102]), QUIET);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10))
+            && b.wait_count("(VI_1) Entering BACKUP STATE", 1, SECS(5)),
+        "no election:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(lab.wait_master("10.99.19.102", 1, SECS(3)));
+    let transitions = (a.count("Entering"), b.count("Entering"));
+
+    let until = Instant::now() + SECS(4);
+    let events = watch_addrs(&lab.ns(1), until);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let heard = common::listen(&lab.ns(2), "eth0", "10.99.19.11".parse().expect("ip"), {
+        let stop = stop.clone();
+        move || stop.load(std::sync::atomic::Ordering::Relaxed)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // The backup first (it only compares address lists), then the master.
+    fs::write(b.conf_path(), config_vips(19, 100, &[100, 101])).expect("write");
+    b.signal(libc::SIGHUP);
+    assert!(b.wait_count("Reloading configuration", 1, SECS(3)));
+    std::thread::sleep(Duration::from_millis(200));
+    fs::write(a.conf_path(), config_vips(19, 140, &[100, 101])).expect("write");
+    let hup = Instant::now();
+    a.signal(libc::SIGHUP);
+    assert!(a.wait_count("Reloading configuration", 1, SECS(3)));
+    let events = events.join().expect("address watcher");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let heard = heard.join().expect("listener");
+
+    let vip = |h: u8| -> std::net::Ipv4Addr { format!("10.99.19.{h}").parse().expect("ip") };
+    let first_140 = heard
+        .iter()
+        .find(|h| h.vrid == Some(62) && h.priority == Some(140))
+        .map(|h| h.at.saturating_duration_since(hup));
+    assert!(
+        events.iter().all(|&(_, a)| a != vip(100)),
+        "the kept VIP was touched: {events:?}\n{}",
+        a.log()
+    );
+    assert_eq!(
+        events,
+        [(false, vip(102)), (true, vip(101))],
+        "only the difference touches the kernel\n{}",
+        a.log()
+    );
+    assert!(
+        first_140.is_some_and(|d| d < Duration::from_millis(500)),
+        "priority 140 first heard {first_140:?} after the SIGHUP\n{}",
+        a.log()
+    );
+    eprintln!("priority 140 heard {first_140:?} after the SIGHUP");
+    assert_eq!(
+        (a.count("Entering"), b.count("Entering")),
+        transitions,
+        "a reload made a transition:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert_eq!(a.count("applied in place"), 1, "{}", a.log());
+    assert_eq!(lab.holders("10.99.19.100"), [1]);
+    assert_eq!(lab.holders("10.99.19.101"), [1]);
+    assert_eq!(lab.holders("10.99.19.102"), Vec::<usize>::new());
+
+    // The master now below the backup: the backup preempts it after Master_Down_Interval.
+    fs::write(a.conf_path(), config_vips(19, 90, &[100, 101])).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(
+        b.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(6)),
+        "the backup did not preempt a master at 90:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        a.wait_count("(VI_1) Entering BACKUP STATE", 2, SECS(3)),
+        "{}",
+        a.log()
+    );
+    assert!(lab.wait_master("10.99.19.100", 2, SECS(3)));
+
+    // Another version is another virtual router: A's instance is stopped and started again (and
+    // its claim on eth0/VRID 62 passes from the old instance to the new one).
+    let backups = a.count("(VI_1) Entering BACKUP STATE");
+    let v3 = config_vips(19, 90, &[100, 101]).replace("version 2", "version 3");
+    fs::write(a.conf_path(), v3).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(
+        a.wait_count("(VI_1) Entering BACKUP STATE", backups + 1, SECS(3)),
+        "{}",
+        a.log()
+    );
+    assert_eq!(a.count("removed or changed by the reload: stopping it"), 1);
+    assert_eq!(a.count("not started"), 0, "{}", a.log());
+}
+
+/// VRID `k`'s advert interval in the 255-instance test: 0.2 s to 1 s, so that the instances'
+/// adverts drift apart and some always fall due while a reload runs.
+fn interval_255(k: u8) -> Duration {
+    Duration::from_millis(200 * (u64::from(k) % 5 + 1))
+}
+
+/// 255 VRRPv3 instances, one VIP each (10.99.120.k/32 for VRID k), all at `priority`.
+fn config_255(priority: u8) -> String {
+    (1..=255u8)
+        .map(|k| {
+            format!(
+                "vrrp_instance VI_{k} {{
+    state BACKUP
+    interface eth0
+    virtual_router_id {k}
+    priority {priority}
+    advert_int {:.1}
+    version 3
+    virtual_ipaddress {{
+        10.99.120.{k}/32 dev eth0
+    }}
+}}
+",
+                interval_255(k).as_secs_f64()
+            )
+        })
+        .collect()
+}
+
+/// The worst lateness of an advert between `from` and `to`: the longest gap between two adverts
+/// of one virtual router less its interval, and that router's VRID.
+fn worst_lateness(heard: &[common::Heard], from: Instant, to: Instant) -> (Duration, u8) {
+    let mut last: [Option<Instant>; 256] = [None; 256];
+    let mut worst = (Duration::ZERO, 0);
+    for h in heard.iter().filter(|h| h.at >= from && h.at <= to) {
+        let Some(v) = h.vrid else { continue };
+        if let Some(prev) = last[usize::from(v)] {
+            let late = (h.at - prev).saturating_sub(interval_255(v));
+            if late > worst.0 {
+                worst = (late, v);
+            }
+        }
+        last[usize::from(v)] = Some(h.at);
+    }
+    worst
+}
+
+/// Issue 10 item 3: reading and checking a new configuration of 255 instances, and applying a
+/// priority change to all of them, must not hold up the adverts that fall due meanwhile by more
+/// than a few milliseconds (and must not restart anything).
+#[test]
+fn reloads_of_255_instances_do_not_delay_adverts() {
+    let Some(lab) = Lab::with("ahsc", Topo::routers(2).net(20)) else {
+        return;
+    };
+    let d = lab.vrrpd_with(1, &config_255(200), QUIET);
+    assert!(
+        d.wait_count("Entering MASTER STATE", 255, SECS(15)),
+        "not all master:\n{}",
+        common::tail(&d.log(), 40)
+    );
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let heard = common::listen(&lab.ns(2), "eth0", "10.99.20.11".parse().expect("ip"), {
+        let stop = stop.clone();
+        move || stop.load(std::sync::atomic::Ordering::Relaxed)
+    });
+    // A quiet spell first: how punctual adverts are on this machine without reloads.
+    std::thread::sleep(SECS(3));
+    let reloads_from = Instant::now();
+    for round in 0..6 {
+        if round == 3 {
+            fs::write(d.conf_path(), config_255(190)).expect("write");
+        }
+        d.signal(libc::SIGHUP);
+        assert!(
+            d.wait_count("Reloading configuration", round + 1, SECS(3)),
+            "reload {round} did not finish:\n{}",
+            common::tail(&d.log(), 40)
+        );
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let reloads_to = Instant::now();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let heard = heard.join().expect("listener");
+
+    let log = d.log();
+    let took: Vec<f64> = log
+        .lines()
+        .filter_map(|l| {
+            l.split("Reloaded in ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let reading: Vec<f64> = log
+        .lines()
+        .filter_map(|l| {
+            l.split("(reading and checking ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let longest = took.iter().copied().fold(0.0, f64::max);
+    let (quiet, _) = worst_lateness(&heard, reloads_from - SECS(3), reloads_from);
+    let (late, vrid) = worst_lateness(&heard, reloads_from, reloads_to);
+    let figures = format!(
+        "reloads took {took:?} ms, of which reading and checking {reading:?} ms; worst advert lateness {late:?} (VRID {vrid}) across reloads, \
+         {quiet:?} in the quiet spell before"
+    );
+    eprintln!("{figures}");
+    assert_eq!(
+        d.count("Entering"),
+        255 * 2,
+        "{figures}\n{}",
+        common::tail(&log, 40)
+    );
+    let all_190 = (1..=255u8).all(|v| {
+        heard
+            .iter()
+            .any(|h| h.vrid == Some(v) && h.priority == Some(190))
+    });
+    assert!(
+        all_190,
+        "not every instance advertised priority 190: {figures}"
+    );
+    // Generous bounds for a shared 2-core machine; the figures say what it really was.
+    assert!(
+        late < quiet + Duration::from_millis(100),
+        "adverts held up by reloads: {figures}"
+    );
+    assert!(
+        longest < 250.0,
+        "a reload held the loop too long: {figures}"
+    );
+}
+
+fn config_auth(priority: u8, pass: &str, advert_int: u8, notify_master: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 63
+    priority {priority}
+    advert_int {advert_int}
+    version 2
+    authentication {{
+        auth_type PASS
+        auth_pass {pass}
+    }}
+    {notify_master}
+    virtual_ipaddress {{
+        10.99.21.100/24 dev eth0
+    }}
+}}
+"
+    )
+}
+
+/// Issue 10 item 3: auth, advert_int and notify commands change in place too. Both routers move
+/// to a new password and a 2 s interval without a transition; then the backup, with a
+/// notify_master it did not have at start, takes over and runs it.
+#[test]
+fn reload_applies_auth_interval_and_notify_in_place() {
+    let Some(lab) = Lab::with("ahsd", Topo::routers(2).net(21)) else {
+        return;
+    };
+    let a = lab.vrrpd_with(1, &config_auth(150, "one", 1, ""), QUIET);
+    let b = lab.vrrpd_with(2, &config_auth(100, "one", 1, ""), QUIET);
+    assert!(
+        a.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10))
+            && b.wait_count("(VI_1) Entering BACKUP STATE", 1, SECS(5)),
+        "no election:\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    let transitions = (a.count("Entering"), b.count("Entering"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let heard = common::listen(&lab.ns(2), "eth0", "10.99.21.11".parse().expect("ip"), {
+        let stop = stop.clone();
+        move || stop.load(std::sync::atomic::Ordering::Relaxed)
+    });
+    let marker = lab.path("b-became-master");
+    let script = lab.script(
+        "notify/master.sh",
+        &format!("#!/bin/sh\necho \"$@\" > {}\n", marker.display()),
+    );
+    let notify = format!("notify_master {}", script.display());
+    // Backup first: a master's adverts with the new password would otherwise be dropped.
+    fs::write(b.conf_path(), config_auth(100, "two", 2, &notify)).expect("write");
+    b.signal(libc::SIGHUP);
+    assert!(b.wait_count("applied in place", 1, SECS(3)), "{}", b.log());
+    fs::write(a.conf_path(), config_auth(150, "two", 2, "")).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(a.wait_count("applied in place", 1, SECS(3)), "{}", a.log());
+    let settled = Instant::now();
+    let auth_drops = b.must_dump("VI_1").get("auth");
+    // Longer than the backup's new Master_Down_Interval (6.6 s) would be, if it had lost the
+    // master: the adverts must keep coming, with the new password, every 2 s.
+    std::thread::sleep(SECS(8));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let times: Vec<Instant> = heard
+        .join()
+        .expect("listener")
+        .into_iter()
+        .filter(|h| h.vrid == Some(63) && h.at > settled + SECS(1))
+        .map(|h| h.at)
+        .collect();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(
+        (a.count("Entering"), b.count("Entering")),
+        transitions,
+        "a reload made a transition (advert gaps {gaps:?}):\n{}\n---\n{}",
+        a.log(),
+        b.log()
+    );
+    assert!(
+        gaps.len() >= 2
+            && gaps
+                .iter()
+                .all(|g| *g > Duration::from_millis(1800) && *g < Duration::from_millis(2500)),
+        "adverts not at the new 2 s interval: {gaps:?}"
+    );
+    assert_eq!(
+        b.must_dump("VI_1").get("auth"),
+        auth_drops,
+        "the backup dropped adverts with the new password"
+    );
+
+    // The master steps down (priority below B's): B takes over and runs its new notify_master.
+    fs::write(a.conf_path(), config_auth(50, "two", 2, "")).expect("write");
+    a.signal(libc::SIGHUP);
+    assert!(
+        b.wait_count("(VI_1) Entering MASTER STATE", 1, SECS(10)),
+        "{}",
+        b.log()
+    );
+    assert!(
+        eventually(SECS(3), || marker.exists()),
+        "the notify_master added by the reload did not run:\n{}",
+        b.log()
+    );
+}

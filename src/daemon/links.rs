@@ -34,6 +34,7 @@ impl Daemon {
             info!("({}) link appeared as index {}", link.name, link.ifindex);
             self.refresh_primary(i);
             self.open_socket(i);
+            self.primary_changed(now, i);
         }
         if changed || renumbered {
             self.link_changed(now, i);
@@ -121,6 +122,8 @@ impl Daemon {
         }
     }
 
+    /// Tells the instances on interface `i` where their adverts come from now. One left without
+    /// a source address goes to FAULT, and comes back when it has one (`track_apply`).
     pub(super) fn primary_changed(&mut self, now: Instant, i: usize) {
         for k in 0..self.routers.len() {
             if self.routers[k].iface == i {
@@ -129,6 +132,7 @@ impl Daemon {
                 }
             }
         }
+        self.track_apply(now);
     }
 
     /// Whether `addr` on `ifindex` is one of our virtual addresses (never a primary).
@@ -156,7 +160,7 @@ impl Daemon {
             match primary {
                 Some(p) => info!("({}) primary address {p}", self.ifaces[i].name),
                 None => warn!(
-                    "({}) has no IPv4 address of its own; adverts cannot be sent",
+                    "({}) has no IPv4 address of its own: its instances cannot send adverts and stay in FAULT until it has one",
                     self.ifaces[i].name
                 ),
             }

@@ -22,7 +22,7 @@ use log::{error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, Located};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
 use crate::sys::clock;
 use crate::sys::netlink::{Event, Monitor, Netlink};
@@ -171,7 +171,12 @@ impl Daemon {
             Interest::READABLE,
         )?;
 
-        d.routers = config.instances.iter().map(Router::new).collect();
+        // First of all: a second daemon for the same virtual routers must touch nothing.
+        d.routers = config
+            .instances
+            .iter()
+            .map(Router::new)
+            .collect::<io::Result<_>>()?;
         d.rebuild_ifaces();
         d.resync();
         d.remove_stale_vips();
@@ -463,7 +468,11 @@ impl Daemon {
         self.track_stop(now);
     }
 
+    /// SIGHUP: read the file again and apply it. An instance that is still the same virtual
+    /// router (VRID, interface, version, family) takes its new settings in place, keeping its state and
+    /// the VIPs it keeps; only the others stop (priority 0, VIPs removed, notify_stop) and start.
     fn reload(&mut self) {
+        let began = clock::now();
         info!(
             "Reloading configuration from {}",
             self.source.path.display()
@@ -475,71 +484,124 @@ impl Daemon {
                 config::Severity::Warning => warn!("{d}"),
             }
         }
+        let read = clock::now() - began;
+        // Adverts that fell due while the file was read go out now, not after the apply.
+        self.on_timer();
         let Some(cfg) = loaded.config else {
             error!("Reload failed: keeping the running configuration");
             return;
         };
         self.global = cfg.global.clone();
         let now = clock::now();
-        // Which running instance, if any, each new one continues (same configuration).
+        // Which running instance, if any, each new one continues.
         let mut claimed = vec![false; self.routers.len()];
         let kept: Vec<Option<usize>> = cfg
             .instances
             .iter()
             .map(|c| {
                 let k = (0..self.routers.len())
-                    .find(|&k| !claimed[k] && routes::same_but_extras(&self.routers[k].cfg, c))?;
+                    .find(|&k| !claimed[k] && self.routers[k].continues_as(c))?;
                 claimed[k] = true;
                 Some(k)
             })
             .collect();
-        // Instances that went away or changed leave cleanly (priority 0, VIPs removed,
-        // notify_stop), through the same path as a stop.
+        // Instances that went away or became another virtual router leave cleanly (priority 0,
+        // VIPs removed, notify_stop), through the same path as a stop.
         for k in (0..self.routers.len()).filter(|&k| !claimed[k]) {
             info!(
-                "({}) removed or changed by the reload",
+                "({}) removed or changed by the reload: stopping it",
                 self.routers[k].cfg.name
             );
             self.feed(k, now, Input::Shutdown);
         }
+        // A master lets go of the VIPs it no longer has, while the interface table still
+        // knows where they live.
+        for (c, k) in cfg.instances.iter().zip(&kept) {
+            let Some(r) = k.and_then(|k| self.routers.get(k)) else {
+                continue;
+            };
+            if r.is_master() {
+                let gone = router::vips_missing(&r.cfg, c);
+                r.remove_these(gone, &mut self.netlink, &self.ifaces);
+            }
+        }
+        // The stopped ones go now, releasing their claims before anything new takes one.
         let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers)
             .into_iter()
-            .map(Some)
+            .zip(&claimed)
+            .map(|(r, &kept)| kept.then_some(r))
             .collect();
         let mut fresh = Vec::with_capacity(MAX_INSTANCES);
         let mut started = Vec::new();
-        // Kept instances whose routes, rules or excluded addresses changed, with the old ones.
-        let mut extras_changed = Vec::new();
+        // Kept routers, the configuration they had (to add the VIPs they gained) and what their
+        // core asked for (announcing them).
+        let mut changed: Vec<(usize, config::Instance, Actions)> = Vec::new();
+        let (mut same, mut in_place) = (0, 0);
         for (c, k) in cfg.instances.iter().zip(kept) {
             match k.and_then(|k| old[k].take()) {
+                Some(mut r) if r.cfg.same_as(c) => {
+                    same += 1;
+                    // Only where it is written moved.
+                    r.cfg.location.clone_from(&c.location);
+                    fresh.push(r);
+                }
                 Some(mut r) => {
-                    if r.cfg.extras != c.extras {
-                        let old = std::mem::replace(&mut r.cfg, c.clone()).extras;
-                        extras_changed.push((fresh.len(), old));
+                    in_place += 1;
+                    info!("({}) changed by the reload: applied in place", c.name);
+                    let before = r.cfg.clone();
+                    let mut out = Actions::new();
+                    r.reconfigure(now, c, &mut out);
+                    changed.push((fresh.len(), before, out));
+                    fresh.push(r);
+                }
+                None => match Router::new(c) {
+                    Ok(r) => {
+                        started.push(fresh.len());
+                        fresh.push(r);
                     }
-                    fresh.push(r)
-                }
-                None => {
-                    started.push(fresh.len());
-                    fresh.push(Router::new(c));
-                }
+                    Err(e) => error!("{e}: not started"),
+                },
             }
         }
         self.routers = fresh;
         self.rebuild_ifaces();
         self.resync();
-        for (k, old) in extras_changed {
-            self.reload_extras(k, &old);
+        // A master adds the VIPs it gained, then announces them.
+        for (k, before, out) in &changed {
+            let r = &mut self.routers[*k];
+            if r.is_master() {
+                let new = router::vips_missing(&r.cfg, before);
+                r.add_these(new, &mut self.netlink, &self.ifaces);
+            }
+            r.execute(out, &mut self.netlink, &self.garp, &self.ifaces);
+            // Excluded addresses, routes and rules: the master applies just the difference.
+            if before.extras != r.cfg.extras {
+                self.reload_extras(*k, &before.extras);
+            }
         }
         self.timers = Timers::new();
         for k in 0..self.routers.len() {
             self.timers.set(k, self.routers[k].core.next_deadline());
         }
         self.routes_reload(&cfg.statics);
+        // Sources may have moved (unicast_src_ip, mcast_src_ip, another primary).
+        for (k, _, _) in &changed {
+            if let Some(src) = self.routers[*k].source(&self.ifaces) {
+                self.feed(*k, now, Input::Primary(src));
+            }
+        }
+        // Trackers, sync groups, faults and the effective priorities (a master advertises a new
+        // one at once).
         self.track_setup(&cfg, now);
+        let restarted = started.len();
         for k in started {
             self.start(k, now);
         }
+        info!(
+            "Reloaded in {:.1} ms (reading and checking {:.1} ms): {same} instance(s) unchanged, {in_place} changed in place, {restarted} (re)started",
+            (clock::now() - began).as_secs_f64() * 1e3,
+            read.as_secs_f64() * 1e3
+        );
     }
 
     fn dump_state(&self) {

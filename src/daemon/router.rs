@@ -2,6 +2,7 @@
 //! actions on real interfaces (adverts, virtual addresses, gratuitous ARPs) and its counters.
 
 use core::time::Duration;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 
 use log::{debug, info, warn};
@@ -11,11 +12,12 @@ use super::routes;
 use super::status::Stats;
 use crate::config;
 use crate::limits::MAX_PACKET;
+use crate::sys::claim::Claim;
 use crate::sys::netlink::{Netlink, VipSpec};
 use crate::sys::packet::PacketSocket;
 use crate::time::Instant;
 use crate::vrrp::rx::{Counters, Drop};
-use crate::vrrp::{Action, Family, Garp, Instance, Reason, Spec, State, Version};
+use crate::vrrp::{Action, Actions, Family, Garp, Instance, Reason, Spec, State, Version};
 use crate::wire::{arp, ipv4, vrrp};
 
 /// One log line per drop reason per this period, with a count, so a flood cannot fill the disk.
@@ -37,6 +39,8 @@ pub struct Router {
     drop_log: [(Option<Instant>, u64); Drop::ALL.len()],
     /// Which of its virtual routes and rules are in the kernel (daemon/routes.rs).
     pub extras: routes::Installed,
+    /// Held while the instance exists, so a second daemon cannot run the same virtual router.
+    _claim: Claim,
 }
 
 /// The one spec of an instance, from its configuration.
@@ -69,10 +73,41 @@ pub fn spec_of(cfg: &config::Instance) -> Spec {
     }
 }
 
+/// The VIPs of `new` that `old` does not have, exactly as written (address, length, device,
+/// label, scope, broadcast): a VIP that changed is one removed and one added.
+pub fn vips_missing<'a>(
+    new: &'a config::Instance,
+    old: &'a config::Instance,
+) -> impl Iterator<Item = &'a config::Vip> {
+    new.vips.iter().filter(|v| !old.vips.contains(v))
+}
+
 impl Router {
-    pub fn new(cfg: &config::Instance) -> Router {
-        Router {
-            core: Instance::new(spec_of(cfg), IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+    /// A new instance, holding the claim on its VRID (see `sys::claim`): fails when another
+    /// vrrpd in this network namespace runs the same virtual router.
+    pub fn new(cfg: &config::Instance) -> io::Result<Router> {
+        let spec = spec_of(cfg);
+        let family = match spec.version.family() {
+            Family::V4 => "ipv4",
+            Family::V6 => "ipv6",
+        };
+        let claim = Claim::take(&cfg.interface, family, cfg.vrid).map_err(|e| {
+            let why = if e.kind() == io::ErrorKind::AddrInUse {
+                "is already run by another vrrpd in this network namespace".to_string()
+            } else {
+                format!("cannot be claimed: {e}")
+            };
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "({}) VRID {} on {} ({family}) {why}",
+                    cfg.name, cfg.vrid, cfg.interface
+                ),
+            )
+        })?;
+        Ok(Router {
+            core: Instance::new(spec, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            _claim: claim,
             iface: 0,
             drops: Counters::default(),
             adverts_rx: 0,
@@ -81,11 +116,28 @@ impl Router {
             drop_log: [(None, 0); Drop::ALL.len()],
             extras: routes::Installed::default(),
             cfg: cfg.clone(),
-        }
+        })
     }
 
     pub fn spec(&self) -> &Spec {
         self.core.spec()
+    }
+
+    /// Whether a reload can change this instance into `cfg` in place: the same virtual router
+    /// (VRID, interface, version and family). Anything else is another router, restarted.
+    pub fn continues_as(&self, cfg: &config::Instance) -> bool {
+        let spec = spec_of(cfg);
+        self.cfg.interface == cfg.interface
+            && self.spec().vrid == spec.vrid
+            && self.spec().version == spec.version
+    }
+
+    /// Takes a reloaded configuration in place (see [`Router::continues_as`]); `out` gets what
+    /// the core wants done (announcing changed VIPs), for after the daemon has added them. The
+    /// VIPs in the kernel are the daemon's to diff (`vips_missing`), before and after this.
+    pub fn reconfigure(&mut self, now: Instant, cfg: &config::Instance, out: &mut Actions) {
+        self.core.reconfigure(now, spec_of(cfg), out);
+        self.cfg = cfg.clone();
     }
 
     pub fn is_master(&self) -> bool {
@@ -132,6 +184,10 @@ impl Router {
     /// The ifindex a VIP lives on: its own `dev`, or the instance's interface.
     pub fn iface_of_vip(&self, addr: Ipv4Addr, ifaces: &[Iface]) -> Option<u32> {
         let v = self.all_vips().find(|v| v.addr == addr)?;
+        self.ifindex_for(v, ifaces)
+    }
+
+    fn ifindex_for(&self, v: &config::Vip, ifaces: &[Iface]) -> Option<u32> {
         let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
         ifaces
             .iter()
@@ -254,8 +310,18 @@ impl Router {
     }
 
     pub fn add_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
-        for v in self.all_vips() {
-            let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
+        self.add_these(self.all_vips(), netlink, ifaces);
+    }
+
+    /// Adds some of our VIPs (a reload adds only the new ones).
+    pub fn add_these<'a>(
+        &self,
+        vips: impl IntoIterator<Item = &'a config::Vip>,
+        netlink: &mut Netlink,
+        ifaces: &[Iface],
+    ) {
+        for v in vips {
+            let Some(ifindex) = self.ifindex_for(v, ifaces) else {
                 warn!(
                     "({}) cannot add {}: interface missing",
                     self.cfg.name, v.addr
@@ -280,8 +346,18 @@ impl Router {
     }
 
     fn remove_vips(&self, netlink: &mut Netlink, ifaces: &[Iface]) {
-        for v in self.all_vips() {
-            let Some(ifindex) = self.iface_of_vip(v.addr, ifaces) else {
+        self.remove_these(self.all_vips(), netlink, ifaces);
+    }
+
+    /// Removes some of our VIPs (a reload removes only those that left the configuration).
+    pub fn remove_these<'a>(
+        &self,
+        vips: impl IntoIterator<Item = &'a config::Vip>,
+        netlink: &mut Netlink,
+        ifaces: &[Iface],
+    ) {
+        for v in vips {
+            let Some(ifindex) = self.ifindex_for(v, ifaces) else {
                 continue;
             };
             if let Err(e) = netlink.del_addr(ifindex, v.addr, v.prefix_len) {

@@ -10,7 +10,7 @@
 use log::{info, warn};
 
 use super::Daemon;
-use crate::config::{self, Extras, Located, Route, RuleAction};
+use crate::config::{self, Extras, Route, RuleAction};
 use crate::limits::{MAX_NEXTHOPS, MAX_ROUTES, MAX_RULES, MAX_STATIC_ROUTES, MAX_STATIC_RULES};
 use crate::sys::netlink::{
     self, Netlink, NexthopSpec, RouteKey, RouteSpec, RuleKey, RuleSpec, VipSpec,
@@ -497,17 +497,6 @@ impl Daemon {
     }
 }
 
-/// Whether a reload keeps instance `old` running as `new`: the same in everything but what
-/// follows the VIPs, which `Daemon::reload_extras` then diffs in place.
-pub fn same_but_extras(old: &config::Instance, new: &config::Instance) -> bool {
-    if old.extras == new.extras {
-        return old.same_as(new);
-    }
-    let mut new = new.clone();
-    new.extras.clone_from(&old.extras);
-    old.same_as(&new)
-}
-
 impl Daemon {
     /// Reload changed instance `k`'s excluded addresses, routes or rules (it had `old`): a
     /// master removes what went and adds what came; what stayed is not touched.
@@ -612,31 +601,5 @@ mod tests {
         let out = carry(&old, &new, &st);
         assert_eq!(out.routes.present, 0b100);
         assert_eq!(out.routes.failed, 0);
-    }
-
-    #[test]
-    fn an_instance_that_changed_only_its_routes_is_kept() {
-        let conf = |extra: &str, prio: u8| {
-            let text = format!(
-                "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 1\n    priority {prio}\n    virtual_ipaddress {{\n        10.0.0.100\n    }}\n{extra}}}\n"
-            );
-            config::load_str(&text, "t.conf")
-                .config
-                .expect("valid")
-                .instances[0]
-                .clone()
-        };
-        let a = conf("", 100);
-        let b = conf(
-            "    virtual_routes {\n        10.1.0.0/16 via 10.0.0.1\n    }\n",
-            100,
-        );
-        let c = conf(
-            "    virtual_routes {\n        10.1.0.0/16 via 10.0.0.1\n    }\n",
-            101,
-        );
-        assert!(same_but_extras(&a, &b));
-        assert!(!same_but_extras(&a, &c));
-        assert!(same_but_extras(&b, &b));
     }
 }

@@ -306,13 +306,15 @@ impl Daemon {
         let mut prio = [None; MAX_INSTANCES];
         let mut own_fault = [false; MAX_INSTANCES];
         let mut link_down = [false; MAX_INSTANCES];
+        let mut no_source = [false; MAX_INSTANCES];
         for k in 0..n {
             match self.verdict_of(k) {
                 Verdict::Fault => tracker_fault[k] = true,
                 Verdict::Priority(p) => prio[k] = Some(p),
             }
             link_down[k] = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up);
-            own_fault[k] = tracker_fault[k] || link_down[k];
+            no_source[k] = self.routers[k].source(&self.ifaces).is_none();
+            own_fault[k] = tracker_fault[k] || link_down[k] || no_source[k];
         }
         let group_fault: heapless::Vec<bool, MAX_INSTANCES> = self
             .track
@@ -323,13 +325,7 @@ impl Daemon {
         for k in 0..n {
             let g = self.track.group_of.get(k).copied().flatten();
             let grouped = g.is_some_and(|g| group_fault[g]);
-            let want = if link_down[k] {
-                Some(Fault::Link)
-            } else if tracker_fault[k] || grouped {
-                Some(Fault::Track)
-            } else {
-                None
-            };
+            let want = Fault::first_of(link_down[k], no_source[k], tracker_fault[k] || grouped);
             let core = &self.routers[k].core;
             if let Some(p) = prio[k] {
                 if p != core.priority() {

@@ -6,6 +6,7 @@
 
 pub mod bpf;
 pub mod caps;
+pub mod claim;
 pub mod clock;
 pub mod connector;
 mod daemonize;

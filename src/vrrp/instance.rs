@@ -70,8 +70,24 @@ pub enum Input {
 pub enum Fault {
     /// Its interface is down or missing.
     Link,
+    /// It has no usable source address of its family, so it cannot send adverts (and must
+    /// not hold addresses it cannot defend).
+    Source,
     /// A tracked script, interface or file, or a sync-group sibling.
     Track,
+}
+
+impl Fault {
+    /// The cause that holds an instance in FAULT, the first in the order above, if any.
+    pub fn first_of(link_down: bool, no_source: bool, track: bool) -> Option<Fault> {
+        [
+            (link_down, Fault::Link),
+            (no_source, Fault::Source),
+            (track, Fault::Track),
+        ]
+        .into_iter()
+        .find_map(|(on, f)| on.then_some(f))
+    }
 }
 
 /// Why a transition happened, for the log line that precedes `Entering … STATE`.
@@ -109,6 +125,12 @@ impl fmt::Display for Reason {
             ),
             Reason::Fault(Fault::Link) => f.write_str("Interface down"),
             Reason::Recovered(Fault::Link) => f.write_str("Interface up"),
+            Reason::Fault(Fault::Source) => {
+                f.write_str("No address of its own to send adverts from")
+            }
+            Reason::Recovered(Fault::Source) => {
+                f.write_str("An address to send adverts from is back")
+            }
             Reason::Shutdown => f.write_str("Stopping"),
             Reason::Fault(Fault::Track) => {
                 f.write_str("Tracked script, interface, file or process reports a fault")
@@ -163,8 +185,9 @@ pub struct Instance {
     burst: Option<Burst>,
     /// With preempt_delay: when we first heard a lower-priority master since becoming backup.
     lower_seen_at: Option<Instant>,
-    /// Last time we answered a lower-priority master, to bound replies to one per interval.
-    answered_lower_at: Option<Instant>,
+    /// Last time we answered another router's advert out of turn (a lower master, or one
+    /// leaving with priority 0), to bound such answers to one per interval.
+    answered_at: Option<Instant>,
 }
 
 /// Frames `sent..` of a burst of `repeat` frames per VIP are still to go, the next at `next_at`.
@@ -189,7 +212,7 @@ impl Instance {
             garp_at: None,
             burst: None,
             lower_seen_at: None,
-            answered_lower_at: None,
+            answered_at: None,
         }
     }
 
@@ -303,6 +326,38 @@ impl Instance {
                     self.master_down_at = Some(now + self.master_down_interval());
                 }
             }
+        }
+    }
+
+    /// A reload changed the specification: take it without a new election. `vrid` and
+    /// `version` must be the same (otherwise it is another virtual router, restarted). The
+    /// effective priority follows through [`Input::Priority`], as trackers may move it from the
+    /// configured one. A new interval applies from now: a master's next advert comes no later
+    /// than one new interval away, and a v2 backup (which does not learn the master's) times out
+    /// by it. A master whose VIPs changed announces them all again.
+    pub fn reconfigure(&mut self, now: Instant, spec: Spec, out: &mut Actions) {
+        debug_assert!(spec.vrid == self.spec.vrid && spec.version == self.spec.version);
+        let interval_changed = spec.advert_int_cs != self.spec.advert_int_cs;
+        let vips_changed = spec.vips != self.spec.vips;
+        self.spec = spec;
+        match self.state {
+            State::Master => {
+                if interval_changed {
+                    self.master_adver_int_cs = self.spec.advert_int_cs;
+                    let next = now + self.interval();
+                    self.adver_at = self.adver_at.map(|t| t.min(next));
+                }
+                if vips_changed {
+                    self.start_burst(now, self.spec.garp.repeat);
+                    self.send_due_frames(now, out);
+                }
+            }
+            State::Backup if interval_changed && !self.spec.version.is_v3() => {
+                self.master_adver_int_cs = self.spec.advert_int_cs;
+                let down = now + self.master_down_interval();
+                self.master_down_at = self.master_down_at.map(|t| t.min(down));
+            }
+            _ => {}
         }
     }
 
@@ -427,7 +482,9 @@ impl Instance {
     fn master_heard(&mut self, now: Instant, adv: Advert, out: &mut Actions) {
         if adv.priority == PRIORITY_STOP {
             // Another master is leaving; assert ourselves at once so backups do not take over.
-            self.send_advert(now, out);
+            if self.may_answer(now) {
+                self.send_advert(now, out);
+            }
             return;
         }
         let ours = self.priority;
@@ -446,20 +503,23 @@ impl Instance {
                 self.master_adver_int_cs = adv.interval_cs;
             }
             self.master_down_at = Some(now + self.master_down_interval());
-        } else if adv.src != self.primary && !self.spec.strict {
+        } else if adv.src != self.primary && !self.spec.strict && self.may_answer(now) {
             // A lesser master (a healed partition): answer at once and refresh the LAN's ARP
-            // caches, since its gratuitous ARPs may have pointed them away from us. Once per
-            // interval at most, so a stream of such adverts cannot make us flood.
-            let recent = self
-                .answered_lower_at
-                .is_some_and(|t| now < t + self.interval());
-            if !recent {
-                self.answered_lower_at = Some(now);
-                self.send_advert(now, out);
-                self.start_burst(now, self.spec.garp.refresh_repeat);
-                self.send_due_frames(now, out);
-            }
+            // caches, since its gratuitous ARPs may have pointed them away from us.
+            self.send_advert(now, out);
+            self.start_burst(now, self.spec.garp.refresh_repeat);
+            self.send_due_frames(now, out);
         }
+    }
+
+    /// Whether a master may answer an advert out of turn now: once per interval at most, so a
+    /// stream of forged adverts (priority 0 or a lesser master) cannot make us flood the LAN.
+    fn may_answer(&mut self, now: Instant) -> bool {
+        if self.answered_at.is_some_and(|t| now < t + self.interval()) {
+            return false;
+        }
+        self.answered_at = Some(now);
+        true
     }
 
     fn become_master(&mut self, now: Instant, reason: Reason, out: &mut Actions) {
@@ -491,8 +551,8 @@ impl Instance {
         self.garp_at = None;
         self.burst = None;
         self.lower_seen_at = None;
-        if was_master && to != State::Backup {
-            // Tell the backups now rather than after Master_Down_Interval.
+        if was_master && to != State::Backup && self.fault != Some(Fault::Source) {
+            // Tell the backups now rather than after Master_Down_Interval (if we can).
             push(
                 out,
                 Action::SendAdvert {

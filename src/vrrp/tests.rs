@@ -396,3 +396,174 @@ fn master_advertises_a_changed_priority_at_once() {
     step(&mut b, at(0), Input::Start);
     assert!(step(&mut b, at(10), Input::Priority(50)).is_empty());
 }
+
+/// Adverts a master sent in `out`.
+fn adverts(out: &Actions) -> usize {
+    out.iter()
+        .filter(|a| matches!(a, Action::SendAdvert { .. }))
+        .count()
+}
+
+#[test]
+fn master_answers_priority_zero_at_once_but_once_per_interval() {
+    let mut i = Instance::new(params(255, true), ME);
+    step(&mut i, at(0), Input::Start);
+    // The RFC's immediate answer to a leaving master…
+    let out = step(&mut i, at(450), advert(PEER_HI, 0, 100));
+    assert_eq!(&out[..], &[Action::SendAdvert { priority: 255 }]);
+    // …but a stream of them (here 5000/s for 3 s) gets one answer per interval, and the
+    // scheduled adverts keep their cadence.
+    let mut sent = 0;
+    let mut t = 450_000u64;
+    while t < 3_450_000 {
+        t += 200;
+        let now = Instant::from_micros(t);
+        if i.next_deadline().is_some_and(|d| d <= now) {
+            sent += adverts(&step(&mut i, now, Input::Timer));
+        }
+        sent += adverts(&step(&mut i, now, advert(PEER_HI, 0, 100)));
+    }
+    assert_eq!(i.state(), State::Master);
+    // 3 s at a 1 s interval: 3 answers and 3 scheduled adverts at most.
+    assert!(
+        sent <= 6,
+        "{sent} adverts in 3 s under 15000 priority-0 adverts"
+    );
+}
+
+#[test]
+fn answers_to_lesser_masters_and_to_priority_zero_share_one_budget() {
+    let mut i = Instance::new(params(200, true), ME);
+    step(&mut i, at(0), Input::Start);
+    fire(&mut i);
+    assert_eq!(i.state(), State::Master);
+    let out = step(&mut i, at(4_000), advert(PEER_LO, 0, 100));
+    assert_eq!(adverts(&out), 1);
+    let out = step(&mut i, at(4_100), advert(PEER_LO, 100, 100));
+    assert!(
+        out.is_empty(),
+        "a second answer within the interval: {out:?}"
+    );
+    let out = step(&mut i, at(5_100), advert(PEER_LO, 100, 100));
+    assert_eq!(adverts(&out), 1);
+}
+
+#[test]
+fn master_without_a_source_address_faults_and_returns_when_one_is_back() {
+    let mut i = Instance::new(params(200, false), ME);
+    step(&mut i, at(0), Input::Start);
+    fire(&mut i);
+    assert_eq!(i.state(), State::Master);
+    // The address goes: FAULT, VIPs removed, and no priority-0 advert it has nothing to send from.
+    let out = step(&mut i, at(5_000), Input::Fault(Some(Fault::Source)));
+    assert_eq!(
+        &out[..],
+        &[
+            Action::RemoveVips,
+            Action::Transition {
+                from: State::Master,
+                to: State::Fault,
+                reason: Reason::Fault(Fault::Source)
+            },
+        ]
+    );
+    assert_eq!(i.next_deadline(), None, "no adverts without an address");
+    assert!(step(&mut i, at(5_500), advert(PEER_HI, 250, 100)).is_empty());
+    // Another address: back as from Init, and it breaks ties from now on.
+    step(&mut i, at(7_000), Input::Primary(PEER_LO));
+    let out = step(&mut i, at(7_000), Input::Fault(None));
+    assert_eq!(
+        out[0],
+        Action::Transition {
+            from: State::Fault,
+            to: State::Backup,
+            reason: Reason::Recovered(Fault::Source)
+        }
+    );
+    let (_, out) = fire(&mut i);
+    assert_eq!(entered(&out), Some(State::Master));
+    let between = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 10));
+    let out = step(&mut i, at(20_000), advert(between, 200, 100));
+    assert_eq!(entered(&out), Some(State::Backup));
+
+    // Without an address from the start, even an owner stays in FAULT.
+    let mut o = Instance::new(params(255, true), ME);
+    step(&mut o, at(0), Input::Fault(Some(Fault::Source)));
+    let out = step(&mut o, at(0), Input::Start);
+    assert_eq!(entered(&out), Some(State::Fault));
+    assert!(!out.contains(&Action::AddVips));
+}
+
+#[test]
+fn fault_causes_rank_link_then_source_then_trackers() {
+    assert_eq!(Fault::first_of(false, false, false), None);
+    assert_eq!(Fault::first_of(true, true, true), Some(Fault::Link));
+    assert_eq!(Fault::first_of(false, true, true), Some(Fault::Source));
+    assert_eq!(Fault::first_of(false, false, true), Some(Fault::Track));
+}
+
+fn reconfigure(i: &mut Instance, now: Instant, spec: Spec) -> Actions {
+    let mut out = Actions::new();
+    i.reconfigure(now, spec, &mut out);
+    out
+}
+
+#[test]
+fn reconfigure_keeps_the_state_and_applies_a_new_interval_from_now() {
+    let mut i = Instance::new(params(150, true), ME);
+    step(&mut i, at(0), Input::Start);
+    let (t, _) = fire(&mut i);
+    assert_eq!(i.state(), State::Master);
+    // 1 s → 0.2 s: the next advert within 0.2 s of the change, then every 0.2 s.
+    let changed = t + Duration::from_millis(300);
+    let faster = Spec {
+        advert_int_cs: 20,
+        preempt: false,
+        ..params(150, true)
+    };
+    assert!(reconfigure(&mut i, changed, faster.clone()).is_empty());
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(i.spec(), &faster);
+    assert_eq!(
+        i.next_deadline(),
+        Some(changed + Duration::from_millis(200))
+    );
+    let (t2, out) = fire(&mut i);
+    assert_eq!(&out[..], &[Action::SendAdvert { priority: 150 }]);
+    assert_eq!(i.next_deadline(), Some(t2 + Duration::from_millis(200)));
+    // Nothing about the interval changed: nothing moves.
+    let before = i.next_deadline();
+    assert!(reconfigure(&mut i, t2, faster.clone()).is_empty());
+    assert_eq!(i.next_deadline(), before);
+
+    // A VIP more: still master, and every VIP is announced again (5 frames each).
+    let mut more = faster;
+    more.vips
+        .push(IpAddr::V4(Ipv4Addr::new(10, 99, 0, 101)))
+        .expect("room");
+    let out = reconfigure(&mut i, t2, more);
+    assert_eq!(
+        &out[..],
+        &[Action::Announce {
+            first: 0,
+            end: 10,
+            repeat: 5
+        }]
+    );
+    assert_eq!(i.state(), State::Master);
+
+    // A v2 backup times out by its new (shorter) interval.
+    let mut b = Instance::new(params(100, false), ME);
+    step(&mut b, at(0), Input::Start);
+    let shorter = Spec {
+        advert_int_cs: 50,
+        ..params(100, false)
+    };
+    assert!(reconfigure(&mut b, at(1_000), shorter).is_empty());
+    // 3 × 0.5 s + (256-100)/256 s.
+    assert_eq!(
+        b.next_deadline(),
+        Some(at(1_000) + Duration::from_millis(1_500) + Duration::from_micros(609_375))
+    );
+    assert_eq!(b.state(), State::Backup);
+}

@@ -79,6 +79,8 @@ pub struct Heard {
     pub src: Ipv4Addr,
     /// The VRID byte, when the packet is long enough to have one.
     pub vrid: Option<u8>,
+    /// The priority byte, likewise.
+    pub priority: Option<u8>,
 }
 
 /// Records the VRRP packets from `from` (multicast 224.0.0.18 or to us) reaching `ifname` in
@@ -118,6 +120,7 @@ pub fn listen(
                     at,
                     src: ip.src_addr(),
                     vrid: ip.payload().get(1).copied(),
+                    priority: ip.payload().get(2).copied(),
                 });
             }
         }
