@@ -166,7 +166,14 @@ mod tests {
             panic!("{links:?}");
         };
         assert_eq!(
-            (l.ifindex, l.name.as_str(), l.mac, l.kind.as_str(), l.parent, l.up),
+            (
+                l.ifindex,
+                l.name.as_str(),
+                l.mac,
+                l.kind.as_str(),
+                l.parent,
+                l.up
+            ),
             (6, "vrrp.51", VMAC, "macvlan", 3, false)
         );
     }
