@@ -13,6 +13,7 @@ mod router;
 mod routes;
 mod status;
 mod track;
+mod vmac;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -174,6 +175,7 @@ impl Daemon {
         d.routers = config.instances.iter().map(Router::new).collect();
         d.rebuild_ifaces();
         d.resync();
+        d.ensure_vmacs();
         d.remove_stale_vips();
         d.routes_start();
         let now = clock::now();
@@ -460,6 +462,7 @@ impl Daemon {
             self.feed(k, now, Input::Shutdown);
         }
         self.routes_stop();
+        self.delete_vmacs(&|_| false);
         self.track_stop(now);
     }
 
@@ -502,6 +505,12 @@ impl Daemon {
             );
             self.feed(k, now, Input::Shutdown);
         }
+        // Macvlans no instance of the new configuration names go with their instances.
+        self.delete_vmacs(&|name| {
+            cfg.instances
+                .iter()
+                .any(|c| c.vmac.as_ref().is_some_and(|v| v.name == name))
+        });
         let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers)
             .into_iter()
             .map(Some)
@@ -528,6 +537,7 @@ impl Daemon {
         self.routers = fresh;
         self.rebuild_ifaces();
         self.resync();
+        self.ensure_vmacs();
         for (k, old) in extras_changed {
             self.reload_extras(k, &old);
         }

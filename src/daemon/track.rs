@@ -311,7 +311,8 @@ impl Daemon {
                 Verdict::Fault => tracker_fault[k] = true,
                 Verdict::Priority(p) => prio[k] = Some(p),
             }
-            link_down[k] = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up);
+            link_down[k] = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up)
+                || self.vmac_broken(k);
             own_fault[k] = tracker_fault[k] || link_down[k];
         }
         let group_fault: heapless::Vec<bool, MAX_INSTANCES> = self

@@ -21,6 +21,7 @@ pub mod rxmeta;
 pub mod sched;
 pub mod signalfd;
 pub mod spawn;
+pub mod sysctl;
 pub mod timerfd;
 
 mod os;
