@@ -100,7 +100,7 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
         describe(&d2)
     );
 
-    // The master's macvlan: private mode on eth0, the virtual MAC, up, holding the VIP (and
+    // The master's macvlan: bridge mode on eth0, the virtual MAC, up, holding the VIP (and
     // eth0 does not). The backup has its macvlan too, down and without the VIP.
     let l1 = vmac_link(&lab, 1).expect("r1 has vrrp.51");
     assert!(
@@ -108,7 +108,7 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
         "{l1}"
     );
     assert!(
-        l1.contains("macvlan mode private") && l1.contains(",UP"),
+        l1.contains("macvlan mode bridge") && l1.contains(",UP"),
         "{l1}"
     );
     assert!(!lab.has_vip(1, VIP));
@@ -382,4 +382,30 @@ fn vrrpd_master_keepalived_backup() {
 #[test]
 fn keepalived_master_vrrpd_backup() {
     with_keepalived("mvkba", 2);
+}
+
+/// A higher priority router that starts while another is master preempts it: the master hears
+/// adverts whose source is the virtual MAC its own macvlan has (a private-mode macvlan would
+/// keep such multicast from the parent; ours are in bridge mode, as FRR's).
+#[test]
+fn higher_priority_preempts_a_vmac_master() {
+    let Some(lab) = Lab::new("mvpre", 2) else {
+        return;
+    };
+    let lo = Vi::v3(100);
+    let d2 = lab.vrrpd(2, &vmac_conf(100, ""));
+    let ok = wait_until(lo.master_down() + 2 * MARGIN, S / 20, || {
+        holds_vip_on_vmac(&lab, 2)
+    });
+    assert!(ok, "{}", describe(&d2));
+    let d1 = lab.vrrpd(1, &vmac_conf(150, ""));
+    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
+        holds_vip_on_vmac(&lab, 1) && !holds_vip_on_vmac(&lab, 2)
+    });
+    assert!(ok, "{}\n{}", describe(&d1), describe(&d2));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", S),
+        "{}",
+        describe(&d2)
+    );
 }

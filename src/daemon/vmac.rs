@@ -5,7 +5,10 @@
 //! Only a master may make switches learn the virtual MAC, so the macvlan is administratively
 //! up only while its instance is master (`Router::set_vmac_up` at each transition); a down
 //! link sends nothing at all, ARP, IGMP and IPv6 included. FRR uses protodown to the same end;
-//! keepalived keeps the link up and filters. The sysctls set on the parent and the macvlan:
+//! keepalived keeps the link up and filters. Adverts are received on the parent: a down
+//! macvlan hears nothing, and one in bridge mode (FRR's; keepalived's are private) lets
+//! multicast from its own MAC — another master's adverts — through to the parent.
+//! The sysctls set on the parent and the macvlan:
 //!
 //! - `arp_ignore=1` on both: a link answers ARP only for its own addresses, so the parent
 //!   never answers for the VIP with its own MAC, nor the macvlan for the parent's address
@@ -123,6 +126,10 @@ impl Daemon {
         let name = self.routers[k].cfg.name.clone();
         let parent = self.ifaces[self.routers[k].iface].name.clone();
         let vmac = self.ifaces[m].name.clone();
+        // A leftover may be someone else's private-mode macvlan: see MACVLAN_MODE_BRIDGE.
+        if let Err(e) = self.netlink.set_macvlan_bridge(self.ifaces[m].ifindex) {
+            warn!("({name}) cannot put {vmac} in bridge mode: {e}");
+        }
         // Best effort: a kernel without IPv6 refuses, and then there is nothing to turn off.
         if let Err(e) = self.netlink.set_addrgenmode_none(self.ifaces[m].ifindex) {
             log::debug!("({name}) addrgenmode none on {vmac}: {e}");

@@ -54,8 +54,10 @@ pub const IFLA_INFO_KIND: u16 = 1;
 pub const IFLA_INFO_DATA: u16 = 2;
 /// Inside macvlan's IFLA_INFO_DATA.
 pub const IFLA_MACVLAN_MODE: u16 = 1;
-/// Private: macvlans on one parent do not see each other's frames (keepalived's choice).
-pub const MACVLAN_MODE_PRIVATE: u32 = 1;
+/// Bridge mode (FRR's choice). In private mode (keepalived's) the kernel hands a multicast
+/// frame whose source is the macvlan's own MAC to that macvlan alone, never to the parent, so
+/// a master would not hear another master's adverts from the same virtual MAC.
+pub const MACVLAN_MODE_BRIDGE: u32 = 4;
 /// Inside IFLA_AF_SPEC / AF_INET6.
 pub const IFLA_INET6_ADDR_GEN_MODE: u16 = 8;
 pub const IN6_ADDR_GEN_MODE_NONE: u8 = 1;

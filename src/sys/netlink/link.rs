@@ -1,6 +1,6 @@
-//! Link requests for the virtual MAC: create a macvlan on a parent, bring a link up or down,
-//! turn off its IPv6 address generation, delete it. Each request is built by a pure function so
-//! that its bytes can be compared with what `ip link` sends.
+//! Link requests for the virtual MAC: create a macvlan (bridge mode) on a parent, set its
+//! mode, bring a link up or down, turn off its IPv6 address generation, delete it. Each request
+//! is built by a pure function so that its bytes can be compared with what `ip link` sends.
 
 use std::io;
 
@@ -9,11 +9,18 @@ use super::request::Request;
 use super::{Netlink, check_name};
 
 impl Netlink {
-    /// Creates macvlan `name` (private mode) on `parent` with hardware address `mac`, down.
+    /// Creates macvlan `name` (bridge mode) on `parent` with hardware address `mac`, down.
     /// A link of that name already there is an error (EEXIST): the caller decides about it.
     pub fn add_macvlan(&mut self, name: &str, parent: u32, mac: [u8; 6]) -> io::Result<()> {
         let seq = self.next_seq();
         let mut req = new_macvlan(seq, name, parent, mac)?;
+        self.transact(&mut req, seq, 0)
+    }
+
+    /// Puts macvlan `ifindex` in bridge mode (one made by someone else may be private).
+    pub fn set_macvlan_bridge(&mut self, ifindex: u32) -> io::Result<()> {
+        let seq = self.next_seq();
+        let mut req = macvlan_bridge(seq, ifindex)?;
         self.transact(&mut req, seq, 0)
     }
 
@@ -51,13 +58,26 @@ pub(super) fn new_macvlan(seq: u32, name: &str, parent: u32, mac: [u8; 6]) -> io
     let mut ifname = [0u8; libc::IFNAMSIZ];
     ifname[..name.len()].copy_from_slice(name.as_bytes());
     req.attr(IFLA_IFNAME, &ifname[..=name.len()])?;
+    macvlan_info(&mut req)?;
+    Ok(req)
+}
+
+/// IFLA_LINKINFO { IFLA_INFO_KIND "macvlan", IFLA_INFO_DATA { IFLA_MACVLAN_MODE bridge } }.
+fn macvlan_info(req: &mut Request) -> io::Result<()> {
     let info = req.begin_nested(IFLA_LINKINFO)?;
     // The kind goes without its NUL, as iproute2 sends it; the kernel compares the bytes.
     req.attr(IFLA_INFO_KIND, b"macvlan")?;
     let data = req.begin_nested(IFLA_INFO_DATA)?;
-    req.attr(IFLA_MACVLAN_MODE, &MACVLAN_MODE_PRIVATE.to_ne_bytes())?;
+    req.attr(IFLA_MACVLAN_MODE, &MACVLAN_MODE_BRIDGE.to_ne_bytes())?;
     req.end_nested(data)?;
-    req.end_nested(info)?;
+    req.end_nested(info)
+}
+
+/// RTM_NEWLINK changing macvlan `ifindex` to bridge mode.
+pub(super) fn macvlan_bridge(seq: u32, ifindex: u32) -> io::Result<Request> {
+    let mut req = Request::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq);
+    req.push(&ifinfomsg(ifindex, 0, 0)?)?;
+    macvlan_info(&mut req)?;
     Ok(req)
 }
 
@@ -97,15 +117,15 @@ mod tests {
     use super::*;
 
     /// What `ip link add link mparent name vrrp.51 address 00:00:5e:00:01:33 type macvlan mode
-    /// private` sent (iproute2 6.1, parent index 3), captured with `strace -e write=3` in a
-    /// namespace; the sequence number is 0x6b0ea5aa. Native endian: x86_64.
+    /// bridge` sent (iproute2 6.1, parent index 3), captured with `strace -e write=3` in a
+    /// namespace; sequence numbers are set to 0x6b0ea5aa in all of them. Native endian: x86_64.
     const IP_LINK_ADD: [u8; 92] = [
         0x5c, 0x00, 0x00, 0x00, 0x10, 0x00, 0x05, 0x06, 0xaa, 0xa5, 0x0e, 0x6b, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x0a, 0x00, 0x01, 0x00, 0x00, 0x00, 0x5e, 0x00, 0x01, 0x33, 0x00, 0x00, 0x08,
         0x00, 0x05, 0x00, 0x03, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x03, 0x00, b'v', b'r', b'r', b'p',
         b'.', b'5', b'1', 0x00, 0x1c, 0x00, 0x12, 0x00, 0x0b, 0x00, 0x01, 0x00, b'm', b'a', b'c',
-        b'v', b'l', b'a', b'n', 0x00, 0x0c, 0x00, 0x02, 0x00, 0x08, 0x00, 0x01, 0x00, 0x01, 0x00,
+        b'v', b'l', b'a', b'n', 0x00, 0x0c, 0x00, 0x02, 0x00, 0x08, 0x00, 0x01, 0x00, 0x04, 0x00,
         0x00, 0x00,
     ];
     /// `ip link set dev vrrp.51 addrgenmode none` (index 5).
@@ -114,6 +134,13 @@ mod tests {
         0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x10, 0x00, 0x1a, 0x00, 0x0c, 0x00, 0x0a, 0x00, 0x05, 0x00, 0x08, 0x00, 0x01,
         0x00, 0x00, 0x00,
+    ];
+    /// `ip link set dev vrrp.51 type macvlan mode bridge` (index 4).
+    const IP_LINK_SET_BRIDGE: [u8; 60] = [
+        0x3c, 0x00, 0x00, 0x00, 0x10, 0x00, 0x05, 0x00, 0xaa, 0xa5, 0x0e, 0x6b, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x1c, 0x00, 0x12, 0x00, 0x0b, 0x00, 0x01, 0x00, b'm', b'a', b'c', b'v', b'l',
+        b'a', b'n', 0x00, 0x0c, 0x00, 0x02, 0x00, 0x08, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00,
     ];
     /// `ip link set dev vrrp.51 up`, then `down`.
     const IP_LINK_UP: [u8; 32] = [
@@ -143,6 +170,8 @@ mod tests {
         assert_eq!(set_up(SEQ, 5, false).unwrap().bytes(), &IP_LINK_DOWN[..]);
         let mut req = addrgenmode_none(SEQ, 5).unwrap();
         assert_eq!(req.bytes(), &IP_LINK_ADDRGENMODE_NONE[..]);
+        let mut req = macvlan_bridge(SEQ, 4).unwrap();
+        assert_eq!(req.bytes(), &IP_LINK_SET_BRIDGE[..]);
     }
 
     #[test]
