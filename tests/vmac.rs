@@ -409,3 +409,123 @@ fn higher_priority_preempts_a_vmac_master() {
         describe(&d2)
     );
 }
+
+/// r1 (priority 150) and r2 (100), FRR on `frr_on` (it always uses the virtual MAC, from its
+/// own macvlan vrrp4-51) and vrrpd with use_vmac on the other; gratuitous ARPs dropped on the
+/// bridge. Election, the backup silent on the virtual MAC, the client at the virtual MAC
+/// before and after a graceful stop of the master.
+fn with_frr(prefix: &str, frr_on: usize) {
+    if !frr_available() {
+        return;
+    }
+    let Some(mut lab) = Lab::new(prefix, 2) else {
+        return;
+    };
+    lab.add_client();
+    filter_switch(&lab, true);
+    // FRR leaves the host's ARP settings alone: with arp_ignore=0 the FRR host answers ARP for
+    // the VIP (an address of the host, on its macvlan) from eth0 with its own MAC, even as
+    // backup, and with arp_announce=0 its own ARP requests name the VIP with eth0's MAC; either
+    // flips the client's entry to the physical MAC (seen here). Set what an FRR admin must
+    // set — what vrrpd sets by itself — so that the test looks at the VRRP side.
+    for knob in ["arp_ignore=1", "arp_announce=2"] {
+        let knob = format!("net.ipv4.conf.eth0.{knob}");
+        let r = lab.exec(frr_on, &["sysctl", "-q", "-w", &knob]);
+        assert!(r.ok(), "{}", r.stderr);
+    }
+    let vrrpd_on = 3 - frr_on;
+    let prio = |i: usize| if i == 1 { 150 } else { 100 };
+    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
+    let frr_master = |f: &Frr| f.is_master(Af::V4);
+
+    let (mut frr, mut d) = if frr_on == 1 {
+        let f = lab.frr(1, &FrrVr::v3(prio(1)));
+        assert!(
+            f.wait_state(Af::V4, "Master", hi.master_down() + 2 * MARGIN),
+            "{}",
+            f.describe()
+        );
+        let d = lab.vrrpd(2, &vmac_conf(prio(2), ""));
+        assert!(
+            d.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+            "{}",
+            describe(&d)
+        );
+        (f, d)
+    } else {
+        let d = lab.vrrpd(1, &vmac_conf(prio(1), ""));
+        let ok = wait_until(hi.master_down() + 2 * MARGIN, S / 20, || {
+            holds_vip_on_vmac(&lab, 1)
+        });
+        assert!(ok, "{}", describe(&d));
+        let f = lab.frr(2, &FrrVr::v3(prio(2)));
+        assert!(
+            f.wait_state(Af::V4, "Backup", 5 * S),
+            "{}\n{}",
+            f.describe(),
+            describe(&d)
+        );
+        (f, d)
+    };
+    let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
+    // Past the backup's Master_Down_Interval: r1 alone is master.
+    std::thread::sleep(lo.master_down() + S / 2);
+    let r1_master = if frr_on == 1 {
+        frr_master(&frr)
+    } else {
+        holds_vip_on_vmac(&lab, 1)
+    };
+    let r2_master = if frr_on == 2 {
+        frr_master(&frr)
+    } else {
+        holds_vip_on_vmac(&lab, 2)
+    };
+    assert!(r1_master && !r2_master, "{}", why(&frr, &d));
+    assert!(ping(&lab), "{}", why(&frr, &d));
+    assert_eq!(lab.client_neigh(VIP).as_deref(), Some(VMAC));
+    if vrrpd_on == 2 {
+        assert_eq!(lab.sw_counter("vm", "from_p2"), 0, "{}", describe(&d));
+        let x = d.must_dump("VI_1");
+        assert!(x.get("adverts_rx") > 0, "{x:?}");
+    }
+
+    // Graceful stop of r1: r2 takes over within Skew_Time, the client never leaves the
+    // virtual MAC, and no gratuitous ARP was needed.
+    if frr_on == 1 {
+        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
+    } else {
+        assert_eq!(d.term(), Some(0), "{}", describe(&d));
+        assert_eq!(vmac_link(&lab, 1), None);
+    }
+    let ok = wait_until(lo.skew() + MARGIN, S / 50, || {
+        if frr_on == 2 {
+            frr_master(&frr)
+        } else {
+            holds_vip_on_vmac(&lab, 2)
+        }
+    });
+    assert!(ok, "{}", why(&frr, &d));
+    assert!(
+        wait_until(3 * S, S / 10, || ping(&lab)),
+        "{}",
+        why(&frr, &d)
+    );
+    assert_eq!(lab.client_neigh(VIP).as_deref(), Some(VMAC));
+    assert!(lab.sw_counter("vm", "from_p2") > 0);
+    if vrrpd_on == 2 {
+        assert_eq!(d.term(), Some(0), "{}", describe(&d));
+        assert_eq!(vmac_link(&lab, 2), None);
+    } else {
+        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
+    }
+}
+
+#[test]
+fn frr_master_vrrpd_backup() {
+    with_frr("mvfab", 1);
+}
+
+#[test]
+fn vrrpd_master_frr_backup() {
+    with_frr("mvfba", 2);
+}
