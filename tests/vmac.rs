@@ -128,6 +128,13 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
     std::thread::sleep(2 * S);
     assert_eq!(lab.sw_counter("vm", "from_p2"), 0, "{}", describe(&d2));
     assert!(lab.sw_counter("vm", "from_p1") > 0);
+    assert!(l2.contains("addrgenmode none"), "{l2}");
+    // Brought up by hand on the backup, it goes down again.
+    lab.ip(2, &["link", "set", "vrrp.51", "up"]);
+    let down = wait_until(S, S / 50, || {
+        vmac_link(&lab, 2).is_some_and(|l| !l.contains(",UP"))
+    });
+    assert!(down, "{:?}", vmac_link(&lab, 2));
     assert!(
         lab.sw_counter("vm", "garp") > 0,
         "the master's gratuitous ARPs were dropped"

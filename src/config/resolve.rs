@@ -196,11 +196,21 @@ pub(crate) fn resolve(
     if let (Some(at), None) = (raw.vmac_xmit_base, &raw.vmac) {
         sink.warn(at, "'vmac_xmit_base' without 'use_vmac' has no effect");
     }
+    // Unicast adverts from the macvlan would need ARP from it, which could teach a peer that
+    // our own address is at the virtual MAC; keepalived requires vmac_xmit_base here.
+    let unicast_base = raw.vmac.is_some() && !raw.peers.is_empty() && raw.vmac_xmit_base.is_none();
+    if let (true, Some(v)) = (unicast_base, &raw.vmac) {
+        sink.warn(
+            v.pos,
+            "'use_vmac' with unicast peers: adverts are sent from the interface, as with \
+             'vmac_xmit_base' (which keepalived requires here)",
+        );
+    }
     let vmac = raw
         .vmac
         .as_ref()
         .zip(raw.vrid)
-        .map(|(v, vrid)| vmac::resolve(v, vrid, raw.vmac_xmit_base.is_some()));
+        .map(|(v, vrid)| vmac::resolve(v, vrid, raw.vmac_xmit_base.is_some() || unicast_base));
 
     if !ok {
         return None;

@@ -221,6 +221,25 @@ mod tests {
     }
 
     #[test]
+    fn unicast_sends_from_the_interface() {
+        let body = "    use_vmac\n    unicast_src_ip 10.0.0.2\n    unicast_peer {\n        10.0.0.3\n    }";
+        let l = load_str(&instance("VI_1", "eth0", 1, body), "t.conf");
+        assert_eq!(
+            diags(&l),
+            vec![
+                "t.conf:7: warning: 'use_vmac' with unicast peers: adverts are sent from the interface, as with 'vmac_xmit_base' (which keepalived requires here)"
+            ]
+        );
+        assert!(
+            l.config.unwrap().instances[0]
+                .vmac
+                .as_ref()
+                .unwrap()
+                .xmit_base
+        );
+    }
+
+    #[test]
     fn what_is_not_built_is_a_warning() {
         let l = load_str(
             &instance("VI_1", "eth0", 1, "    use_vmac_addr\n    vmac_xmit_base"),

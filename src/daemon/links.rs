@@ -35,6 +35,9 @@ impl Daemon {
             self.refresh_primary(i);
             self.open_socket(i);
         }
+        if link.up {
+            self.vmac_up_elsewhere(i);
+        }
         if renumbered || changed && link.up {
             // A parent that came back (or up) gets its instances' macvlans back.
             for k in 0..self.routers.len() {

@@ -166,6 +166,23 @@ impl Daemon {
         self.routers[k].vmac_ready = true;
     }
 
+    /// The macvlan at table index `i` is up: unless its instance is master, someone else (or
+    /// a late event of our own) did that; a backup's must stay down.
+    pub(super) fn vmac_up_elsewhere(&mut self, i: usize) {
+        let Some(k) = self.vmac_owner(i) else {
+            return;
+        };
+        let r = &self.routers[k];
+        if r.vmac_ready && !r.is_master() {
+            log::debug!(
+                "({}) {} is up while not master; down again",
+                r.cfg.name,
+                self.ifaces[i].name
+            );
+            r.set_vmac_up(false, &mut self.netlink, &self.ifaces);
+        }
+    }
+
     /// Instance `k` uses a virtual MAC and its macvlan is missing or not ours.
     pub(super) fn vmac_broken(&self, k: usize) -> bool {
         let r = &self.routers[k];
