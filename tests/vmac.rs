@@ -536,3 +536,46 @@ fn frr_master_vrrpd_backup() {
 fn vrrpd_master_frr_backup() {
     with_frr("mvfba", 2);
 }
+
+/// Where adverts and gratuitous ARPs come from: adverts from the virtual MAC, or from the
+/// interface's own with `vmac_xmit_base`; gratuitous ARPs from the virtual MAC, naming it.
+#[test]
+fn adverts_leave_from_the_macvlan_or_with_vmac_xmit_base_from_the_interface() {
+    let Some(lab) = Lab::new("mvxmit", 2) else {
+        return;
+    };
+    for (i, more, advert_src) in [
+        (1, "", VMAC),
+        (2, "    vmac_xmit_base\n", "02:99:00:00:00:02"),
+    ] {
+        let cap = lab.capture("vrrp or arp", Duration::from_secs(30));
+        let mut d = lab.vrrpd(i, &vmac_conf(150, more));
+        let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
+            holds_vip_on_vmac(&lab, i)
+        });
+        assert!(ok, "{}", describe(&d));
+        std::thread::sleep(S / 2);
+        assert_eq!(d.term(), Some(0), "{}", describe(&d));
+        let pcap = cap.stop();
+        let adverts = tshark_fields(&pcap, "vrrp", &["eth.src", "ip.src", "vrrp.prio"]);
+        assert!(adverts.len() > 2, "{adverts:?}");
+        let want = [advert_src.to_string(), lab.host_ip(i)];
+        assert!(
+            adverts.iter().all(|r| r[..2] == want),
+            "{more}: {adverts:?}"
+        );
+        // The priority-0 advert at stop went out before the macvlan was deleted.
+        assert_eq!(
+            adverts.last().map(|r| r[2].as_str()),
+            Some("0"),
+            "{adverts:?}"
+        );
+        let garps = tshark_fields(
+            &pcap,
+            &format!("arp.src.proto_ipv4 == {VIP} && arp.dst.proto_ipv4 == {VIP}"),
+            &["eth.src", "arp.src.hw_mac"],
+        );
+        assert!(!garps.is_empty());
+        assert!(garps.iter().all(|r| r == &[VMAC, VMAC]), "{garps:?}");
+    }
+}
