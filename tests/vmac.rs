@@ -171,6 +171,11 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
     assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
     assert_eq!(vmac_link(&lab, 2), None);
     assert!(!lab.has_addr(2, "eth0", VIP));
+    // And eth0's ARP settings are as they were.
+    for key in ["arp_ignore", "arp_filter", "arp_announce"] {
+        let r = lab.exec(2, &["cat", &format!("/proc/sys/net/ipv4/conf/eth0/{key}")]);
+        assert_eq!(r.stdout.trim(), "0", "{key}\n{}", describe(&d2));
+    }
 }
 
 fn wait_vip_on_vmac(lab: &Lab, d: &Daemon, what: &str) {

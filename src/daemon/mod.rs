@@ -103,6 +103,8 @@ pub struct Daemon {
     control: Option<control::Control>,
     /// OpenWrt's hotplug-call, run on every transition (daemon/hotplug.rs).
     hotplug: Option<PathBuf>,
+    /// Interface sysctls the virtual MAC changed, to put back at stop (daemon/vmac.rs).
+    saved_sysctls: vmac::SavedSysctls,
 }
 
 /// A transition queues an input for each sync-group sibling, at most one per instance.
@@ -154,6 +156,7 @@ impl Daemon {
             },
             control: None,
             hotplug,
+            saved_sysctls: heapless::Vec::new(),
         };
         let reg = d.poll.registry();
         reg.register(
@@ -463,6 +466,7 @@ impl Daemon {
         }
         self.routes_stop();
         self.delete_vmacs(&|_| false);
+        self.restore_sysctls();
         self.track_stop(now);
     }
 

@@ -20,16 +20,26 @@
 //! - `rp_filter=0` on the macvlan: traffic for the VIP arrives there while the route back to
 //!   the sender is through the parent.
 //!
-//! The changed sysctls are logged and left as they are at exit, as keepalived does.
+//! The changed sysctls are logged; the parent's are put back at stop (keepalived leaves them).
 
 use log::{error, info, warn};
 
 use super::Daemon;
 use super::iface::Iface;
+use crate::limits::MAX_INTERFACES;
 use crate::sys::sysctl;
 
 /// The driver a macvlan reports.
 const MACVLAN: &str = "macvlan";
+
+/// Settings of the macvlans' parents as they were before we changed them: three per interface.
+pub(super) type SavedSysctls = heapless::Vec<Saved, { 3 * MAX_INTERFACES }>;
+
+pub(super) struct Saved {
+    dev: heapless::String<16>,
+    key: &'static str,
+    old: u32,
+}
 
 impl Daemon {
     /// Makes sure every `use_vmac` instance has its macvlan.
@@ -144,7 +154,12 @@ impl Daemon {
         ] {
             match sysctl::set_ipv4_conf(dev, key, value) {
                 Ok(Some(old)) => {
-                    info!("({name}) net.ipv4.conf.{dev}.{key} set to {value} (was {old})")
+                    info!("({name}) net.ipv4.conf.{dev}.{key} set to {value} (was {old})");
+                    // The macvlan's own go with it; the parent's are put back at stop.
+                    if dev == parent {
+                        let dev = heapless::String::try_from(dev).unwrap_or_default();
+                        let _ = self.saved_sysctls.push(Saved { dev, key, old });
+                    }
                 }
                 Ok(None) => {}
                 Err(e) => warn!("({name}) cannot set net.ipv4.conf.{dev}.{key}: {e}"),
@@ -164,6 +179,17 @@ impl Daemon {
             r.add_vips(&mut self.netlink, &self.ifaces);
         }
         self.routers[k].vmac_ready = true;
+    }
+
+    /// Puts back the parents' sysctls we changed (keepalived leaves them changed).
+    pub(super) fn restore_sysctls(&mut self) {
+        for s in self.saved_sysctls.iter().rev() {
+            match sysctl::set_ipv4_conf(&s.dev, s.key, s.old) {
+                Ok(_) => info!("net.ipv4.conf.{}.{} restored to {}", s.dev, s.key, s.old),
+                Err(e) => warn!("cannot restore net.ipv4.conf.{}.{}: {e}", s.dev, s.key),
+            }
+        }
+        self.saved_sysctls.clear();
     }
 
     /// The macvlan at table index `i` is up: unless its instance is master, someone else (or
