@@ -98,8 +98,14 @@ impl Daemon {
         }
         self.routers[k].vmac_ready = false;
         if let Err(e) = self.netlink.add_macvlan(&vm.name, parent, vm.mac) {
+            // The kernel's answer to an unknown link kind.
+            let hint = if e.raw_os_error() == Some(libc::EOPNOTSUPP) {
+                " (no macvlan support in this kernel? On OpenWrt: opkg install kmod-macvlan)"
+            } else {
+                ""
+            };
             error!(
-                "({name}) cannot create macvlan {} on {}: {e}",
+                "({name}) cannot create macvlan {} on {}: {e}{hint}",
                 vm.name, self.ifaces[self.routers[k].iface].name
             );
             return;
