@@ -15,6 +15,7 @@ use super::value::{
     stmt_u32,
 };
 use super::vip;
+use super::vmac::{self, RawVmac};
 use crate::limits::{MAX_PEERS, MAX_VIPS};
 
 /// preempt_delay range (keepalived's): 0..=1000 s.
@@ -67,6 +68,8 @@ pub(crate) struct RawInstance {
     pub interface_at: Option<Pos>,
     /// virtual_ipaddress_excluded, virtual_routes, virtual_rules.
     pub extras: RawExtras,
+    pub vmac: Option<RawVmac>,
+    pub vmac_xmit_base: Option<Pos>,
 }
 
 impl RawInstance {
@@ -115,6 +118,8 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         accept: None,
         interface_at: None,
         extras: RawExtras::default(),
+        vmac: None,
+        vmac_xmit_base: None,
     };
     for s in body {
         raw.statement(s, sink);
@@ -251,6 +256,15 @@ impl RawInstance {
                 if let Some(v) = stmt_u32(s, 0, sink) {
                     self.garp_master_refresh_repeat = Some(at_least_one(s, v, sink));
                 }
+            }
+            "use_vmac" => {
+                if let Some(v) = vmac::read(s, sink) {
+                    self.vmac = Some(v);
+                }
+            }
+            "vmac_xmit_base" => {
+                no_args(s, sink);
+                self.vmac_xmit_base = Some(s.pos());
             }
             "v3_checksum_as_v2" => {
                 self.v3_checksum_as_v2 = stmt_bool(s, sink).or(self.v3_checksum_as_v2)

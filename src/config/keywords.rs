@@ -89,9 +89,10 @@ const EMAIL: &str = "vrrpd sends no e-mail; use a notify script";
 const SNMP: &str = "vrrpd has no SNMP or D-Bus interface";
 const FIFO: &str = "vrrpd has no notify FIFO; use notify scripts";
 const OTHER_PROCESS: &str = "vrrpd is a single process; it has no checker or BFD process to tune";
-const VMAC: &str = "vrrpd has no virtual MAC; the VIPs move with the interface's own MAC, and \
-                    gratuitous ARPs repoint clients";
 const TRACK_GROUP: &str = "deleting a static address, route or rule moves no instance to backup; vrrpd restores it instead";
+const VMAC_NAMES: &str = "vrrpd names its macvlans vrrp.VRID, or as use_vmac says";
+const VMAC_ADDR: &str = "addresses on other interfaces keep those interfaces' own MAC (use_vmac \
+                         covers the addresses on the instance's interface)";
 const NETNS: &str = "vrrpd does not switch network namespaces; start it inside one (ip netns exec)";
 const FIREWALL: &str =
     "vrrpd installs no firewall rules; traffic to the VIPs is accepted, as with 'accept'";
@@ -239,8 +240,8 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "tmp_config_directory").lost("vrrpd writes no temporary config files"),
     value(Global, "umask").lost("vrrpd keeps the umask it was started with"),
     value(Global, "use_pid_dir").lost("vrrpd writes the one pid file given by -p"),
-    value(Global, "vmac_addr_prefix").lost(VMAC),
-    value(Global, "vmac_prefix").lost(VMAC),
+    value(Global, "vmac_addr_prefix").lost(VMAC_NAMES),
+    value(Global, "vmac_prefix").lost(VMAC_NAMES),
     value(Global, "vrrp_check_unicast_src").lost("vrrpd accepts unicast adverts only from the listed peers, whatever the source check"),
     value(Global, "vrrp_cpu_affinity").lost("vrrpd runs on any CPU; use taskset"),
     value(Global, "vrrp_down_timer_adverts").lost("a backup waits the RFC's 3 advert intervals plus skew"),
@@ -340,14 +341,14 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Instance, "track_src_ip").lost("a vanished unicast_src_ip is not tracked"),
     value(Instance, "unicast_fault_no_peer").lost("an instance without unicast peers uses multicast"),
     value(Instance, "unicast_ttl").lost("unicast adverts are sent with TTL 255"),
-    value(Instance, "use_ipvlan").lost(VMAC),
-    value(Instance, "use_vmac").lost(VMAC),
-    value(Instance, "use_vmac_addr").lost(VMAC),
+    value(Instance, "use_ipvlan").lost("vrrpd makes no ipvlan; use_vmac gives the VIPs a macvlan with the virtual MAC"),
+    value(Instance, "use_vmac"),
+    value(Instance, "use_vmac_addr").lost(VMAC_ADDR),
     block(Instance, "virtual_ipaddress_excluded"),
     block(Instance, "virtual_routes"),
     block(Instance, "virtual_rules"),
-    value(Instance, "vmac_garp_intvl").lost(VMAC),
-    value(Instance, "vmac_xmit_base").lost(VMAC),
+    value(Instance, "vmac_garp_intvl").lost("vrrpd sends no extra gratuitous ARPs for the virtual MAC; use garp_master_refresh"),
+    value(Instance, "vmac_xmit_base"),
     value(Instance, "vrf").lost("vrrpd does not bind to a VRF"),
     // ---- authentication ----
     value(Auth, "auth_type"),

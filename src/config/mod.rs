@@ -38,6 +38,7 @@ mod types;
 mod validate;
 mod value;
 mod vip;
+mod vmac;
 
 #[cfg(test)]
 mod route_tests;
@@ -54,7 +55,7 @@ pub use route::{Nexthop, Route};
 pub use rule::{Rule, RuleAction};
 pub use types::{
     Config, Global, InitialState, Instance, Located, Sched, Script, SyncGroup, TrackFile,
-    TrackInterface, TrackRef, Vip,
+    TrackInterface, TrackRef, Vip, Vmac,
 };
 
 use diag::Sink;

@@ -8,6 +8,7 @@ use super::diag::{Pos, Sink};
 use super::instance::RawInstance;
 use super::types::{Global, InitialState, Instance};
 use super::value::format_micros;
+use super::vmac;
 use crate::limits::{MAX_EXCLUDED_VIPS, MAX_PEERS, MAX_ROUTES, MAX_RULES, MAX_VIPS};
 
 /// The instance with defaults and global values filled in, or None if it cannot run.
@@ -192,6 +193,25 @@ pub(crate) fn resolve(
         sink,
     );
     ok &= extras.is_some();
+    if let (Some(at), None) = (raw.vmac_xmit_base, &raw.vmac) {
+        sink.warn(at, "'vmac_xmit_base' without 'use_vmac' has no effect");
+    }
+    // Unicast adverts from the macvlan would need ARP from it, which could teach a peer that
+    // our own address is at the virtual MAC; keepalived requires vmac_xmit_base here.
+    let unicast_base = raw.vmac.is_some() && !raw.peers.is_empty() && raw.vmac_xmit_base.is_none();
+    if let (true, Some(v)) = (unicast_base, &raw.vmac) {
+        sink.warn(
+            v.pos,
+            "'use_vmac' with unicast peers: adverts are sent from the interface, as with \
+             'vmac_xmit_base' (which keepalived requires here)",
+        );
+    }
+    let vmac = raw
+        .vmac
+        .as_ref()
+        .zip(raw.vrid)
+        .map(|(v, vrid)| vmac::resolve(v, vrid, raw.vmac_xmit_base.is_some() || unicast_base));
+
     if !ok {
         return None;
     }
@@ -235,6 +255,7 @@ pub(crate) fn resolve(
         track_processes: track.processes.into_iter().map(|(r, _)| r).collect(),
         strict,
         extras: extras?,
+        vmac,
     })
 }
 

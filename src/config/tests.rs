@@ -470,6 +470,7 @@ fn realistic_config() {
         track_processes: vec![],
         strict: false,
         extras: Default::default(),
+        vmac: None,
     };
     assert_eq!(wan, &want);
 
@@ -888,12 +889,12 @@ fn authentication() {
 #[test]
 fn unsupported_keywords_are_skipped_with_their_blocks() {
     let (c, d) = warned(&inst(
-        "    use_vmac vrrp.51\n    track_bfd {\n        bfd1 weight 10 {\n        }\n    }\n    priority 120",
+        "    use_ipvlan vrrp.51\n    track_bfd {\n        bfd1 weight 10 {\n        }\n    }\n    priority 120",
     ));
     assert_eq!(
         d,
         vec![
-            "t.conf:7: warning: 'use_vmac' is not supported by vrrpd; ignored: vrrpd has no virtual MAC; the VIPs move with the interface's own MAC, and gratuitous ARPs repoint clients",
+            "t.conf:7: warning: 'use_ipvlan' is not supported by vrrpd; ignored: vrrpd makes no ipvlan; use_vmac gives the VIPs a macvlan with the virtual MAC",
             "t.conf:8: warning: 'track_bfd' block is not supported by vrrpd; ignored: vrrpd has no BFD",
         ]
     );
@@ -1545,7 +1546,6 @@ fn conditional_sample_loads_for_each_id() {
             d,
             vec![
                 "cond.conf:3: warning: 'net_namespace' is not supported by vrrpd; ignored: vrrpd does not switch network namespaces; start it inside one (ip netns exec)".to_string(),
-                "cond.conf:23: warning: 'use_vmac' is not supported by vrrpd; ignored: vrrpd has no virtual MAC; the VIPs move with the interface's own MAC, and gratuitous ARPs repoint clients".to_string(),
             ]
             .into_iter()
             // With "low", line 4 (`@low net_namespace low`) is the one kept.

@@ -176,6 +176,18 @@ pub struct Instance {
     pub strict: bool,
     /// virtual_ipaddress_excluded, virtual_routes, virtual_rules: installed while master.
     pub extras: Extras,
+    /// `use_vmac`: the VIPs live on a macvlan with the virtual MAC.
+    pub vmac: Option<Vmac>,
+}
+
+/// The macvlan of a `use_vmac` instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vmac {
+    /// `vrrp.VRID` unless named.
+    pub name: String,
+    pub mac: [u8; 6],
+    /// `vmac_xmit_base`: adverts leave from the parent instead of the macvlan.
+    pub xmit_base: bool,
 }
 
 impl Instance {

@@ -111,6 +111,8 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
     let mut vrids: HashMap<(String, u8), String> = HashMap::new();
     let mut interfaces: BTreeSet<String> = BTreeSet::new();
     let mut interfaces_reported = false;
+    let mut vmac_names: HashMap<String, String> = HashMap::new();
+    let mut vmac_at: Vec<(String, Pos)> = Vec::new();
     let mut instances = Vec::new();
     for raw in &parsed.instances {
         if let Some(first) = instance_names.get(&raw.name) {
@@ -151,10 +153,26 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
         } else {
             vrids.insert(key, inst.name.clone());
         }
-        // Every interface the daemon must watch: its own, tracked ones, and VIP devices.
+        // Every interface the daemon must watch: its own, tracked ones, VIP devices, and the
+        // macvlans it makes.
         interfaces.insert(inst.interface.clone());
         interfaces.extend(inst.track_interfaces.iter().map(|t| t.name.clone()));
         interfaces.extend(inst.vips.iter().filter_map(|v| v.dev.clone()));
+        if let (Some(v), Some(raw_vmac)) = (&inst.vmac, &raw.vmac) {
+            if let Some(other) = vmac_names.get(&v.name) {
+                sink.error(
+                    raw_vmac.pos,
+                    format!(
+                        "use_vmac interface {} is already used by vrrp_instance '{other}'",
+                        v.name
+                    ),
+                );
+            } else {
+                vmac_names.insert(v.name.clone(), inst.name.clone());
+                vmac_at.push((v.name.clone(), raw_vmac.pos));
+            }
+            interfaces.insert(v.name.clone());
+        }
         if interfaces.len() > MAX_INTERFACES && !interfaces_reported {
             sink.error(
                 raw.pos,
@@ -169,6 +187,25 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
             );
         }
         instances.push(inst);
+    }
+    // A macvlan we create, bring up and down and delete must not be an interface the
+    // configuration uses otherwise (its state follows ours, so tracking it would loop).
+    for (name, pos) in &vmac_at {
+        let used = instances.iter().any(|i| {
+            i.interface == *name
+                || i.track_interfaces.iter().any(|t| t.name == *name)
+                || i.vips
+                    .iter()
+                    .any(|v| v.dev.as_deref() == Some(name.as_str()))
+        });
+        if used {
+            sink.error(
+                *pos,
+                format!(
+                    "use_vmac interface {name} is also used as an interface in the configuration"
+                ),
+            );
+        }
     }
 
     let mut group_names: HashMap<String, Pos> = HashMap::new();

@@ -23,7 +23,6 @@ const IGNORED: &[(&str, bool)] = &[
     ("noprefixroute", false),
     ("autojoin", false),
     ("no_track", false),
-    ("use_vmac", false),
     ("peer", true),
     ("preferred_lft", true),
     ("track_group", true),
@@ -91,6 +90,14 @@ pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Entry> {
                 };
                 ok &= option(&mut vip, name, value, sink);
             }
+            "use_vmac" => sink.warn(
+                opt.pos,
+                format!(
+                    "'use_vmac' for a virtual address is not supported by vrrpd; ignored: \
+                     {text} keeps its interface's own MAC (use_vmac in the instance covers \
+                     addresses on its interface)"
+                ),
+            ),
             _ => match IGNORED.iter().find(|(n, _)| *n == name) {
                 Some((_, takes_value)) => {
                     sink.warn(

@@ -15,6 +15,9 @@ pub struct Iface {
     pub ifindex: u32,
     pub mac: [u8; 6],
     pub up: bool,
+    /// The driver ("macvlan", …) and the lower device's index, to recognise our macvlans.
+    pub kind: heapless::String<16>,
+    pub parent: u32,
     /// The address adverts come from when no `unicast_src_ip`/`mcast_src_ip` is given.
     pub primary: Option<Ipv4Addr>,
     /// Open while the link exists and some instance runs on it.
@@ -40,6 +43,8 @@ impl Iface {
             ifindex: 0,
             mac: [0; 6],
             up: false,
+            kind: heapless::String::new(),
+            parent: 0,
             primary: None,
             sock: None,
             multicast: false,
@@ -59,6 +64,8 @@ impl Iface {
         }
         self.ifindex = link.ifindex;
         self.mac = link.mac;
+        self.kind.clone_from(&link.kind);
+        self.parent = link.parent;
         let changed = self.up != link.up;
         self.up = link.up;
         changed
@@ -72,6 +79,7 @@ impl Iface {
 
     pub fn forget_link(&mut self) {
         self.ifindex = 0;
+        self.parent = 0;
         self.up = false;
         self.sock = None;
         self.primary = None;

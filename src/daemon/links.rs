@@ -36,6 +36,17 @@ impl Daemon {
             self.open_socket(i);
             self.primary_changed(now, i);
         }
+        if link.up {
+            self.vmac_up_elsewhere(i);
+        }
+        if renumbered || changed && link.up {
+            // A parent that came back (or up) gets its instances' macvlans back.
+            for k in 0..self.routers.len() {
+                if self.routers[k].iface == i {
+                    self.ensure_vmac(k);
+                }
+            }
+        }
         if changed || renumbered {
             self.link_changed(now, i);
         }
@@ -45,7 +56,9 @@ impl Daemon {
         let Some(i) = self.ifaces.iter().position(|f| f.ifindex == ifindex) else {
             return;
         };
-        warn!("({}) interface removed", self.ifaces[i].name);
+        if self.vmac_owner(i).is_none() {
+            warn!("({}) interface removed", self.ifaces[i].name);
+        }
         if let Some(sock) = self.ifaces[i].sock.take() {
             let _ = self
                 .poll
@@ -53,6 +66,7 @@ impl Daemon {
                 .deregister(&mut SourceFd(&sock.as_raw_fd()));
         }
         self.ifaces[i].forget_link();
+        self.vmac_removed(i);
         self.link_changed(now, i);
     }
 
@@ -105,6 +119,11 @@ impl Daemon {
 
     /// Someone removed a VIP under a master: put it back, or the service is gone.
     pub(super) fn restore_vip(&mut self, ifindex: u32, addr: Ipv4Addr) {
+        // A link being deleted goes down first and then loses its addresses: that is no
+        // one removing a VIP (a deleted macvlan is made again, see vmac.rs).
+        if !self.ifaces.iter().any(|f| f.ifindex == ifindex && f.up) {
+            return;
+        }
         let mut restored = false;
         for r in &self.routers {
             if r.is_master() && r.iface_of_vip(addr, &self.ifaces) == Some(ifindex) {
@@ -202,6 +221,10 @@ impl Daemon {
                     if self.ifaces[i].ifindex != 0 || self.ifaces[i].sock.is_some() {
                         self.ifaces[i].forget_link();
                     }
+                    if self.vmac_owner(i).is_some() {
+                        // Ours to make (ensure_vmacs).
+                        continue;
+                    }
                     warn!(
                         "({}) no such interface; instances on it stay in FAULT until it appears",
                         self.ifaces[i].name
@@ -219,6 +242,7 @@ impl Daemon {
         let before: heapless::Vec<bool, MAX_INTERFACES> =
             self.ifaces.iter().map(|f| f.up).collect();
         self.resync();
+        self.ensure_vmacs();
         for i in 0..self.ifaces.len() {
             if before.get(i) != Some(&self.ifaces[i].up) {
                 self.link_changed(now, i);
@@ -254,7 +278,8 @@ impl Daemon {
             }
         }
         let f = &mut self.ifaces[i];
-        if f.ifindex == 0 || !self.routers.iter().any(|r| r.iface == i) {
+        let used = |r: &super::router::Router| r.iface == i || r.tx_iface() == i;
+        if f.ifindex == 0 || !self.routers.iter().any(used) {
             return;
         }
         if let Some(old) = f.sock.take() {
@@ -313,6 +338,7 @@ impl Daemon {
         let mut old = std::mem::take(&mut self.ifaces);
         for r in &self.routers {
             let names = std::iter::once(r.cfg.interface.as_str())
+                .chain(r.cfg.vmac.iter().map(|v| v.name.as_str()))
                 .chain(r.all_vips().filter_map(|v| v.dev.as_deref()))
                 .chain(r.cfg.track_interfaces.iter().map(|t| t.name.as_str()));
             for name in names {
@@ -345,6 +371,11 @@ impl Daemon {
                 .position(|f| f.name == r.cfg.interface)
                 .unwrap_or(0);
             r.iface = i;
+            r.vmac = r
+                .cfg
+                .vmac
+                .as_ref()
+                .and_then(|v| self.ifaces.iter().position(|f| f.name == v.name));
             let f = &mut self.ifaces[i];
             f.vrids[usize::from(r.cfg.vrid)] = k as u16;
             f.multicast |= !r.cfg.uses_unicast();

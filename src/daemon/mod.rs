@@ -13,6 +13,7 @@ mod router;
 mod routes;
 mod status;
 mod track;
+mod vmac;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -102,6 +103,8 @@ pub struct Daemon {
     control: Option<control::Control>,
     /// OpenWrt's hotplug-call, run on every transition (daemon/hotplug.rs).
     hotplug: Option<PathBuf>,
+    /// Interface sysctls the virtual MAC changed, to put back at stop (daemon/vmac.rs).
+    saved_sysctls: vmac::SavedSysctls,
 }
 
 /// A transition queues an input for each sync-group sibling, at most one per instance.
@@ -153,6 +156,7 @@ impl Daemon {
             },
             control: None,
             hotplug,
+            saved_sysctls: heapless::Vec::new(),
         };
         let reg = d.poll.registry();
         reg.register(
@@ -179,6 +183,7 @@ impl Daemon {
             .collect::<io::Result<_>>()?;
         d.rebuild_ifaces();
         d.resync();
+        d.ensure_vmacs();
         d.remove_stale_vips();
         d.routes_start();
         let now = clock::now();
@@ -465,6 +470,8 @@ impl Daemon {
             self.feed(k, now, Input::Shutdown);
         }
         self.routes_stop();
+        self.delete_vmacs(&|_| false);
+        self.restore_sysctls();
         self.track_stop(now);
     }
 
@@ -525,6 +532,12 @@ impl Daemon {
                 r.remove_these(gone, &mut self.netlink, &self.ifaces);
             }
         }
+        // Macvlans no instance of the new configuration names go with their instances.
+        self.delete_vmacs(&|name| {
+            cfg.instances
+                .iter()
+                .any(|c| c.vmac.as_ref().is_some_and(|v| v.name == name))
+        });
         // The stopped ones go now, releasing their claims before anything new takes one.
         let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers)
             .into_iter()
@@ -566,6 +579,7 @@ impl Daemon {
         self.routers = fresh;
         self.rebuild_ifaces();
         self.resync();
+        self.ensure_vmacs();
         // A master adds the VIPs it gained, then announces them.
         for (k, before, out) in &changed {
             let r = &mut self.routers[*k];

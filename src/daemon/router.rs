@@ -30,6 +30,10 @@ pub struct Router {
     pub core: Instance,
     /// Index of the instance's interface in the daemon's table.
     pub iface: usize,
+    /// Index of its `use_vmac` macvlan in that table.
+    pub vmac: Option<usize>,
+    /// The macvlan was found or made and set up (sysctls, state) since the link last changed.
+    pub vmac_ready: bool,
     pub drops: Counters,
     pub adverts_rx: u64,
     pub adverts_tx: u64,
@@ -109,6 +113,8 @@ impl Router {
             core: Instance::new(spec, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
             _claim: claim,
             iface: 0,
+            vmac: None,
+            vmac_ready: false,
             drops: Counters::default(),
             adverts_rx: 0,
             adverts_tx: 0,
@@ -124,12 +130,14 @@ impl Router {
     }
 
     /// Whether a reload can change this instance into `cfg` in place: the same virtual router
-    /// (VRID, interface, version and family). Anything else is another router, restarted.
+    /// (VRID, interface, version and family) on the same link (its macvlan, if any, unchanged:
+    /// moving the VIPs between links is a restart). Anything else is another router, restarted.
     pub fn continues_as(&self, cfg: &config::Instance) -> bool {
         let spec = spec_of(cfg);
         self.cfg.interface == cfg.interface
             && self.spec().vrid == spec.vrid
             && self.spec().version == spec.version
+            && self.cfg.vmac == cfg.vmac
     }
 
     /// Takes a reloaded configuration in place (see [`Router::continues_as`]); `out` gets what
@@ -181,14 +189,24 @@ impl Router {
             .map(IpAddr::V4)
     }
 
-    /// The ifindex a VIP lives on: its own `dev`, or the instance's interface.
+    /// The interface a VIP lives on: its own `dev`, else the instance's interface, or the
+    /// instance's macvlan in place of that interface.
+    pub fn dev_of<'a>(&'a self, v: &'a config::Vip) -> &'a str {
+        let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+        match &self.cfg.vmac {
+            Some(m) if dev == self.cfg.interface => &m.name,
+            _ => dev,
+        }
+    }
+
+    /// The ifindex a VIP lives on (see `dev_of`).
     pub fn iface_of_vip(&self, addr: Ipv4Addr, ifaces: &[Iface]) -> Option<u32> {
         let v = self.all_vips().find(|v| v.addr == addr)?;
         self.ifindex_for(v, ifaces)
     }
 
     fn ifindex_for(&self, v: &config::Vip, ifaces: &[Iface]) -> Option<u32> {
-        let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+        let name = self.dev_of(v);
         ifaces
             .iter()
             .find(|f| f.name == name)
@@ -210,6 +228,11 @@ impl Router {
                         info!("({}) {reason}", self.cfg.name);
                     }
                     info!("({}) Entering {to} STATE", self.cfg.name);
+                    // The macvlan is up only while master, so that nothing (ARP replies,
+                    // IPv6 or IGMP chatter) leaves a backup with the virtual MAC. A master
+                    // comes up before its first advert; one leaving goes down after its
+                    // priority-0 advert and the VIPs' removal, which come first.
+                    self.set_vmac_up(to == State::Master, netlink, ifaces);
                 }
                 Action::SendAdvert { priority } => self.send_advert(priority, ifaces),
                 Action::AddVips => {
@@ -227,7 +250,7 @@ impl Router {
                         let vip = (f / repeat.max(1)) as usize;
                         if f % repeat.max(1) == 0 {
                             if let Some(v) = self.vip_at(vip) {
-                                let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+                                let dev = self.dev_of(v);
                                 info!(
                                     "({}) Sending gratuitous ARPs on {dev} for {}",
                                     self.cfg.name, v.addr
@@ -241,8 +264,32 @@ impl Router {
         }
     }
 
+    /// Where adverts leave from: the macvlan (source MAC the virtual MAC, as RFC 5798 §7.3
+    /// asks) unless `vmac_xmit_base`, else the interface. They are always received on the
+    /// interface, whose socket joins the group.
+    pub fn tx_iface(&self) -> usize {
+        match (&self.cfg.vmac, self.vmac) {
+            (Some(m), Some(i)) if !m.xmit_base => i,
+            _ => self.iface,
+        }
+    }
+
+    /// Brings the macvlan up or down (nothing without `use_vmac` or before it exists).
+    pub fn set_vmac_up(&self, up: bool, netlink: &mut Netlink, ifaces: &[Iface]) {
+        let Some(f) = self.vmac.and_then(|i| ifaces.get(i)) else {
+            return;
+        };
+        if f.ifindex == 0 {
+            return;
+        }
+        if let Err(e) = netlink.set_link_up(f.ifindex, up) {
+            let word = if up { "up" } else { "down" };
+            warn!("({}) cannot set {} {word}: {e}", self.cfg.name, f.name);
+        }
+    }
+
     fn send_advert(&mut self, priority: u8, ifaces: &[Iface]) {
-        let Some(f) = ifaces.get(self.iface) else {
+        let Some(f) = ifaces.get(self.tx_iface()) else {
             return;
         };
         let (Some(sock), Some(src)) = (f.sock.as_ref(), self.source(ifaces)) else {
@@ -374,7 +421,7 @@ impl Router {
         let Some(v) = self.vip_at(vip) else {
             return;
         };
-        let name = v.dev.as_deref().unwrap_or(&self.cfg.interface);
+        let name = self.dev_of(v);
         let Some(f) = ifaces.iter().find(|f| f.name == name && f.ifindex != 0) else {
             return;
         };

@@ -206,7 +206,7 @@ pub fn json(views: &[View<'_>]) -> String {
         let _ = write!(
             o,
             "{{\"data\":{{\"iname\":{},\"dont_track_primary\":0,\"skip_check_adv_addr\":0,\
-             \"strict_mode\":{},\"vmac_ifname\":\"\",\"ifp_ifname\":{},\"master_priority\":{},\
+             \"strict_mode\":{},\"vmac_ifname\":{},\"ifp_ifname\":{},\"master_priority\":{},\
              \"last_transition\":{},\"garp_delay\":{},\"garp_refresh\":{},\"garp_rep\":{},\
              \"garp_refresh_rep\":{},\"garp_lower_prio_delay\":{},\"garp_lower_prio_rep\":{},\
              \"lower_prio_no_advert\":0,\"higher_prio_send_advert\":0,\"vrid\":{},\
@@ -216,6 +216,7 @@ pub fn json(views: &[View<'_>]) -> String {
              \"version\":{},\"smtp_alert\":false,\"notify_deleted\":false,\"vips\":[",
             Json(&c.name),
             u8::from(c.strict),
+            Json(c.vmac.as_ref().map_or("", |m| m.name.as_str())),
             Json(&c.interface),
             v.master_priority(),
             Epoch(v.last_transition()),

@@ -312,7 +312,8 @@ impl Daemon {
                 Verdict::Fault => tracker_fault[k] = true,
                 Verdict::Priority(p) => prio[k] = Some(p),
             }
-            link_down[k] = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up);
+            link_down[k] = !self.ifaces.get(self.routers[k].iface).is_some_and(|f| f.up)
+                || self.vmac_broken(k);
             no_source[k] = self.routers[k].source(&self.ifaces).is_none();
             own_fault[k] = tracker_fault[k] || link_down[k] || no_source[k];
         }

@@ -22,6 +22,7 @@ pub mod rxmeta;
 pub mod sched;
 pub mod signalfd;
 pub mod spawn;
+pub mod sysctl;
 pub mod timerfd;
 
 mod os;

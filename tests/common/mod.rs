@@ -24,6 +24,7 @@ mod daemon;
 mod frr;
 mod packets;
 mod run;
+mod switch;
 mod tools;
 
 pub use capture::{Capture, tshark_fields, tshark_verbose};

@@ -45,7 +45,22 @@ pub const NLA_TYPE_MASK: u16 = 0x3fff;
 
 pub const IFLA_ADDRESS: u16 = 1;
 pub const IFLA_IFNAME: u16 = 3;
+pub const IFLA_LINK: u16 = 5;
+pub const IFLA_LINKINFO: u16 = 18;
+pub const IFLA_AF_SPEC: u16 = 26;
 pub const IFLA_EXT_MASK: u16 = 29;
+/// Inside IFLA_LINKINFO: the driver's name, and its own attributes.
+pub const IFLA_INFO_KIND: u16 = 1;
+pub const IFLA_INFO_DATA: u16 = 2;
+/// Inside macvlan's IFLA_INFO_DATA.
+pub const IFLA_MACVLAN_MODE: u16 = 1;
+/// Bridge mode (FRR's choice). In private mode (keepalived's) the kernel hands a multicast
+/// frame whose source is the macvlan's own MAC to that macvlan alone, never to the parent, so
+/// a master would not hear another master's adverts from the same virtual MAC.
+pub const MACVLAN_MODE_BRIDGE: u32 = 4;
+/// Inside IFLA_AF_SPEC / AF_INET6.
+pub const IFLA_INET6_ADDR_GEN_MODE: u16 = 8;
+pub const IN6_ADDR_GEN_MODE_NONE: u8 = 1;
 /// IFLA_EXT_MASK bit: leave the counters out of link dumps (smaller replies; ignored by
 /// kernels that predate it).
 pub const RTEXT_FILTER_SKIP_STATS: u32 = 1 << 3;
@@ -62,6 +77,7 @@ pub const IFF_RUNNING: u32 = 0x40;
 
 pub const AF_UNSPEC: u8 = 0;
 pub const AF_INET: u8 = 2;
+pub const AF_INET6: u16 = 10;
 
 pub const RTM_NEWROUTE: u16 = 24;
 pub const RTM_DELROUTE: u16 = 25;

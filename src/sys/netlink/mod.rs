@@ -1,11 +1,12 @@
 //! Hand-written rtnetlink (NETLINK_ROUTE): a request socket that adds and removes addresses and
-//! dumps links and addresses, and a monitor socket that reports link and IPv4 address changes.
+//! macvlans and dumps links and addresses, and a monitor socket that reports link and IPv4 address changes.
 
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 mod consts;
+mod link;
 mod parse;
 mod request;
 mod route;
@@ -31,6 +32,10 @@ pub struct LinkInfo {
     pub up: bool,
     /// All zero for links without a 6-byte hardware address.
     pub mac: [u8; 6],
+    /// The driver (IFLA_INFO_KIND: "macvlan", "veth", …); empty for plain devices.
+    pub kind: heapless::String<16>,
+    /// IFLA_LINK: the lower device of a macvlan or VLAN (a veth's peer); 0 if none.
+    pub parent: u32,
 }
 
 /// An IPv4 address on an interface.
@@ -513,6 +518,18 @@ fn check_prefix(prefix_len: u8) -> io::Result<()> {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("IPv4 prefix length {prefix_len} is over 32"),
+        ));
+    }
+    Ok(())
+}
+
+/// A link name the kernel accepts: 1 to 15 bytes, no NUL, '/', ':' or white space.
+fn check_name(name: &str) -> io::Result<()> {
+    let bad = |c: char| c == '\0' || c == '/' || c == ':' || c.is_whitespace();
+    if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains(bad) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("bad interface name {name:?}"),
         ));
     }
     Ok(())

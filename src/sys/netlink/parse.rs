@@ -181,9 +181,13 @@ fn decode_link(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError> {
     }
     let mut name = None;
     let mut mac = [0u8; 6];
+    let mut kind = heapless::String::new();
+    let mut parent = 0;
     for attr in Attrs::new(attrs) {
         match attr? {
             (IFLA_IFNAME, data) => name = Some(c_string(data)?),
+            (IFLA_LINK, data) => parent = read_u32(data, 0).ok_or(ParseError::BadValue)?,
+            (IFLA_LINKINFO, data) => kind = link_kind(data)?,
             // Ethernet-like links only; others (tunnels, ppp) keep an all-zero MAC.
             (IFLA_ADDRESS, data) if data.len() == 6 => mac.copy_from_slice(data),
             _ => {}
@@ -195,7 +199,20 @@ fn decode_link(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError> {
         name: name.ok_or(ParseError::MissingAttribute)?,
         up: flags & up_bits == up_bits,
         mac,
+        kind,
+        parent,
     })))
+}
+
+/// IFLA_INFO_KIND inside IFLA_LINKINFO; empty if absent. Kinds we do not know are still
+/// names, and longer ones than 15 bytes are none we compare against.
+fn link_kind(linkinfo: &[u8]) -> Result<heapless::String<16>, ParseError> {
+    for attr in Attrs::new(linkinfo) {
+        if let (IFLA_INFO_KIND, data) = attr? {
+            return Ok(c_string(data).unwrap_or_default());
+        }
+    }
+    Ok(heapless::String::new())
 }
 
 fn decode_addr(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError> {

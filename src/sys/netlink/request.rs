@@ -47,6 +47,24 @@ impl Request {
         self.push(data)
     }
 
+    /// Opens a nested attribute (IFLA_LINKINFO and the like): its header now, its length when
+    /// `end_nested` is given the returned position. Like iproute2 we leave NLA_F_NESTED off;
+    /// the kernel's parsers take nested attributes either way.
+    pub fn begin_nested(&mut self, ty: u16) -> io::Result<usize> {
+        let at = self.len;
+        let mut head = [0u8; RTA_HDRLEN];
+        head[2..].copy_from_slice(&ty.to_ne_bytes());
+        self.push(&head)?;
+        Ok(at)
+    }
+
+    /// Closes the nested attribute opened at `at`: its length covers everything since.
+    pub fn end_nested(&mut self, at: usize) -> io::Result<()> {
+        let len = u16::try_from(self.len - at).map_err(|_| too_large())?;
+        self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
+        Ok(())
+    }
+
     /// The finished message, with its length written in.
     pub fn bytes(&mut self) -> &[u8] {
         // `len` is at most REQUEST_MAX, so it fits.

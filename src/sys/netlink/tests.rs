@@ -87,7 +87,9 @@ fn newlink_name_mac_and_up() {
             ifindex: 2,
             name: name("eth0"),
             up: true,
-            mac: MAC
+            mac: MAC,
+            kind: heapless::String::new(),
+            parent: 0,
         })]
     );
     // Up without carrier is not up.

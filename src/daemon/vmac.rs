@@ -1,0 +1,291 @@
+//! The macvlans of `use_vmac` instances: made at start-up (or a leftover of a killed run
+//! reused), remade when deleted by hand or when their parent comes back, deleted at stop and
+//! when a reload drops them.
+//!
+//! Only a master may make switches learn the virtual MAC, so the macvlan is administratively
+//! up only while its instance is master (`Router::set_vmac_up` at each transition); a down
+//! link sends nothing at all, ARP, IGMP and IPv6 included. FRR uses protodown to the same end;
+//! keepalived keeps the link up and filters. Adverts are received on the parent: a down
+//! macvlan hears nothing, and one in bridge mode (FRR's; keepalived's are private) lets
+//! multicast from its own MAC — another master's adverts — through to the parent.
+//! The sysctls set on the parent and the macvlan:
+//!
+//! - `arp_ignore=1` on both: a link answers ARP only for its own addresses, so the parent
+//!   never answers for the VIP with its own MAC, nor the macvlan for the parent's address
+//!   with the virtual MAC.
+//! - `arp_filter=1` on the parent, as keepalived sets it.
+//! - `arp_announce=2` on both (keepalived leaves it): the kernel's own ARP requests name the
+//!   sending link's own address, so they never tell a client that the VIP is at the parent's
+//!   MAC — which with keepalived flips a client's entry for the VIP to the physical MAC.
+//! - `rp_filter=0` on the macvlan: traffic for the VIP arrives there while the route back to
+//!   the sender is through the parent.
+//!
+//! The changed sysctls are logged; the parent's are put back at stop (keepalived leaves them).
+
+use log::{error, info, warn};
+
+use super::Daemon;
+use super::iface::Iface;
+use crate::limits::MAX_INTERFACES;
+use crate::sys::sysctl;
+
+/// The driver a macvlan reports.
+const MACVLAN: &str = "macvlan";
+
+/// Settings of the macvlans' parents as they were before we changed them: three per interface.
+pub(super) type SavedSysctls = heapless::Vec<Saved, { 3 * MAX_INTERFACES }>;
+
+pub(super) struct Saved {
+    dev: heapless::String<16>,
+    key: &'static str,
+    old: u32,
+}
+
+impl Daemon {
+    /// Makes sure every `use_vmac` instance has its macvlan.
+    pub(super) fn ensure_vmacs(&mut self) {
+        for k in 0..self.routers.len() {
+            self.ensure_vmac(k);
+        }
+    }
+
+    /// Makes sure instance `k`'s macvlan exists on its parent with its MAC and is set up: an
+    /// existing one is reused, a macvlan that differs is recreated, and a link of that name
+    /// that is no macvlan is left alone (the instance stays in FAULT, see `vmac_broken`).
+    pub(super) fn ensure_vmac(&mut self, k: usize) {
+        let r = &self.routers[k];
+        let (Some(vm), Some(m)) = (r.cfg.vmac.clone(), r.vmac) else {
+            return;
+        };
+        let name = r.cfg.name.clone();
+        let parent = self.ifaces[r.iface].ifindex;
+        if parent == 0 {
+            // Its parent is missing: FAULT already, and the kernel removed the macvlan.
+            return;
+        }
+        let f = &self.ifaces[m];
+        if f.ifindex != 0 {
+            if is_ours(f, parent, vm.mac) {
+                if !self.routers[k].vmac_ready {
+                    info!("({name}) using the existing macvlan {}", vm.name);
+                    self.set_up_vmac(k);
+                }
+                return;
+            }
+            if f.kind != MACVLAN {
+                let what = if f.kind.is_empty() {
+                    "a plain device"
+                } else {
+                    f.kind.as_str()
+                };
+                error!(
+                    "({name}) {} exists and is not a macvlan ({what}); leaving it alone, \
+                     the instance stays in FAULT",
+                    vm.name
+                );
+                self.routers[k].vmac_ready = false;
+                return;
+            }
+            warn!(
+                "({name}) {} is a macvlan on another parent or with another MAC; recreating it",
+                vm.name
+            );
+            if let Err(e) = self.netlink.del_link(f.ifindex) {
+                error!("({name}) cannot delete {}: {e}", vm.name);
+                return;
+            }
+            self.ifaces[m].forget_link();
+        }
+        self.routers[k].vmac_ready = false;
+        if let Err(e) = self.netlink.add_macvlan(&vm.name, parent, vm.mac) {
+            // The kernel's answer to an unknown link kind.
+            let hint = if e.raw_os_error() == Some(libc::EOPNOTSUPP) {
+                " (no macvlan support in this kernel? On OpenWrt: opkg install kmod-macvlan)"
+            } else {
+                ""
+            };
+            error!(
+                "({name}) cannot create macvlan {} on {}: {e}{hint}",
+                vm.name, self.ifaces[self.routers[k].iface].name
+            );
+            return;
+        }
+        info!(
+            "({name}) created macvlan {} on {} with MAC {}",
+            vm.name,
+            self.ifaces[self.routers[k].iface].name,
+            Mac(vm.mac)
+        );
+        // Its index, now rather than when the event comes: the VIPs and the socket need it.
+        let mut found = None;
+        if let Err(e) = self.netlink.dump_links(&mut |l| {
+            if l.name.as_str() == vm.name {
+                found = Some(l);
+            }
+        }) {
+            warn!("reading links failed: {e}");
+        }
+        match found {
+            Some(l) => {
+                self.ifaces[m].update_link(&l);
+                self.set_up_vmac(k);
+            }
+            None => warn!("({name}) {} vanished as soon as it was made", vm.name),
+        }
+    }
+
+    /// Sysctls, no IPv6 addresses of its own, its socket, and the state its instance wants.
+    fn set_up_vmac(&mut self, k: usize) {
+        let Some(m) = self.routers[k].vmac else {
+            return;
+        };
+        let name = self.routers[k].cfg.name.clone();
+        let parent = self.ifaces[self.routers[k].iface].name.clone();
+        let vmac = self.ifaces[m].name.clone();
+        // A leftover may be someone else's private-mode macvlan: see MACVLAN_MODE_BRIDGE.
+        if let Err(e) = self.netlink.set_macvlan_bridge(self.ifaces[m].ifindex) {
+            warn!("({name}) cannot put {vmac} in bridge mode: {e}");
+        }
+        // Best effort: a kernel without IPv6 refuses, and then there is nothing to turn off.
+        if let Err(e) = self.netlink.set_addrgenmode_none(self.ifaces[m].ifindex) {
+            log::debug!("({name}) addrgenmode none on {vmac}: {e}");
+        }
+        for (dev, key, value) in [
+            (parent.as_str(), "arp_ignore", 1),
+            (parent.as_str(), "arp_filter", 1),
+            (parent.as_str(), "arp_announce", 2),
+            (vmac.as_str(), "arp_ignore", 1),
+            (vmac.as_str(), "arp_announce", 2),
+            (vmac.as_str(), "rp_filter", 0),
+        ] {
+            match sysctl::set_ipv4_conf(dev, key, value) {
+                Ok(Some(old)) => {
+                    info!("({name}) net.ipv4.conf.{dev}.{key} set to {value} (was {old})");
+                    // The macvlan's own go with it; the parent's are put back at stop.
+                    if dev == parent {
+                        let dev = heapless::String::try_from(dev).unwrap_or_default();
+                        let _ = self.saved_sysctls.push(Saved { dev, key, old });
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => warn!("({name}) cannot set net.ipv4.conf.{dev}.{key}: {e}"),
+            }
+        }
+        if sysctl::ipv4_conf("all", "rp_filter").is_ok_and(|v| v == 1) {
+            warn!(
+                "({name}) net.ipv4.conf.all.rp_filter is 1 (strict): traffic for the VIPs on \
+                 {vmac} is dropped; set it to 0 or 2"
+            );
+        }
+        self.open_socket(m);
+        let r = &self.routers[k];
+        let master = r.is_master();
+        r.set_vmac_up(master, &mut self.netlink, &self.ifaces);
+        if master {
+            r.add_vips(&mut self.netlink, &self.ifaces);
+        }
+        self.routers[k].vmac_ready = true;
+    }
+
+    /// Puts back the parents' sysctls we changed (keepalived leaves them changed).
+    pub(super) fn restore_sysctls(&mut self) {
+        for s in self.saved_sysctls.iter().rev() {
+            match sysctl::set_ipv4_conf(&s.dev, s.key, s.old) {
+                Ok(_) => info!("net.ipv4.conf.{}.{} restored to {}", s.dev, s.key, s.old),
+                Err(e) => warn!("cannot restore net.ipv4.conf.{}.{}: {e}", s.dev, s.key),
+            }
+        }
+        self.saved_sysctls.clear();
+    }
+
+    /// The macvlan at table index `i` is up: unless its instance is master, someone else (or
+    /// a late event of our own) did that; a backup's must stay down.
+    pub(super) fn vmac_up_elsewhere(&mut self, i: usize) {
+        let Some(k) = self.vmac_owner(i) else {
+            return;
+        };
+        let r = &self.routers[k];
+        if r.vmac_ready && !r.is_master() {
+            log::debug!(
+                "({}) {} is up while not master; down again",
+                r.cfg.name,
+                self.ifaces[i].name
+            );
+            r.set_vmac_up(false, &mut self.netlink, &self.ifaces);
+        }
+    }
+
+    /// Instance `k` uses a virtual MAC and its macvlan is missing or not ours.
+    pub(super) fn vmac_broken(&self, k: usize) -> bool {
+        let r = &self.routers[k];
+        let (Some(vm), Some(m)) = (&r.cfg.vmac, r.vmac) else {
+            return false;
+        };
+        let parent = self.ifaces.get(r.iface).map_or(0, |f| f.ifindex);
+        !self
+            .ifaces
+            .get(m)
+            .is_some_and(|f| is_ours(f, parent, vm.mac))
+    }
+
+    /// Which instance has the macvlan at table index `i`.
+    pub(super) fn vmac_owner(&self, i: usize) -> Option<usize> {
+        self.routers.iter().position(|r| r.vmac == Some(i))
+    }
+
+    /// The macvlan at table index `i` was deleted under us: make it again at once, so that a
+    /// master keeps its VIPs (and does not pass through FAULT).
+    pub(super) fn vmac_removed(&mut self, i: usize) {
+        let Some(k) = self.vmac_owner(i) else {
+            return;
+        };
+        self.routers[k].vmac_ready = false;
+        // A parent that is down or going away takes its macvlans with it; they are made
+        // again when it is back up (`on_link`).
+        if !self.ifaces[self.routers[k].iface].up {
+            return;
+        }
+        warn!(
+            "({}) macvlan {} was deleted by someone else; recreating it",
+            self.routers[k].cfg.name, self.ifaces[i].name
+        );
+        self.ensure_vmac(k);
+    }
+
+    /// Deletes the macvlans whose names `keep` refuses (all of them at stop).
+    pub(super) fn delete_vmacs(&mut self, keep: &dyn Fn(&str) -> bool) {
+        for k in 0..self.routers.len() {
+            let r = &self.routers[k];
+            let (Some(vm), Some(m)) = (&r.cfg.vmac, r.vmac) else {
+                continue;
+            };
+            if keep(&vm.name) || self.vmac_broken(k) {
+                continue;
+            }
+            let ifindex = self.ifaces[m].ifindex;
+            info!("({}) deleting macvlan {}", r.cfg.name, vm.name);
+            if let Err(e) = self.netlink.del_link(ifindex) {
+                warn!("({}) cannot delete {}: {e}", r.cfg.name, vm.name);
+            }
+            self.routers[k].vmac_ready = false;
+        }
+    }
+}
+
+/// A macvlan on `parent` with `mac`: ours to use (a leftover of a killed run included).
+fn is_ours(f: &Iface, parent: u32, mac: [u8; 6]) -> bool {
+    f.ifindex != 0 && parent != 0 && f.kind == MACVLAN && f.parent == parent && f.mac == mac
+}
+
+struct Mac([u8; 6]);
+
+impl core::fmt::Display for Mac {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
