@@ -27,7 +27,7 @@
 #   NIGHTLY=NAME    rustup toolchain for build-std targets (default: nightly if installed, else
 #                   stable with RUSTC_BOOTSTRAP=1, which unlocks the same -Z flags)
 #   NICE=N          run cargo under `nice -n N` (CI: 15; the machines are shared)
-#   BUDGET_KIB=N    mipsel size budget in KiB (default 576)
+#   BUDGET_KIB=N    mipsel size budget in KiB (default 640)
 #   PANIC=abort     keep panic messages and unwind tables (bigger); default immediate-abort
 #   EXTRA_RUSTFLAGS more rustc flags for the build-std targets
 #   OFFLINE=1       install nothing; fail if a tool is missing
@@ -46,7 +46,7 @@ if [ -z "${NIGHTLY:-}" ]; then
 		export RUSTC_BOOTSTRAP=1
 	fi
 fi
-BUDGET_KIB=${BUDGET_KIB:-576}
+BUDGET_KIB=${BUDGET_KIB:-640}
 PANIC=${PANIC:-immediate-abort}
 
 say() { printf 'build.sh: %s\n' "$*" >&2; }
