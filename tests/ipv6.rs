@@ -463,3 +463,102 @@ fn no_link_local_is_fault_until_one_appears() {
         describe(&d)
     );
 }
+
+// ---- keepalived 2.2.7 over IPv6, in both roles ----
+
+/// Nothing dropped for a reason that would mean the two daemons disagree on the wire format.
+fn assert_clean(d: &Daemon) {
+    let x = d.must_dump("VI_6");
+    assert!(x.get("adverts_rx") > 0, "{x:?}");
+    for k in [
+        "len", "ttl", "version", "type", "checksum", "auth", "interval", "addrs",
+    ] {
+        assert_eq!(x.get(k), 0, "dropped {k}: {x:?}\n{}", describe(d));
+    }
+}
+
+/// r1 (priority 150) and r2 (100), vrrpd on `vrrpd_on` and keepalived on the other: election,
+/// graceful hand-over within Skew_Time, preemption on return, kill -9 take-over.
+fn keepalived_handover(prefix: &str, vrrpd_on: usize) {
+    let Some(lab) = Lab::new(prefix, 2) else {
+        return;
+    };
+    wait_dad(&lab);
+    let kind = |i: usize| {
+        if i == vrrpd_on {
+            Kind::Vrrpd
+        } else {
+            Kind::Keepalived
+        }
+    };
+    let (hi, lo) = (vi(150), vi(100));
+    let mut d1 = lab.daemon(kind(1), 1, &v6_conf(150));
+    assert!(
+        wait_holders6(&lab, VIP6, &[1], hi.master_down() + 2 * MARGIN),
+        "{}",
+        describe(&d1)
+    );
+    let d2 = lab.daemon(kind(2), 2, &v6_conf(100));
+    assert!(
+        d2.wait_log("Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    let end = Instant::now() + lo.master_down() + S;
+    while Instant::now() < end {
+        assert_eq!(
+            holders6(&lab, VIP6),
+            [1],
+            "{}\n{}",
+            describe(&d1),
+            describe(&d2)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The listening side heard the other's adverts and found nothing to refuse.
+    if vrrpd_on == 2 {
+        assert_clean(&d2);
+    }
+
+    d1.sigterm();
+    assert!(
+        wait_holders6(&lab, VIP6, &[2], lo.skew() + MARGIN),
+        "{:?}\n{}\n{}",
+        holders6(&lab, VIP6),
+        describe(&d1),
+        describe(&d2)
+    );
+    assert_eq!(d1.term(), Some(0), "{}", describe(&d1));
+
+    let mut d1 = lab.daemon(kind(1), 1, &v6_conf(150));
+    assert!(
+        wait_holders6(&lab, VIP6, &[1], hi.master_down() + MARGIN),
+        "{:?}\n{}\n{}",
+        holders6(&lab, VIP6),
+        describe(&d1),
+        describe(&d2)
+    );
+    assert!(wait_holders6(&lab, LL_VIP, &[1], S), "{}", describe(&d2));
+    // r1 listened to r2 as master before it preempted.
+    if vrrpd_on == 1 {
+        assert_clean(&d1);
+    }
+
+    d1.kill9();
+    assert!(
+        wait_holders6(&lab, VIP6, &[1, 2], lo.master_down() + MARGIN),
+        "{:?}\n{}",
+        holders6(&lab, VIP6),
+        describe(&d2)
+    );
+}
+
+#[test]
+fn ipv6_vrrpd_master_keepalived_backup() {
+    keepalived_handover("svkav", 1);
+}
+
+#[test]
+fn ipv6_keepalived_master_vrrpd_backup() {
+    keepalived_handover("svkak", 2);
+}
