@@ -562,3 +562,142 @@ fn ipv6_vrrpd_master_keepalived_backup() {
 fn ipv6_keepalived_master_vrrpd_backup() {
     keepalived_handover("svkak", 2);
 }
+
+// ---- FRR 8.4.4 over IPv6, in both roles ----
+
+/// Who is master over IPv6: FRR by its macvlan (not protodown), vrrpd by the VIP on eth0.
+fn masters6(lab: &Lab, frr: &Frr) -> Vec<usize> {
+    (1..=lab.n)
+        .filter(|&i| {
+            if i == frr.router {
+                frr.is_master(Af::V6)
+            } else {
+                has6(lab, i, VIP6)
+            }
+        })
+        .collect()
+}
+
+fn wait_masters6(lab: &Lab, frr: &Frr, who: &[usize], timeout: Duration) -> bool {
+    wait_until(timeout, Duration::from_millis(20), || {
+        masters6(lab, frr) == who
+    })
+}
+
+/// r1 has priority 150, r2 100, 1 s adverts (so that a hand-over within Skew_Time plus the
+/// margin is told apart from one after Master_Down_Interval); FRR on `frr_on`, vrrpd on the
+/// other, the same virtual router: VRID 51 with fd99::100 (FRR's harness advertises no
+/// link-local VIP, so neither side does).
+fn frr_handover(prefix: &str, frr_on: usize) {
+    if !frr_available() {
+        return;
+    }
+    let Some(lab) = Lab::new(prefix, 2) else {
+        return;
+    };
+    wait_dad(&lab);
+    let prio = |i: usize| if i == 1 { 150 } else { 100 };
+    let conf = |i: usize| {
+        v6_instance("VI_6", 51, prio(i), &[&format!("{VIP6}/64")])
+            .replace("advert_int 0.1", "advert_int 1")
+    };
+    let fvr = |i: usize| FrrVr {
+        advert_ms: 1000,
+        ..FrrVr::v6(prio(i))
+    };
+    let secs = |p: u8| Vi {
+        advert_int: "1",
+        ..Vi::v3(p)
+    };
+    let (hi, lo) = (secs(150), secs(100));
+    let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
+    // FRR sends its first IPv6 advert late (after its macvlan's DAD).
+    let first = hi.master_down() + 2 * MARGIN + 2 * S;
+    let (mut frr, mut d) = if frr_on == 1 {
+        let f = lab.frr(1, &fvr(1));
+        assert!(f.wait_state(Af::V6, "Master", first), "{}", f.describe());
+        let d = lab.vrrpd(2, &conf(2));
+        assert!(
+            d.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
+            "{}",
+            why(&f, &d)
+        );
+        (f, d)
+    } else {
+        let d = lab.vrrpd(1, &conf(1));
+        assert!(wait_holders6(&lab, VIP6, &[1], first), "{}", describe(&d));
+        let f = lab.frr(2, &fvr(2));
+        assert!(f.wait_state(Af::V6, "Backup", 5 * S), "{}", why(&f, &d));
+        (f, d)
+    };
+    let end = Instant::now() + lo.master_down() + S;
+    while Instant::now() < end {
+        assert_eq!(masters6(&lab, &frr), [1], "{}", why(&frr, &d));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if frr_on == 1 {
+        assert_clean(&d);
+    }
+
+    // Graceful stop of the master: priority 0, the backup takes over after Skew_Time.
+    let t0 = Instant::now();
+    if frr_on == 1 {
+        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
+    } else {
+        d.sigterm();
+    }
+    let ok = wait_masters6(&lab, &frr, &[2], lo.skew() + MARGIN);
+    let took = t0.elapsed();
+    assert!(
+        ok,
+        "{:?} after stop\n{}",
+        masters6(&lab, &frr),
+        why(&frr, &d)
+    );
+    assert!(took < lo.master_down(), "take-over after {took:?}");
+    if frr_on == 2 {
+        assert_eq!(d.term(), Some(0), "{}", describe(&d));
+    }
+
+    // r1 returns and preempts.
+    if frr_on == 1 {
+        frr.zebra.term();
+        frr = lab.frr(1, &fvr(1));
+    } else {
+        d = lab.vrrpd(1, &conf(1));
+    }
+    let ok = wait_masters6(&lab, &frr, &[1], first);
+    assert!(
+        ok,
+        "{:?} after r1 returned\n{}",
+        masters6(&lab, &frr),
+        why(&frr, &d)
+    );
+    if frr_on == 2 {
+        assert_clean(&d);
+    }
+
+    // Crash of r1: the backup takes over after Master_Down_Interval.
+    if frr_on == 1 {
+        frr.kill9();
+    } else {
+        d.kill9();
+    }
+    let ok = wait_masters6(&lab, &frr, &[1, 2], lo.master_down() + MARGIN);
+    assert!(
+        ok,
+        "{:?} after kill -9\n{}",
+        masters6(&lab, &frr),
+        why(&frr, &d)
+    );
+}
+
+#[test]
+fn ipv6_vrrpd_master_frr_backup() {
+    frr_handover("svfrv", 2);
+}
+
+#[test]
+fn ipv6_frr_master_vrrpd_backup() {
+    frr_handover("svfrf", 1);
+}
