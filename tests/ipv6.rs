@@ -167,6 +167,14 @@ fn ipv6_pair_elects_announces_and_fails_over() {
     client_learns(&lab);
     assert_eq!(client_neigh6(&lab).as_deref(), Some(router_mac(1).as_str()));
 
+    // Removed by hand under the master: put back.
+    lab.ip(1, &["addr", "del", &format!("{VIP6}/64"), "dev", "eth0"]);
+    assert!(wait_holders6(&lab, VIP6, &[1], 2 * S), "{}", describe(&d1));
+    assert!(
+        d1.log()
+            .contains("fd99::100 was removed by someone else; restoring it")
+    );
+
     // kill -9: the backup takes over after Master_Down_Interval, and its NAs move the client.
     let killed = Instant::now();
     d1.kill9();
@@ -189,9 +197,19 @@ fn ipv6_pair_elects_announces_and_fails_over() {
     });
     assert!(moved, "client still has {:?}", client_neigh6(&lab));
 
-    // r1 comes back with the higher priority, preempts, then stops gracefully: r2 takes over
-    // within Skew_Time (priority 0), not Master_Down_Interval.
+    // r1 comes back with the higher priority (finding a stale VIP of an earlier run, which it
+    // removes), preempts, then stops gracefully: r2 takes over within Skew_Time (priority 0),
+    // not Master_Down_Interval.
+    lab.ip(
+        1,
+        &["addr", "add", &format!("{VIP6}/64"), "dev", "eth0", "nodad"],
+    );
     let mut d1 = lab.vrrpd(1, &v6_conf(150));
+    assert!(
+        d1.wait_log("(VI_6) removing stale fd99::100", 5 * S),
+        "{}",
+        describe(&d1)
+    );
     assert!(
         wait_holders6(&lab, VIP6, &[1], vi(150).master_down() + 2 * MARGIN),
         "{}\n{}",
@@ -217,13 +235,20 @@ fn ipv6_pair_elects_announces_and_fails_over() {
     let adverts = tshark_fields(
         &pcap,
         "vrrp && ipv6.src == fe80::99:ff:fe00:1",
-        &["ipv6.dst", "ipv6.hlim", "vrrp.version", "vrrp.prio"],
+        &[
+            "ipv6.dst",
+            "ipv6.hlim",
+            "vrrp.version",
+            "vrrp.prio",
+            "vrrp.checksum.status",
+        ],
     );
     assert!(!adverts.is_empty());
+    // tshark checks the checksum over the IPv6 pseudo-header (status 1: good).
     assert!(
         adverts
             .iter()
-            .all(|r| r[0] == "ff02::12" && r[1] == "255" && r[2] == "3"),
+            .all(|r| r[0] == "ff02::12" && r[1] == "255" && r[2] == "3" && r[4] == "1"),
         "{adverts:?}"
     );
     assert!(adverts.iter().any(|r| r[3] == "0"), "no priority 0 at stop");
@@ -390,8 +415,10 @@ fn hop_limit_below_255_is_dropped_and_counted() {
                 dst: MULTICAST_V6,
             },
         );
+        // The client's own link-local may still be in DAD at first: sends fail until then.
         let mut n = 0;
-        for _ in 0..20 {
+        let end = Instant::now() + 10 * S;
+        while n < 20 && Instant::now() < end {
             if sock.send(&buf, src, MULTICAST_V6).is_ok() {
                 n += 1;
             }
@@ -700,4 +727,43 @@ fn ipv6_vrrpd_master_frr_backup() {
 #[test]
 fn ipv6_frr_master_vrrpd_backup() {
     frr_handover("svfrf", 1);
+}
+
+/// Unicast over IPv6 between link-locals (scoped to eth0), with multicast VRRP dropped on the
+/// bridge so only the unicast adverts can keep the backup quiet.
+#[test]
+fn ipv6_unicast_pair_between_link_locals() {
+    let Some(lab) = Lab::new("svuni", 2) else {
+        return;
+    };
+    wait_dad(&lab);
+    // Only the unicast path may carry adverts: no VRRP to ff02::12 across the bridge.
+    lab.drop_multicast();
+    let conf = |me: usize, prio: u8| {
+        let peer = router_ll(3 - me);
+        v6_conf(prio).replace(
+            "    virtual_ipaddress {",
+            &format!(
+                "    unicast_src_ip {}\n    unicast_peer {{\n        {peer}\n    }}\n    virtual_ipaddress {{",
+                router_ll(me)
+            ),
+        )
+    };
+    let d1 = lab.vrrpd(1, &conf(1, 150));
+    assert!(
+        wait_holders6(&lab, VIP6, &[1], vi(150).master_down() + 2 * MARGIN),
+        "{}",
+        describe(&d1)
+    );
+    let mut d2 = lab.vrrpd(2, &conf(2, 100));
+    assert!(
+        d2.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    std::thread::sleep(vi(100).master_down() + S);
+    assert_eq!(holders6(&lab, VIP6), [1], "{}", describe(&d2));
+    let b = d2.must_dump("VI_6");
+    assert!(b.get("adverts_rx") > 10 && b.get("peer") == 0, "{b:?}");
+    assert_eq!(d2.term_within(5 * S), Some(0));
 }

@@ -415,6 +415,46 @@ mod tests {
     }
 
     #[test]
+    fn our_ipv6_advert_passes_our_checks() {
+        use std::net::Ipv6Addr;
+        let want = v6_spec(&["fe80::1:100", "fd00:99::100"]);
+        let src: Ipv6Addr = "fe80::99:ff:fe00:2".parse().unwrap();
+        let dst = vrrp::MULTICAST_V6;
+        let repr = want.advert::<Ipv6Addr>(120);
+        let mut buf = [0u8; 64];
+        let len = repr.buffer_len();
+        repr.emit(
+            &mut vrrp::Packet::unchecked(&mut buf[..len]),
+            want.tx_checksum(src, dst),
+        );
+        let meta = Meta {
+            src: src.into(),
+            dst: dst.into(),
+            hop_limit: 255,
+        };
+        let adv = super::check(&meta, &buf[..len], &want).unwrap();
+        assert_eq!((adv.priority, adv.src), (120, IpAddr::V6(src)));
+        // Byte for byte what keepalived sends for the same router (its capture, VRID 51,
+        // priority 150): our encoder matches theirs.
+        let (kmeta, kmsg) = v6(&V3_V6_ADVERT);
+        let (IpAddr::V6(ksrc), IpAddr::V6(kdst)) = (kmeta.src, kmeta.dst) else {
+            panic!("not IPv6");
+        };
+        let ours = v6_spec(&["fe80::1:100", "fd00:99::100"]);
+        let repr = Spec {
+            vrid: 51,
+            ..ours.clone()
+        }
+        .advert::<Ipv6Addr>(150);
+        let mut buf = [0u8; 64];
+        repr.emit(
+            &mut vrrp::Packet::unchecked(&mut buf[..kmsg.len()]),
+            ours.tx_checksum(ksrc, kdst),
+        );
+        assert_eq!(&buf[..kmsg.len()], kmsg);
+    }
+
+    #[test]
     fn ipv6_checks_drop_what_they_should() {
         let (meta, msg) = v6(&FRR_V3_V6_ADVERT);
         let want = v6_spec(&["fd99::100"]);
