@@ -105,6 +105,14 @@ pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Vip> {
             },
         }
     }
+    if vip.label.is_some() && addr.is_ipv6() {
+        // Labels are an IPv4 notion (ifconfig aliases); the kernel has none for IPv6.
+        sink.warn(
+            stmt.pos(),
+            format!("'label' has no meaning for IPv6 address '{text}'; ignored"),
+        );
+        vip.label = None;
+    }
     ok.then_some(vip)
 }
 
@@ -291,6 +299,12 @@ mod tests {
         let vip = vip.unwrap();
         assert_eq!((vip.addr, vip.prefix_len), ("fd00::1".parse().unwrap(), 64));
         assert_eq!(parse("fe80::1").0.unwrap().prefix_len, 128);
+        let (vip, d) = parse("fe80::1 label eth0:6");
+        assert_eq!(vip.unwrap().label, None);
+        assert_eq!(
+            d,
+            vec!["t:1: warning: 'label' has no meaning for IPv6 address 'fe80::1'; ignored"]
+        );
         assert_eq!(
             parse("fe80::1/129").1,
             vec!["t:1: error: '129' is not a valid prefix length (0-128) in 'fe80::1/129'"]
