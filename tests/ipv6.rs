@@ -767,3 +767,71 @@ fn ipv6_unicast_pair_between_link_locals() {
     assert!(b.get("adverts_rx") > 10 && b.get("peer") == 0, "{b:?}");
     assert_eq!(d2.term_within(5 * S), Some(0));
 }
+
+/// `vrrp_gna_interval` spreads a burst of unsolicited NAs: 3 per VIP, 50 ms apart, in order.
+#[test]
+fn gna_interval_spaces_the_na_burst() {
+    let Some(lab) = Lab::new("svgna", 1) else {
+        return;
+    };
+    wait_dad(&lab);
+    let text = format!(
+        "global_defs {{\n    vrrp_gna_interval 0.05\n    vrrp_garp_master_repeat 3\n    vrrp_garp_master_delay 0\n}}\n{}",
+        v6_instance(
+            "VI_6",
+            51,
+            255,
+            &[&format!("{LL_VIP}/64"), &format!("{VIP6}/64")]
+        )
+    );
+    let cap = lab.capture("icmp6", Duration::from_secs(30));
+    let d = lab.vrrpd(1, &text);
+    assert!(wait_holders6(&lab, VIP6, &[1], 5 * S), "{}", describe(&d));
+    std::thread::sleep(Duration::from_millis(800));
+    let rows = tshark_fields(
+        &cap.stop(),
+        "icmpv6.type == 136 && icmpv6.nd.na.flag.s == 0",
+        &["frame.time_relative", "icmpv6.nd.na.target_address"],
+    );
+    let targets: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    let want: Vec<&str> = [LL_VIP; 3].iter().chain(&[VIP6; 3]).copied().collect();
+    assert_eq!(targets, want, "{rows:?}");
+    let t: Vec<f64> = rows.iter().filter_map(|r| r[0].parse().ok()).collect();
+    for w in t.windows(2) {
+        let gap = w[1] - w[0];
+        assert!((0.045..0.5).contains(&gap), "gap {gap} s in {rows:?}");
+    }
+}
+
+/// A reload that adds an IPv6 instance beside a running IPv4 one opens the IPv6 socket on the
+/// same interface; the IPv4 instance keeps its state.
+#[test]
+fn reload_adds_an_ipv6_instance_beside_ipv4() {
+    let Some(lab) = Lab::new("svrel", 1) else {
+        return;
+    };
+    wait_dad(&lab);
+    let v4 = Vi {
+        name: "VI_4",
+        ..Vi::v3(255)
+    }
+    .render();
+    let d = lab.vrrpd(1, &v4);
+    assert!(lab.wait_master(VIP, 1, 5 * S), "{}", describe(&d));
+    let both = format!(
+        "{v4}{}",
+        v6_instance("VI_6", 51, 255, &[&format!("{LL_VIP}/64")])
+    );
+    std::fs::write(d.conf_path(), both).expect("config");
+    d.hup();
+    assert!(wait_holders6(&lab, LL_VIP, &[1], 5 * S), "{}", describe(&d));
+    assert_eq!(
+        d.count("(VI_4) Entering MASTER STATE"),
+        1,
+        "{}",
+        describe(&d)
+    );
+    let m = d.must_dump("VI_6");
+    assert_eq!(m.state, "MASTER", "{m:?}");
+    assert!(m.get("adverts_tx") > 0, "{m:?}");
+}
