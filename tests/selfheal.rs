@@ -590,9 +590,18 @@ fn watch_addrs(
             };
             // SAFETY: one live pollfd.
             unsafe { libc::poll(&mut pfd, 1, 50) };
+            // IPv4 only: the monitor reports IPv6 addresses too (link-locals coming and going).
             let _ = mon.recv(&mut |ev| match ev {
-                Event::AddrAdded(a) => seen.push((true, a.addr)),
-                Event::AddrRemoved(a) => seen.push((false, a.addr)),
+                Event::AddrAdded(a) => {
+                    if let std::net::IpAddr::V4(v4) = a.addr {
+                        seen.push((true, v4));
+                    }
+                }
+                Event::AddrRemoved(a) => {
+                    if let std::net::IpAddr::V4(v4) = a.addr {
+                        seen.push((false, v4));
+                    }
+                }
                 _ => {}
             });
         }

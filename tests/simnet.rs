@@ -42,7 +42,8 @@ impl PartialOrd for Delivery {
     }
 }
 
-const V3: Version = Version::V3(Family::V4);
+/// Every VRRPv3 scenario runs over both families: the core only sees addresses.
+const V3S: [Version; 2] = [Version::V3(Family::V4), Version::V3(Family::V6)];
 
 struct Lan {
     nodes: Vec<Instance>,
@@ -208,8 +209,8 @@ fn assert_single_right_master(lan: &Lan, what: &str) {
 
 #[test]
 fn elects_highest_priority_on_a_clean_lan() {
-    for seed in 1..20 {
-        let mut lan = Lan::new(&[100, 200, 150, 50, 120], 100, V3, seed);
+    for (seed, v3) in (1..20).flat_map(|s| V3S.map(|v| (s, v))) {
+        let mut lan = Lan::new(&[100, 200, 150, 50, 120], 100, v3, seed);
         lan.start_all(500_000);
         let t = lan.secs(10);
         lan.run_until(t);
@@ -221,21 +222,21 @@ fn elects_highest_priority_on_a_clean_lan() {
 /// master, RFC 5798 §6.4.2): boot together and the highest address must win.
 #[test]
 fn equal_priorities_elect_the_highest_address() {
-    for seed in 1..20 {
-        let mut lan = Lan::new(&[100, 100, 100], 10, V3, seed);
+    for (seed, v3) in (1..20).flat_map(|s| V3S.map(|v| (s, v))) {
+        let mut lan = Lan::new(&[100, 100, 100], 10, v3, seed);
         lan.max_delay_us = 300;
         lan.start_all(0);
         let t = lan.secs(5);
         lan.run_until(t);
-        assert_single_right_master(&lan, &format!("seed {seed}"));
+        assert_single_right_master(&lan, &format!("seed {seed} {v3:?}"));
         assert_eq!(lan.masters(), vec![2]);
     }
 }
 
 #[test]
 fn survives_loss_and_reordering_then_fails_over_in_order() {
-    for seed in 1..10 {
-        let mut lan = Lan::new(&[100, 200, 150, 50], 10, V3, seed);
+    for (seed, v3) in (1..10).flat_map(|s| V3S.map(|v| (s, v))) {
+        let mut lan = Lan::new(&[100, 200, 150, 50], 10, v3, seed);
         lan.loss_percent = 20;
         lan.max_delay_us = 15_000; // beyond the interval: adverts arrive reordered
         lan.start_all(500_000);
@@ -261,7 +262,13 @@ fn survives_loss_and_reordering_then_fails_over_in_order() {
 
 #[test]
 fn graceful_stop_hands_over_within_skew_time() {
-    let mut lan = Lan::new(&[200, 150, 100], 100, V3, 3);
+    for v3 in V3S {
+        graceful_stop(v3);
+    }
+}
+
+fn graceful_stop(v3: Version) {
+    let mut lan = Lan::new(&[200, 150, 100], 100, v3, 3);
     lan.max_delay_us = 100;
     lan.start_all(500_000);
     let t = lan.secs(10);

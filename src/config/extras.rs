@@ -34,30 +34,26 @@ pub(crate) struct RawExtras {
 
 impl RawExtras {
     /// Reads the body of one of the six blocks, named `k`. Returns false for another keyword.
-    /// An address of the other family is warned about (IPv6 is not supported yet).
     pub fn read_block(&mut self, k: &str, body: &[Stmt], sink: &mut Sink) -> bool {
         match k {
             "virtual_ipaddress_excluded" | "static_ipaddress" => {
                 for s in body {
-                    match vip::read(s, sink) {
-                        Some(vip::Entry::V4(mut v)) => {
-                            if k == "static_ipaddress" && v.dev.is_none() {
-                                sink.warn(
-                                    s.pos(),
-                                    format!("static address {} has no 'dev'; using eth0, keepalived's default_interface", v.addr),
-                                );
-                                v.dev = Some("eth0".into());
-                            }
-                            if self.addrs.iter().any(|(o, _)| o.addr == v.addr) {
-                                sink.warn(
-                                    s.pos(),
-                                    format!("address {} is listed twice; ignored", v.addr),
-                                );
-                            } else {
-                                self.addrs.push((v, s.pos()));
-                            }
+                    if let Some(mut v) = vip::read(s, sink) {
+                        if k == "static_ipaddress" && v.dev.is_none() {
+                            sink.warn(
+                                s.pos(),
+                                format!("static address {} has no 'dev'; using eth0, keepalived's default_interface", v.addr),
+                            );
+                            v.dev = Some("eth0".into());
                         }
-                        Some(vip::Entry::V6) | None => {}
+                        if self.addrs.iter().any(|(o, _)| o.addr == v.addr) {
+                            sink.warn(
+                                s.pos(),
+                                format!("address {} is listed twice; ignored", v.addr),
+                            );
+                        } else {
+                            self.addrs.push((v, s.pos()));
+                        }
                     }
                 }
             }

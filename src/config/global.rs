@@ -25,6 +25,7 @@ pub(crate) struct GlobalBuilder {
     garp_master_refresh: Option<u32>,
     garp_master_refresh_repeat: Option<u32>,
     garp_interval: Option<Duration>,
+    gna_interval: Option<Duration>,
     script_user: Option<(String, Option<String>)>,
     enable_script_security: bool,
     v3_checksum_as_v2: Option<bool>,
@@ -55,6 +56,7 @@ impl GlobalBuilder {
                 .garp_master_refresh_repeat
                 .unwrap_or(d.garp_master_refresh_repeat),
             garp_interval: self.garp_interval.unwrap_or(d.garp_interval),
+            gna_interval: self.gna_interval.unwrap_or(d.gna_interval),
             script_user: self.script_user,
             enable_script_security: self.enable_script_security,
             v3_checksum_as_v2: self.v3_checksum_as_v2.unwrap_or(d.v3_checksum_as_v2),
@@ -107,6 +109,11 @@ impl GlobalBuilder {
                 "vrrp_garp_interval" => {
                     if let Some(us) = stmt_micros(stmt, GARP_INTERVAL_MAX_US, sink) {
                         self.garp_interval = Some(Duration::from_micros(us));
+                    }
+                }
+                "vrrp_gna_interval" => {
+                    if let Some(us) = stmt_micros(stmt, GARP_INTERVAL_MAX_US, sink) {
+                        self.gna_interval = Some(Duration::from_micros(us));
                     }
                 }
                 "vrrp_min_garp" => {

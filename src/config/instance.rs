@@ -1,7 +1,7 @@
 //! `vrrp_instance NAME { … }`, read into a [`RawInstance`]: the values as written, with
 //! positions. `resolve` turns it into an `Instance` once the whole file is read.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::common::{Notify, Tracking, at_least_one, has_block, unknown_in};
@@ -11,8 +11,7 @@ use super::keywords::{self, Ctx};
 use super::tree::{Stmt, Word};
 use super::types::{InitialState, Vip};
 use super::value::{
-    Addr, addr, arg, ifname, no_args, parse_micros, stmt_bool, stmt_duration, stmt_int, stmt_ipv4,
-    stmt_u32,
+    addr, arg, ifname, no_args, parse_micros, stmt_bool, stmt_duration, stmt_int, stmt_ip, stmt_u32,
 };
 use super::vip;
 use super::vmac::{self, RawVmac};
@@ -45,13 +44,14 @@ pub(crate) struct RawInstance {
     pub nopreempt: Option<Pos>,
     pub preempt_delay: Option<(Duration, Pos)>,
     pub auth: Option<Auth>,
+    /// Both families, in order; `resolve` sorts them by the instance's family.
     pub vips: Vec<(Vip, Pos)>,
-    pub ipv6_vips: usize,
     pub no_vips_ok: bool,
-    pub unicast_src_ip: Option<(Ipv4Addr, Pos)>,
+    pub native_ipv6: bool,
+    pub unicast_src_ip: Option<(IpAddr, Pos)>,
     pub unicast_peer_at: Option<Pos>,
-    pub peers: Vec<(Ipv4Addr, Pos)>,
-    pub mcast_src_ip: Option<Ipv4Addr>,
+    pub peers: Vec<(IpAddr, Pos)>,
+    pub mcast_src_ip: Option<(IpAddr, Pos)>,
     pub garp_master_delay: Option<u32>,
     pub garp_master_repeat: Option<u32>,
     pub garp_master_refresh: Option<u32>,
@@ -70,13 +70,6 @@ pub(crate) struct RawInstance {
     pub extras: RawExtras,
     pub vmac: Option<RawVmac>,
     pub vmac_xmit_base: Option<Pos>,
-}
-
-impl RawInstance {
-    /// Every address was IPv6: vrrpd cannot run this instance at all.
-    pub fn ipv6_only(&self) -> bool {
-        self.vips.is_empty() && self.ipv6_vips > 0
-    }
 }
 
 /// Reads `vrrp_instance NAME { body }`; None if it has no name. See `resolve` for what
@@ -100,8 +93,8 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         preempt_delay: None,
         auth: None,
         vips: Vec::new(),
-        ipv6_vips: 0,
         no_vips_ok: false,
+        native_ipv6: false,
         unicast_src_ip: None,
         unicast_peer_at: None,
         peers: Vec::new(),
@@ -231,14 +224,18 @@ impl RawInstance {
                 no_args(s, sink);
                 self.accept = Some(s.pos());
             }
+            "native_ipv6" => {
+                no_args(s, sink);
+                self.native_ipv6 = true;
+            }
             "unicast_src_ip" | "vrrp_unicast_bind" => {
-                if let Some(a) = stmt_ipv4(s, sink) {
+                if let Some(a) = stmt_ip(s, sink) {
                     self.unicast_src_ip = Some((a, s.pos()));
                 }
             }
             "mcast_src_ip" => {
-                if let Some(a) = stmt_ipv4(s, sink) {
-                    self.mcast_src_ip = Some(a);
+                if let Some(a) = stmt_ip(s, sink) {
+                    self.mcast_src_ip = Some((a, s.pos()));
                 }
             }
             "garp_master_delay" => {
@@ -290,19 +287,18 @@ impl RawInstance {
                     if self.vips.len() > MAX_VIPS {
                         break;
                     }
-                    match vip::read(s, sink) {
-                        Some(vip::Entry::V4(v)) => {
-                            if self.vips.iter().any(|(o, _)| o.addr == v.addr) {
-                                sink.warn(
-                                    s.pos(),
-                                    format!("virtual address {} is listed twice; ignored", v.addr),
-                                );
-                            } else {
-                                self.vips.push((v, s.pos()));
-                            }
-                        }
-                        Some(vip::Entry::V6) => self.ipv6_vips += 1,
-                        None => {}
+                    let Some(v) = vip::read(s, sink) else {
+                        continue;
+                    };
+                    // A link-local address may be on several links (fe80::1 on each).
+                    let same = |o: &Vip| o.addr == v.addr && (v.addr.is_ipv4() || o.dev == v.dev);
+                    if self.vips.iter().any(|(o, _)| same(o)) {
+                        sink.warn(
+                            s.pos(),
+                            format!("virtual address {} is listed twice; ignored", v.addr),
+                        );
+                    } else {
+                        self.vips.push((v, s.pos()));
                     }
                 }
             }
@@ -396,22 +392,12 @@ impl RawInstance {
         if self.peers.len() > MAX_PEERS {
             return;
         }
-        match addr(w, "unicast_peer", sink) {
-            Some(Addr::V4(a)) => {
-                if self.peers.iter().any(|(p, _)| *p == a) {
-                    sink.warn(w.pos, format!("unicast peer {a} is listed twice; ignored"));
-                } else {
-                    self.peers.push((a, w.pos));
-                }
+        if let Some(a) = addr(w, "unicast_peer", sink) {
+            if self.peers.iter().any(|(p, _)| *p == a) {
+                sink.warn(w.pos, format!("unicast peer {a} is listed twice; ignored"));
+            } else {
+                self.peers.push((a, w.pos));
             }
-            Some(Addr::V6) => sink.warn(
-                w.pos,
-                format!(
-                    "IPv6 unicast peer '{}' is not supported by vrrpd; ignored",
-                    w.text
-                ),
-            ),
-            None => {}
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::common::Tracking;
 use super::diag::{Pos, Sink};
 use super::instance::RawInstance;
-use super::types::{Global, InitialState, Instance};
+use super::types::{Family, Global, InitialState, Instance, Vip};
 use super::value::format_micros;
 use super::vmac;
 use crate::limits::{MAX_EXCLUDED_VIPS, MAX_PEERS, MAX_ROUTES, MAX_RULES, MAX_VIPS};
@@ -65,7 +65,59 @@ pub(crate) fn resolve(
             InitialState::Backup
         };
     }
-    let version = raw.version.unwrap_or(g.vrrp_version);
+    // As keepalived: the first virtual address (or native_ipv6) makes the instance IPv6, and
+    // IPv6 always runs VRRPv3.
+    let first_v6 = raw.vips.first().is_some_and(|(v, _)| v.addr.is_ipv6());
+    let family = if raw.native_ipv6 || first_v6 {
+        Family::V6
+    } else {
+        Family::V4
+    };
+    let mut version = raw.version.unwrap_or(g.vrrp_version);
+    if family == Family::V6 && version == 2 {
+        if raw.version.is_some() {
+            sink.warn(
+                raw.pos,
+                format!("vrrp_instance '{name}' is IPv6, which needs VRRPv3: 'version 2' ignored (as in keepalived)"),
+            );
+        }
+        version = 3;
+    }
+    let (vips, other_family) = sort_vips(raw, family, sink);
+    if family == Family::V6 {
+        if let Some(v) = vips.first() {
+            if !is_link_local(v.addr) {
+                sink.warn(
+                    raw.vips[0].1,
+                    format!(
+                        "the first IPv6 virtual address {} is not link-local (RFC 5798 section 5.2.9 wants it first, as keepalived warns)",
+                        v.addr
+                    ),
+                );
+            }
+        }
+    }
+    let of_family = |what: &str, (a, at): (std::net::IpAddr, super::diag::Pos), sink: &mut Sink| {
+        if Family::of(a) == family {
+            return Some(a);
+        }
+        sink.warn(
+            at,
+            format!("{what} {a} is not of the instance's address family; ignored"),
+        );
+        None
+    };
+    let unicast_src_ip = raw
+        .unicast_src_ip
+        .and_then(|x| of_family("unicast_src_ip", x, sink));
+    let mcast_src_ip = raw
+        .mcast_src_ip
+        .and_then(|x| of_family("mcast_src_ip", x, sink));
+    let unicast_peers: Vec<_> = raw
+        .peers
+        .iter()
+        .filter_map(|&x| of_family("unicast_peer", x, sink))
+        .collect();
     let advert_int_cs = advert_cs(raw, version, sink);
     ok &= advert_int_cs.is_some();
 
@@ -140,7 +192,7 @@ pub(crate) fn resolve(
         sink.error(at, "unicast peers are not allowed in strict mode");
         ok = false;
     } else if let Some(at) = raw.unicast_peer_at {
-        if raw.peers.is_empty() {
+        if unicast_peers.is_empty() {
             sink.error(
                 at,
                 "unicast_peer has no addresses: vrrpd will not fall back to multicast",
@@ -212,6 +264,20 @@ pub(crate) fn resolve(
         .zip(raw.vrid)
         .map(|(v, vrid)| vmac::resolve(v, vrid, raw.vmac_xmit_base.is_some() || unicast_base));
 
+    // Addresses of the other family join the excluded ones, after those written so.
+    let extras = extras.map(|mut x| {
+        x.addrs.extend(other_family);
+        x
+    });
+    if let Some(x) = &extras {
+        if x.addrs.len() > MAX_EXCLUDED_VIPS {
+            sink.error(
+                raw.pos,
+                format!("more than {MAX_EXCLUDED_VIPS} excluded addresses with those of the other address family (limit MAX_EXCLUDED_VIPS)"),
+            );
+            ok = false;
+        }
+    }
     if !ok {
         return None;
     }
@@ -228,20 +294,24 @@ pub(crate) fn resolve(
         priority,
         advert_int_cs: advert_int_cs?,
         version,
+        family,
         preempt,
         preempt_delay,
         auth_pass,
-        vips: raw.vips.iter().map(|(v, _)| v.clone()).collect(),
-        unicast_src_ip: raw.unicast_src_ip.map(|(a, _)| a),
-        unicast_peers: raw.peers.iter().map(|(a, _)| *a).collect(),
-        mcast_src_ip: raw.mcast_src_ip,
+        vips,
+        unicast_src_ip,
+        unicast_peers,
+        mcast_src_ip,
         garp_master_delay: raw.garp_master_delay.unwrap_or(g.garp_master_delay),
         garp_master_repeat: raw.garp_master_repeat.unwrap_or(g.garp_master_repeat),
         garp_master_refresh: raw.garp_master_refresh.unwrap_or(g.garp_master_refresh),
         garp_master_refresh_repeat: raw
             .garp_master_refresh_repeat
             .unwrap_or(g.garp_master_refresh_repeat),
-        garp_interval: g.garp_interval,
+        garp_interval: match family {
+            Family::V4 => g.garp_interval,
+            Family::V6 => g.gna_interval,
+        },
         v3_checksum_as_v2: raw.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2),
         kernel_rx_buf_size: raw.kernel_rx_buf_size,
         notify_master: raw.notify.master.clone(),
@@ -306,6 +376,37 @@ fn with_group_tracking(
         track.processes.push((r.clone(), *pos));
     }
     track
+}
+
+/// The advertised addresses (the instance's family), and the virtual addresses of the other
+/// family, which keepalived moves to `virtual_ipaddress_excluded` (with a warning, as here).
+fn sort_vips(raw: &RawInstance, family: Family, sink: &mut Sink) -> (Vec<Vip>, Vec<Vip>) {
+    let mut vips = Vec::new();
+    let mut excluded = Vec::new();
+    for (v, at) in &raw.vips {
+        if Family::of(v.addr) == family {
+            vips.push(v.clone());
+        } else {
+            sink.warn(
+                *at,
+                format!(
+                    "virtual address {} is not of the instance's address family ({}): it is handled as virtual_ipaddress_excluded (not advertised)",
+                    v.addr,
+                    match family {
+                        Family::V4 => "IPv4",
+                        Family::V6 => "IPv6",
+                    }
+                ),
+            );
+            excluded.push(v.clone());
+        }
+    }
+    (vips, excluded)
+}
+
+/// fe80::/10.
+fn is_link_local(a: std::net::IpAddr) -> bool {
+    matches!(a, std::net::IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80)
 }
 
 /// The advert interval in centiseconds for `version`, rounding as keepalived does.

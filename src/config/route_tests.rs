@@ -91,13 +91,13 @@ fn the_manual_examples_load() {
     assert_eq!(
         d,
         [
-            "t.conf:9: warning: IPv6 virtual address 'fd00::20/64' is not supported by vrrpd; ignored",
             "t.conf:21: warning: rule has no preference; using 16384, as keepalived does (rules need one to be installed in a known order)",
             "t.conf:22: warning: rule has no preference; using 16383, as keepalived does (rules need one to be installed in a known order)",
         ]
     );
     let x = &c.unwrap().instances[0].extras;
-    assert_eq!(x.addrs.len(), 1);
+    // The IPv6 one is kept too (it is announced with an unsolicited NA).
+    assert_eq!(x.addrs.len(), 2);
     assert_eq!(x.addrs[0].addr, a("192.168.200.20"));
     let eth1 = Some("eth1".to_string());
     assert_eq!(

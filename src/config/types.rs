@@ -1,11 +1,12 @@
 //! The typed configuration the daemon runs from. Every default is resolved by the reader, so
 //! nothing here is "unset": what you see is what vrrpd does.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use super::diag::Location;
 use super::extras::Extras;
+pub use crate::vrrp::Family;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -61,6 +62,8 @@ pub struct Global {
     pub garp_master_refresh_repeat: u32,
     /// `vrrp_garp_interval`: gap between GARPs on one interface.
     pub garp_interval: Duration,
+    /// `vrrp_gna_interval`: gap between unsolicited neighbour advertisements on one interface.
+    pub gna_interval: Duration,
     /// `script_user USER [GROUP]`.
     pub script_user: Option<(String, Option<String>)>,
     pub enable_script_security: bool,
@@ -113,6 +116,7 @@ impl Default for Global {
             garp_master_refresh: 0,
             garp_master_refresh_repeat: 1,
             garp_interval: Duration::ZERO,
+            gna_interval: Duration::ZERO,
             script_user: None,
             enable_script_security: false,
             v3_checksum_as_v2: false,
@@ -142,21 +146,26 @@ pub struct Instance {
     pub priority: u8,
     /// Advertisement interval in centiseconds (a whole number of seconds for VRRPv2).
     pub advert_int_cs: u16,
-    /// 2 or 3.
+    /// 2 or 3; always 3 for IPv6.
     pub version: u8,
+    /// IPv4, or IPv6 when the first virtual address is IPv6 (or `native_ipv6`), as keepalived.
+    pub family: Family,
     pub preempt: bool,
     pub preempt_delay: Duration,
     /// VRRPv2 simple-text password, zero-padded; None = no authentication.
     pub auth_pass: Option<[u8; 8]>,
+    /// Advertised, all of the instance's family.
     pub vips: Vec<Vip>,
-    pub unicast_src_ip: Option<Ipv4Addr>,
-    pub unicast_peers: Vec<Ipv4Addr>,
-    pub mcast_src_ip: Option<Ipv4Addr>,
+    /// Of the instance's family (IPv6: link-local, scoped to `interface`).
+    pub unicast_src_ip: Option<IpAddr>,
+    pub unicast_peers: Vec<IpAddr>,
+    pub mcast_src_ip: Option<IpAddr>,
     pub garp_master_delay: u32,
     pub garp_master_repeat: u32,
     pub garp_master_refresh: u32,
     pub garp_master_refresh_repeat: u32,
-    /// The global `vrrp_garp_interval`: gap between the gratuitous ARPs of a burst.
+    /// The global `vrrp_garp_interval` (IPv4) or `vrrp_gna_interval` (IPv6): gap between the
+    /// announcements of a burst.
     pub garp_interval: std::time::Duration,
     pub v3_checksum_as_v2: bool,
     /// `kernel_rx_buf_size`: bytes of receive queue this instance adds to its link's VRRP
@@ -200,13 +209,14 @@ impl Instance {
 /// One `virtual_ipaddress` entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vip {
-    pub addr: Ipv4Addr,
-    /// Default 32.
+    pub addr: IpAddr,
+    /// Default 32 (IPv4) or 128 (IPv6).
     pub prefix_len: u8,
     pub dev: Option<String>,
     pub label: Option<String>,
     /// rtnetlink scope number (0 global, 200 site, 253 link, 254 host, 255 nowhere).
     pub scope: u8,
+    /// IPv4 only.
     pub brd: Option<Ipv4Addr>,
 }
 

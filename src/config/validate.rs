@@ -11,7 +11,7 @@ use super::parse::Parsed;
 use super::process::TrackProcess;
 use super::resolve::resolve;
 use super::rule;
-use super::types::{Config, Instance, Script, SyncGroup, TrackFile};
+use super::types::{Config, Family, Instance, Script, SyncGroup, TrackFile};
 use crate::limits::{
     MAX_INSTANCES, MAX_INTERFACES, MAX_STATIC_ADDRS, MAX_STATIC_ROUTES, MAX_STATIC_RULES,
     MAX_TRACK_PROCESSES,
@@ -107,8 +107,7 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
     // Names of every instance read, including ones that cannot run, so that a sync group
     // naming a broken instance is not also told the instance does not exist.
     let mut instance_names: HashMap<String, Pos> = HashMap::new();
-    let mut ipv6_only: BTreeSet<String> = BTreeSet::new();
-    let mut vrids: HashMap<(String, u8), String> = HashMap::new();
+    let mut vrids: HashMap<(String, u8, Family), String> = HashMap::new();
     let mut interfaces: BTreeSet<String> = BTreeSet::new();
     let mut interfaces_reported = false;
     let mut vmac_names: HashMap<String, String> = HashMap::new();
@@ -120,17 +119,6 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
             continue;
         }
         instance_names.insert(raw.name.clone(), raw.pos);
-        if raw.ipv6_only() {
-            sink.warn(
-                raw.pos,
-                format!(
-                    "vrrp_instance '{}' has only IPv6 addresses, which vrrpd does not support; instance ignored",
-                    raw.name
-                ),
-            );
-            ipv6_only.insert(raw.name.clone());
-            continue;
-        }
         check_refs(&raw.track, &names, sink);
         let group = group_of.get(raw.name.as_str()).copied();
         let tracking = group.map(|g| (g.name.as_str(), &g.track));
@@ -141,7 +129,8 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
             let defs = (&scripts[..], &track_files[..], &track_processes[..]);
             unweighted_in_group(&mut inst, &g.name, defs, raw.pos, sink);
         }
-        let key = (inst.interface.clone(), inst.vrid);
+        // An IPv4 and an IPv6 instance may share a VRID on one link (dual stack).
+        let key = (inst.interface.clone(), inst.vrid, inst.family);
         if let Some(other) = vrids.get(&key) {
             sink.error(
                 raw.pos,
@@ -220,12 +209,7 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
         check_refs(&raw.track, &names, sink);
         let mut members = Vec::new();
         for (member, pos) in raw.members {
-            if ipv6_only.contains(&member) {
-                sink.warn(
-                    pos,
-                    format!("vrrp_instance '{member}' was ignored (IPv6 only); left out of vrrp_sync_group '{}'", raw.name),
-                );
-            } else if !instance_names.contains_key(&member) {
+            if !instance_names.contains_key(&member) {
                 // keepalived ignores such a member too; a misspelt name shows up here.
                 sink.warn(
                     pos,

@@ -1,7 +1,7 @@
 //! Reading single values (numbers, seconds, addresses, booleans) out of statements, with the
 //! diagnostics for each way they can be wrong.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::diag::Sink;
@@ -164,44 +164,31 @@ pub(crate) fn stmt_duration(stmt: &Stmt, max_us: u64, sink: &mut Sink) -> Option
     stmt_micros(stmt, max_us, sink).map(Duration::from_micros)
 }
 
-/// What an address argument turned out to be; IPv6 is recognised so callers can say that it
-/// is unsupported rather than malformed.
-pub(crate) enum Addr {
-    V4(Ipv4Addr),
-    V6,
-}
-
-/// Parses `word` as an address; a malformed one is an error naming `kw`.
-pub(crate) fn addr(word: &Word, kw: &str, sink: &mut Sink) -> Option<Addr> {
-    if let Ok(a) = word.text.parse::<Ipv4Addr>() {
-        return Some(Addr::V4(a));
-    }
-    if word.text.parse::<std::net::Ipv6Addr>().is_ok() {
-        return Some(Addr::V6);
+/// Parses `word` as an IPv4 or IPv6 address; a malformed one is an error naming `kw`. A zone
+/// (`fe80::1%eth0`) is accepted and dropped: a link-local address is scoped to the instance's
+/// interface anyway.
+pub(crate) fn addr(word: &Word, kw: &str, sink: &mut Sink) -> Option<IpAddr> {
+    let text = match word.text.split_once('%') {
+        Some((a, _zone)) if a.contains(':') => a,
+        _ => word.text.as_str(),
+    };
+    if let Ok(a) = text.parse::<IpAddr>() {
+        return Some(a);
     }
     sink.error(
         word.pos,
-        format!("'{}' is not a valid IPv4 address (after '{kw}')", word.text),
+        format!(
+            "'{}' is not a valid IPv4 or IPv6 address (after '{kw}')",
+            word.text
+        ),
     );
     None
 }
 
-/// The statement's single IPv4 address. IPv6 is an unsupported-feature warning, returning None.
-pub(crate) fn stmt_ipv4(stmt: &Stmt, sink: &mut Sink) -> Option<Ipv4Addr> {
-    let word = arg(stmt, "an IPv4 address", sink)?;
-    match addr(word, &stmt.key.text, sink)? {
-        Addr::V4(a) => Some(a),
-        Addr::V6 => {
-            sink.warn(
-                word.pos,
-                format!(
-                    "IPv6 address '{}' after '{}' is not supported by vrrpd; ignored",
-                    word.text, stmt.key.text
-                ),
-            );
-            None
-        }
-    }
+/// The statement's single address.
+pub(crate) fn stmt_ip(stmt: &Stmt, sink: &mut Sink) -> Option<IpAddr> {
+    let word = arg(stmt, "an IPv4 or IPv6 address", sink)?;
+    addr(word, &stmt.key.text, sink)
 }
 
 /// keepalived's `<BOOL>`: on|off|true|false|yes|no; a flag with no value means on.

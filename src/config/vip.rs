@@ -1,18 +1,11 @@
 //! One `virtual_ipaddress` line: `ADDR[/LEN] [dev IF] [label L] [scope S] [brd B] …`.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::diag::Sink;
 use super::tree::{Stmt, Word};
 use super::types::Vip;
 use super::value::{IFNAME_MAX, ifname};
-
-/// What one entry turned out to be.
-pub(crate) enum Entry {
-    V4(Vip),
-    /// An IPv6 address: vrrpd is IPv4-only, so it is warned about and left out.
-    V6,
-}
 
 /// `ip address` options keepalived accepts that vrrpd ignores (flag, takes a value).
 const IGNORED: &[(&str, bool)] = &[
@@ -28,8 +21,8 @@ const IGNORED: &[(&str, bool)] = &[
     ("track_group", true),
 ];
 
-/// Parses one entry; None after an error (already reported).
-pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Entry> {
+/// Parses one entry, IPv4 or IPv6; None after an error (already reported).
+pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Vip> {
     if stmt.block.is_some() {
         sink.error(stmt.pos(), "unexpected '{' in virtual_ipaddress");
         return None;
@@ -39,31 +32,23 @@ pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Entry> {
         Some((a, l)) => (a, Some(l)),
         None => (text, None),
     };
-    let addr = match addr_text.parse::<Ipv4Addr>() {
-        Ok(a) => a,
-        Err(_) if addr_text.parse::<Ipv6Addr>().is_ok() => {
-            sink.warn(
-                stmt.pos(),
-                format!("IPv6 virtual address '{text}' is not supported by vrrpd; ignored"),
-            );
-            return Some(Entry::V6);
-        }
-        Err(_) => {
-            sink.error(
-                stmt.pos(),
-                format!("'{text}' is not a valid IPv4 address in virtual_ipaddress"),
-            );
-            return None;
-        }
+    let Ok(addr) = addr_text.parse::<IpAddr>() else {
+        sink.error(
+            stmt.pos(),
+            format!("'{text}' is not a valid IPv4 or IPv6 address in virtual_ipaddress"),
+        );
+        return None;
     };
+    // A host route's length by default, as `ip address add` and keepalived.
+    let max = if addr.is_ipv6() { 128 } else { 32 };
     let prefix_len = match len_text {
-        None => 32,
+        None => max,
         Some(l) => match l.parse::<u8>() {
-            Ok(n) if n <= 32 => n,
+            Ok(n) if n <= max => n,
             _ => {
                 sink.error(
                     stmt.pos(),
-                    format!("'{l}' is not a valid prefix length (0-32) in '{text}'"),
+                    format!("'{l}' is not a valid prefix length (0-{max}) in '{text}'"),
                 );
                 return None;
             }
@@ -120,7 +105,15 @@ pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Entry> {
             },
         }
     }
-    ok.then_some(Entry::V4(vip))
+    if vip.label.is_some() && addr.is_ipv6() {
+        // Labels are an IPv4 notion (ifconfig aliases); the kernel has none for IPv6.
+        sink.warn(
+            stmt.pos(),
+            format!("'label' has no meaning for IPv6 address '{text}'; ignored"),
+        );
+        vip.label = None;
+    }
+    ok.then_some(vip)
 }
 
 /// Applies one `NAME VALUE` option; false after an error.
@@ -153,6 +146,13 @@ fn option(vip: &mut Vip, name: &str, value: &Word, sink: &mut Sink) -> bool {
                 return false;
             }
         },
+        _ if vip.addr.is_ipv6() => {
+            sink.error(
+                value.pos,
+                format!("'{name}' is for IPv4 addresses only, not {}", vip.addr),
+            );
+            return false;
+        }
         _ => match broadcast(vip, &value.text) {
             Some(b) => vip.brd = Some(b),
             None => {
@@ -187,7 +187,10 @@ fn broadcast(vip: &Vip, text: &str) -> Option<Ipv4Addr> {
     let mask = u32::MAX
         .checked_shl(32 - u32::from(vip.prefix_len))
         .unwrap_or(0);
-    let addr = u32::from(vip.addr);
+    let IpAddr::V4(addr) = vip.addr else {
+        return None;
+    };
+    let addr = u32::from(addr);
     match text {
         "+" => Some(Ipv4Addr::from(addr | !mask)),
         "-" => Some(Ipv4Addr::from(addr & mask)),
@@ -218,10 +221,7 @@ mod tests {
     fn parse(line: &str) -> (Option<Vip>, Vec<String>) {
         let mut sink = Sink::default();
         sink.add_file("t");
-        let vip = match read(&stmt(line), &mut sink) {
-            Some(Entry::V4(v)) => Some(v),
-            _ => None,
-        };
+        let vip = read(&stmt(line), &mut sink);
         let d = sink
             .into_diagnostics()
             .iter()
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(
             vip,
             Some(Vip {
-                addr: Ipv4Addr::new(10, 99, 0, 100),
+                addr: IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100)),
                 prefix_len: 24,
                 dev: Some("eth0".into()),
                 label: Some("eth0:vip".into()),
@@ -270,7 +270,9 @@ mod tests {
     fn errors() {
         assert_eq!(
             parse("10.0.0.300/24").1,
-            vec!["t:1: error: '10.0.0.300/24' is not a valid IPv4 address in virtual_ipaddress"]
+            vec![
+                "t:1: error: '10.0.0.300/24' is not a valid IPv4 or IPv6 address in virtual_ipaddress"
+            ]
         );
         assert_eq!(
             parse("10.0.0.1/33").1,
@@ -293,12 +295,23 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert!(d[0].contains("'no_track' for a virtual address is not supported"));
         let (vip, d) = parse("fd00::1/64 dev eth0");
-        assert!(vip.is_none());
+        assert!(d.is_empty(), "{d:?}");
+        let vip = vip.unwrap();
+        assert_eq!((vip.addr, vip.prefix_len), ("fd00::1".parse().unwrap(), 64));
+        assert_eq!(parse("fe80::1").0.unwrap().prefix_len, 128);
+        let (vip, d) = parse("fe80::1 label eth0:6");
+        assert_eq!(vip.unwrap().label, None);
         assert_eq!(
             d,
-            vec![
-                "t:1: warning: IPv6 virtual address 'fd00::1/64' is not supported by vrrpd; ignored"
-            ]
+            vec!["t:1: warning: 'label' has no meaning for IPv6 address 'fe80::1'; ignored"]
+        );
+        assert_eq!(
+            parse("fe80::1/129").1,
+            vec!["t:1: error: '129' is not a valid prefix length (0-128) in 'fe80::1/129'"]
+        );
+        assert_eq!(
+            parse("fe80::1 brd +").1,
+            vec!["t:1: error: 'brd' is for IPv4 addresses only, not fe80::1"]
         );
     }
 }

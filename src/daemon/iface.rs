@@ -1,13 +1,38 @@
 //! The interfaces the daemon uses: what the kernel says about them, and their VRRP sockets.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::sys::netlink::{AddrInfo, LinkInfo};
 use crate::sys::raw::VrrpSocket;
+use crate::sys::raw6::Vrrp6Socket;
+use crate::vrrp::Family;
 use crate::vrrp::rx::Counters;
 
 /// No instance runs this VRID on the interface.
 pub const NO_INSTANCE: u16 = u16::MAX;
+
+/// One address family's side of an interface: its socket and who uses it.
+pub struct Side<S> {
+    /// Open while the link exists and some instance of the family runs on it.
+    pub sock: Option<S>,
+    /// Some instance of the family runs here.
+    pub used: bool,
+    /// Some instance here sends multicast, so the socket joins 224.0.0.18 or ff02::12.
+    pub multicast: bool,
+    /// VRID → index of the instance running it here, for dispatch without a scan.
+    pub vrids: [u16; 256],
+}
+
+impl<S> Side<S> {
+    fn new() -> Self {
+        Side {
+            sock: None,
+            used: false,
+            multicast: false,
+            vrids: [NO_INSTANCE; 256],
+        }
+    }
+}
 
 pub struct Iface {
     pub name: String,
@@ -18,21 +43,19 @@ pub struct Iface {
     /// The driver ("macvlan", …) and the lower device's index, to recognise our macvlans.
     pub kind: heapless::String<16>,
     pub parent: u32,
-    /// The address adverts come from when no `unicast_src_ip`/`mcast_src_ip` is given.
+    /// The address IPv4 adverts come from when no `unicast_src_ip`/`mcast_src_ip` is given.
     pub primary: Option<Ipv4Addr>,
-    /// Open while the link exists and some instance runs on it.
-    pub sock: Option<VrrpSocket>,
-    /// Some instance here sends multicast, so the socket joins 224.0.0.18.
-    pub multicast: bool,
-    /// VRID → index of the instance running it here, for dispatch without a scan.
-    pub vrids: [u16; 256],
+    /// The same for IPv6: the lowest usable link-local address.
+    pub link_local: Option<Ipv6Addr>,
+    pub v4: Side<VrrpSocket>,
+    pub v6: Side<Vrrp6Socket>,
     /// Packets dropped before any instance could be named (unknown VRID, too short). Counted
     /// once here rather than on every instance, so a flood costs O(1) per packet.
     pub unrouted: Counters,
-    /// Packets the kernel dropped because the socket's queue was full (SO_RXQ_OVFL), over
-    /// every socket this interface had, as of the last packet read.
+    /// Packets the kernel dropped because the IPv4 socket's queue was full (SO_RXQ_OVFL), over
+    /// every such socket this interface had, as of the last packet read.
     pub overflows: u64,
-    /// The current socket's own count, which starts at 0 with each socket.
+    /// The current IPv4 socket's own count, which starts at 0 with each socket.
     pub sock_overflows: u32,
 }
 
@@ -46,21 +69,28 @@ impl Iface {
             kind: heapless::String::new(),
             parent: 0,
             primary: None,
-            sock: None,
-            multicast: false,
-            vrids: [NO_INSTANCE; 256],
+            link_local: None,
+            v4: Side::new(),
+            v6: Side::new(),
             unrouted: Counters::default(),
             overflows: 0,
             sock_overflows: 0,
         }
     }
 
+    /// The dispatch table of `family`.
+    pub fn vrids(&self, family: Family) -> &[u16; 256] {
+        match family {
+            Family::V4 => &self.v4.vrids,
+            Family::V6 => &self.v6.vrids,
+        }
+    }
+
     /// Takes what a link dump or event says. Returns true if the up/down state changed.
     pub fn update_link(&mut self, link: &LinkInfo) -> bool {
         if self.ifindex != link.ifindex {
-            // A new link under the old name: the old socket is bound to a dead device.
-            self.sock = None;
-            self.primary = None;
+            // A new link under the old name: the old sockets are bound to a dead device.
+            self.close();
         }
         self.ifindex = link.ifindex;
         self.mac = link.mac;
@@ -81,15 +111,21 @@ impl Iface {
         self.ifindex = 0;
         self.parent = 0;
         self.up = false;
-        self.sock = None;
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.v4.sock = None;
+        self.v6.sock = None;
         self.primary = None;
+        self.link_local = None;
     }
 }
 
-/// Picks a link's primary address from a dump, one address at a time, so that no table of a
-/// router's addresses (which may be thousands) is needed: the first non-secondary address,
+/// Picks a link's primary IPv4 address from a dump, one address at a time, so that no table of
+/// a router's addresses (which may be thousands) is needed: the first non-secondary address,
 /// else the first at all. The caller offers only the link's own addresses that are not VIPs
-/// (a /32 VIP is never marked secondary by the kernel).
+/// (a /32 VIP is never marked secondary by the kernel); other families are passed over.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PrimaryPick {
     primary: Option<Ipv4Addr>,
@@ -98,13 +134,81 @@ pub struct PrimaryPick {
 
 impl PrimaryPick {
     pub fn offer(&mut self, a: &AddrInfo) {
+        let IpAddr::V4(v4) = a.addr else {
+            return;
+        };
         if !a.secondary {
-            self.primary.get_or_insert(a.addr);
+            self.primary.get_or_insert(v4);
         }
-        self.first.get_or_insert(a.addr);
+        self.first.get_or_insert(v4);
     }
 
     pub fn pick(&self) -> Option<Ipv4Addr> {
         self.primary.or(self.first)
+    }
+}
+
+/// Picks a link's IPv6 source the same way: the lowest link-local address that has passed
+/// duplicate address detection, so the choice is the same whatever order the kernel lists them
+/// in (RFC 5798 section 5.1.2.1 wants a link-local source). The caller offers no VIPs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LinkLocalPick {
+    lowest: Option<Ipv6Addr>,
+}
+
+impl LinkLocalPick {
+    pub fn offer(&mut self, a: &AddrInfo) {
+        match a.addr {
+            IpAddr::V6(v6) if is_link_local(v6) && !a.tentative => {
+                self.lowest = Some(self.lowest.map_or(v6, |l| l.min(v6)));
+            }
+            _ => {}
+        }
+    }
+
+    pub fn pick(&self) -> Option<Ipv6Addr> {
+        self.lowest
+    }
+}
+
+/// fe80::/10.
+pub fn is_link_local(a: Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(a: &str, tentative: bool) -> AddrInfo {
+        AddrInfo {
+            ifindex: 2,
+            addr: a.parse().unwrap(),
+            prefix_len: 64,
+            secondary: false,
+            tentative,
+            label: heapless::String::new(),
+        }
+    }
+
+    #[test]
+    fn link_local_is_the_lowest_usable_one() {
+        let addrs = [
+            addr("fe80::9", false),
+            addr("fd99::1", false),
+            addr("fe80::5", true),
+            addr("fe80::7", false),
+            addr("10.99.0.1", false),
+        ];
+        let (mut ll, mut v4) = (LinkLocalPick::default(), PrimaryPick::default());
+        for a in &addrs {
+            ll.offer(a);
+            v4.offer(a);
+        }
+        assert_eq!(ll.pick(), Some("fe80::7".parse().unwrap()));
+        assert_eq!(v4.pick(), Some(Ipv4Addr::new(10, 99, 0, 1)));
+        let mut tentative = LinkLocalPick::default();
+        tentative.offer(&addrs[2]);
+        assert_eq!(tentative.pick(), None);
     }
 }

@@ -1,23 +1,24 @@
-//! Following the kernel: links and addresses from netlink dumps and events, the VRRP socket of
-//! each interface, and the primary address that adverts come from.
+//! Following the kernel: links and addresses from netlink dumps and events, the VRRP sockets of
+//! each interface, and the source addresses that adverts come from.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
 use log::{debug, error, info, warn};
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
-use super::iface::{Iface, NO_INSTANCE, PrimaryPick};
+use super::iface::{self, Iface, LinkLocalPick, NO_INSTANCE, PrimaryPick};
 use super::router::Router;
-use super::{Daemon, IFACE_BASE};
+use super::{Daemon, IFACE_BASE, IFACE6_BASE};
 use crate::limits::MAX_INTERFACES;
 use crate::sys::bpf::Rule;
 use crate::sys::netlink::{AddrInfo, LinkInfo};
 use crate::sys::raw::VrrpSocket;
+use crate::sys::raw6::Vrrp6Socket;
 use crate::time::Instant;
-use crate::vrrp::Input;
-use crate::wire::vrrp::MULTICAST_V4;
+use crate::vrrp::{Family, Input};
+use crate::wire::vrrp::{MULTICAST_V4, MULTICAST_V6};
 
 impl Daemon {
     pub(super) fn on_link(&mut self, now: Instant, link: &LinkInfo) {
@@ -32,7 +33,7 @@ impl Daemon {
         let changed = self.ifaces[i].update_link(link);
         if renumbered {
             info!("({}) link appeared as index {}", link.name, link.ifindex);
-            self.refresh_primary(i);
+            self.refresh_sources(i);
             self.open_socket(i);
             self.primary_changed(now, i);
         }
@@ -59,12 +60,7 @@ impl Daemon {
         if self.vmac_owner(i).is_none() {
             warn!("({}) interface removed", self.ifaces[i].name);
         }
-        if let Some(sock) = self.ifaces[i].sock.take() {
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&sock.as_raw_fd()));
-        }
+        self.close_sockets(i);
         self.ifaces[i].forget_link();
         self.vmac_removed(i);
         self.link_changed(now, i);
@@ -107,18 +103,21 @@ impl Daemon {
             }
             return;
         }
-
-        let primary = self.ifaces[i].primary;
-        let gained_first = added && primary.is_none();
-        let lost_primary = !added && primary == Some(a.addr);
-        if gained_first || lost_primary {
-            self.refresh_primary(i);
+        let f = &self.ifaces[i];
+        let affects = match a.addr {
+            IpAddr::V4(v4) => (added && f.primary.is_none()) || (!added && f.primary == Some(v4)),
+            // Any link-local change may change the pick: a new lower one, the current one
+            // going, or one finishing duplicate address detection (a NEWADDR with new flags).
+            IpAddr::V6(v6) => iface::is_link_local(v6),
+        };
+        if affects && self.refresh_sources(i) {
             self.primary_changed(now, i);
+            self.track_apply(now);
         }
     }
 
     /// Someone removed a VIP under a master: put it back, or the service is gone.
-    pub(super) fn restore_vip(&mut self, ifindex: u32, addr: Ipv4Addr) {
+    pub(super) fn restore_vip(&mut self, ifindex: u32, addr: IpAddr) {
         // A link being deleted goes down first and then loses its addresses: that is no
         // one removing a VIP (a deleted macvlan is made again, see vmac.rs).
         if !self.ifaces.iter().any(|f| f.ifindex == ifindex && f.up) {
@@ -126,7 +125,7 @@ impl Daemon {
         }
         let mut restored = false;
         for r in &self.routers {
-            if r.is_master() && r.iface_of_vip(addr, &self.ifaces) == Some(ifindex) {
+            if r.is_master() && r.has_vip(ifindex, addr, &self.ifaces) {
                 warn!(
                     "({}) {addr} was removed by someone else; restoring it",
                     r.cfg.name
@@ -154,37 +153,55 @@ impl Daemon {
         self.track_apply(now);
     }
 
-    /// Whether `addr` on `ifindex` is one of our virtual addresses (never a primary).
-    pub(super) fn is_vip(&self, ifindex: u32, addr: Ipv4Addr) -> bool {
+    /// Whether `addr` on `ifindex` is one of our virtual addresses (never a source).
+    pub(super) fn is_vip(&self, ifindex: u32, addr: IpAddr) -> bool {
         is_vip(&self.routers, &self.ifaces, ifindex, addr)
     }
 
-    pub(super) fn refresh_primary(&mut self, i: usize) {
+    /// Re-reads interface `i`'s addresses and picks its IPv4 primary and IPv6 link-local,
+    /// one address at a time as the dump streams. True if either changed.
+    pub(super) fn refresh_sources(&mut self, i: usize) -> bool {
         if !self.runs_on(i) {
-            return;
+            return false;
         }
         let ifindex = self.ifaces[i].ifindex;
-        let mut pick = PrimaryPick::default();
+        let mut primary = PrimaryPick::default();
+        let mut link_local = LinkLocalPick::default();
         let (routers, ifaces) = (&self.routers, &self.ifaces);
         if let Err(e) = self.netlink.dump_addrs(&mut |a| {
             if a.ifindex == ifindex && !is_vip(routers, ifaces, ifindex, a.addr) {
-                pick.offer(&a);
+                primary.offer(&a);
+                link_local.offer(&a);
             }
         }) {
             warn!("({}) reading addresses failed: {e}", self.ifaces[i].name);
-            return;
+            return false;
         }
-        let primary = pick.pick();
-        if primary != self.ifaces[i].primary {
+        let (primary, link_local) = (primary.pick(), link_local.pick());
+        let f = &self.ifaces[i];
+        let changed = (primary, link_local) != (f.primary, f.link_local);
+        if primary != f.primary && f.v4.used {
             match primary {
-                Some(p) => info!("({}) primary address {p}", self.ifaces[i].name),
+                Some(p) => info!("({}) primary address {p}", f.name),
                 None => warn!(
                     "({}) has no IPv4 address of its own: its instances cannot send adverts and stay in FAULT until it has one",
-                    self.ifaces[i].name
+                    f.name
                 ),
             }
         }
-        self.ifaces[i].primary = primary;
+        if link_local != f.link_local && f.v6.used {
+            match link_local {
+                Some(p) => info!("({}) IPv6 source address {p}", f.name),
+                None => warn!(
+                    "({}) has no usable IPv6 link-local address; its IPv6 instances are in FAULT until one appears",
+                    f.name
+                ),
+            }
+        }
+        let f = &mut self.ifaces[i];
+        f.primary = primary;
+        f.link_local = link_local;
+        changed
     }
 
     /// Reads every link and address from the kernel (at start-up and after lost events).
@@ -213,12 +230,16 @@ impl Daemon {
                 Some(l) => {
                     let renumbered = self.ifaces[i].ifindex != l.ifindex;
                     self.ifaces[i].update_link(&l);
-                    if renumbered || self.ifaces[i].sock.is_none() {
+                    let f = &self.ifaces[i];
+                    let missing =
+                        (f.v4.used && f.v4.sock.is_none()) || (f.v6.used && f.v6.sock.is_none());
+                    if renumbered || missing {
                         self.open_socket(i);
                     }
                 }
                 None => {
-                    if self.ifaces[i].ifindex != 0 || self.ifaces[i].sock.is_some() {
+                    if self.ifaces[i].ifindex != 0 {
+                        self.close_sockets(i);
                         self.ifaces[i].forget_link();
                     }
                     if self.vmac_owner(i).is_some() {
@@ -232,7 +253,7 @@ impl Daemon {
                 }
             }
             if self.ifaces[i].ifindex != 0 {
-                self.refresh_primary(i);
+                self.refresh_sources(i);
             }
         }
     }
@@ -259,11 +280,30 @@ impl Daemon {
         self.track_apply(now);
     }
 
+    fn close_sockets(&mut self, i: usize) {
+        let f = &mut self.ifaces[i];
+        let reg = self.poll.registry();
+        if let Some(s) = f.v4.sock.take() {
+            let _ = reg.deregister(&mut SourceFd(&s.as_raw_fd()));
+        }
+        if let Some(s) = f.v6.sock.take() {
+            let _ = reg.deregister(&mut SourceFd(&s.as_raw_fd()));
+        }
+    }
+
+    /// (Re)opens interface `i`'s sockets, one per family its instances use, and joins the
+    /// multicast groups they need.
     pub(super) fn open_socket(&mut self, i: usize) {
-        // What the socket's filter admits: the VRIDs run here, with their v2 passwords.
+        // What the IPv4 socket's filter admits: the VRIDs run here, with their v2 passwords.
         let mut rules: heapless::Vec<Rule, 256> = heapless::Vec::new();
         let mut rcvbuf: Option<u32> = None;
         for r in self.routers.iter().filter(|r| r.iface == i) {
+            if let Some(b) = r.cfg.kernel_rx_buf_size {
+                rcvbuf = Some(rcvbuf.unwrap_or(0).saturating_add(b));
+            }
+            if r.cfg.family != Family::V4 {
+                continue;
+            }
             let pass = if r.cfg.version == 2 {
                 r.cfg.auth_pass
             } else {
@@ -273,62 +313,68 @@ impl Daemon {
                 vrid: r.cfg.vrid,
                 pass,
             });
-            if let Some(b) = r.cfg.kernel_rx_buf_size {
-                rcvbuf = Some(rcvbuf.unwrap_or(0).saturating_add(b));
-            }
         }
+        self.close_sockets(i);
         let f = &mut self.ifaces[i];
-        let used = |r: &super::router::Router| r.iface == i || r.tx_iface() == i;
-        if f.ifindex == 0 || !self.routers.iter().any(used) {
+        if f.ifindex == 0 {
             return;
         }
-        if let Some(old) = f.sock.take() {
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&old.as_raw_fd()));
-        }
-        let sock = match VrrpSocket::open(&f.name, f.ifindex) {
-            Ok(s) => s,
-            Err(e) => {
-                error!("({}) cannot open VRRP socket: {e}", f.name);
-                return;
+        let reg = self.poll.registry();
+        if f.v4.used {
+            match VrrpSocket::open(&f.name, f.ifindex) {
+                Ok(sock) => {
+                    if let Err(e) = sock.set_filter(&rules) {
+                        warn!(
+                            "({}) cannot attach the VRRP socket filter, every VRRP packet is queued: {e}",
+                            f.name
+                        );
+                    }
+                    if let Some(b) = rcvbuf {
+                        if let Err(e) = sock.set_rcvbuf(b) {
+                            warn!("({}) cannot set kernel_rx_buf_size {b}: {e}", f.name);
+                        }
+                    }
+                    let (ovfl, stamp) = sock.enable_meta();
+                    if let Err(e) = ovfl {
+                        debug!("({}) no queue overflow counts (SO_RXQ_OVFL): {e}", f.name);
+                    }
+                    if let Err(e) = stamp {
+                        debug!("({}) no arrival times (SO_TIMESTAMPNS): {e}", f.name);
+                    }
+                    f.sock_overflows = 0;
+                    if f.v4.multicast {
+                        if let Err(e) = sock.join(MULTICAST_V4, f.ifindex) {
+                            error!("({}) cannot join {MULTICAST_V4}: {e}", f.name);
+                        }
+                    }
+                    let token = Token(IFACE_BASE + i);
+                    match reg.register(&mut SourceFd(&sock.as_raw_fd()), token, Interest::READABLE)
+                    {
+                        Ok(()) => f.v4.sock = Some(sock),
+                        Err(e) => error!("({}) cannot poll VRRP socket: {e}", f.name),
+                    }
+                }
+                Err(e) => error!("({}) cannot open VRRP socket: {e}", f.name),
             }
-        };
-        if let Err(e) = sock.set_filter(&rules) {
-            warn!(
-                "({}) cannot attach the VRRP socket filter, every VRRP packet is queued: {e}",
-                f.name
-            );
         }
-        if let Some(b) = rcvbuf {
-            if let Err(e) = sock.set_rcvbuf(b) {
-                warn!("({}) cannot set kernel_rx_buf_size {b}: {e}", f.name);
+        if f.v6.used {
+            match Vrrp6Socket::open(&f.name, f.ifindex) {
+                Ok(sock) => {
+                    if f.v6.multicast {
+                        if let Err(e) = sock.join(MULTICAST_V6) {
+                            error!("({}) cannot join {MULTICAST_V6}: {e}", f.name);
+                        }
+                    }
+                    let token = Token(IFACE6_BASE + i);
+                    match reg.register(&mut SourceFd(&sock.as_raw_fd()), token, Interest::READABLE)
+                    {
+                        Ok(()) => f.v6.sock = Some(sock),
+                        Err(e) => error!("({}) cannot poll IPv6 VRRP socket: {e}", f.name),
+                    }
+                }
+                Err(e) => error!("({}) cannot open IPv6 VRRP socket: {e}", f.name),
             }
         }
-        let (ovfl, stamp) = sock.enable_meta();
-        if let Err(e) = ovfl {
-            debug!("({}) no queue overflow counts (SO_RXQ_OVFL): {e}", f.name);
-        }
-        if let Err(e) = stamp {
-            debug!("({}) no arrival times (SO_TIMESTAMPNS): {e}", f.name);
-        }
-        f.sock_overflows = 0;
-        if f.multicast {
-            if let Err(e) = sock.join(MULTICAST_V4, f.ifindex) {
-                error!("({}) cannot join {MULTICAST_V4}: {e}", f.name);
-            }
-        }
-        let token = Token(IFACE_BASE + i);
-        if let Err(e) = self.poll.registry().register(
-            &mut SourceFd(&sock.as_raw_fd()),
-            token,
-            Interest::READABLE,
-        ) {
-            error!("({}) cannot poll VRRP socket: {e}", f.name);
-            return;
-        }
-        f.sock = Some(sock);
     }
 
     /// Makes the interface table match the routers: one entry per interface in use (run on,
@@ -352,17 +398,27 @@ impl Daemon {
                 self.ifaces.push(f);
             }
         }
+        let reg = self.poll.registry();
         for f in old {
-            if let Some(sock) = f.sock {
-                let _ = self
-                    .poll
-                    .registry()
-                    .deregister(&mut SourceFd(&sock.as_raw_fd()));
+            for fd in [
+                f.v4.sock.as_ref().map(|s| s.as_raw_fd()),
+                f.v6.sock.as_ref().map(|s| s.as_raw_fd()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let _ = reg.deregister(&mut SourceFd(&fd));
             }
         }
         for f in &mut self.ifaces {
-            f.vrids = [NO_INSTANCE; 256];
-            f.multicast = false;
+            for (vrids, used, multicast) in [
+                (&mut f.v4.vrids, &mut f.v4.used, &mut f.v4.multicast),
+                (&mut f.v6.vrids, &mut f.v6.used, &mut f.v6.multicast),
+            ] {
+                *vrids = [NO_INSTANCE; 256];
+                *used = false;
+                *multicast = false;
+            }
         }
         for (k, r) in self.routers.iter_mut().enumerate() {
             let i = self
@@ -377,12 +433,35 @@ impl Daemon {
                 .as_ref()
                 .and_then(|v| self.ifaces.iter().position(|f| f.name == v.name));
             let f = &mut self.ifaces[i];
-            f.vrids[usize::from(r.cfg.vrid)] = k as u16;
-            f.multicast |= !r.cfg.uses_unicast();
+            let side_vrids = match r.cfg.family {
+                Family::V4 => {
+                    f.v4.used = true;
+                    f.v4.multicast |= !r.cfg.uses_unicast();
+                    &mut f.v4.vrids
+                }
+                Family::V6 => {
+                    f.v6.used = true;
+                    f.v6.multicast |= !r.cfg.uses_unicast();
+                    &mut f.v6.vrids
+                }
+            };
+            side_vrids[usize::from(r.cfg.vrid)] = k as u16;
+            // With use_vmac adverts leave from the macvlan: it needs a socket of the family.
+            let t = r.tx_iface();
+            if t != i {
+                if let Some(f) = self.ifaces.get_mut(t) {
+                    match r.cfg.family {
+                        Family::V4 => f.v4.used = true,
+                        Family::V6 => f.v6.used = true,
+                    }
+                }
+            }
         }
-        // Re-register sockets under their new positions, and join or leave the group as needed.
+        // Re-register sockets under their new positions, refilter them, and join or leave the
+        // groups as needed (`resync` opens the ones still missing).
         for i in 0..self.ifaces.len() {
-            if self.ifaces[i].sock.is_some() {
+            let f = &self.ifaces[i];
+            if f.v4.sock.is_some() || f.v6.sock.is_some() {
                 self.open_socket(i);
             }
         }
@@ -391,14 +470,13 @@ impl Daemon {
     /// A VIP left on the interface by a run that was killed must go until we are master again.
     pub(super) fn remove_stale_vips(&mut self) {
         // Only our VIPs (and excluded addresses) are kept from the dump, never the router's other addresses.
-        let mut stale: Vec<(usize, Ipv4Addr, u8, u32)> = Vec::new();
+        let mut stale: Vec<(usize, IpAddr, u8, u32)> = Vec::new();
         let (routers, ifaces) = (&self.routers, &self.ifaces);
         if let Err(e) = self.netlink.dump_addrs(&mut |a| {
             for (k, r) in routers.iter().enumerate() {
-                if let Some(v) = r.all_vips().find(|v| v.addr == a.addr) {
+                for v in r.all_vips().filter(|v| v.addr == a.addr) {
                     let entry = (k, v.addr, v.prefix_len, a.ifindex);
-                    if r.iface_of_vip(v.addr, ifaces) == Some(a.ifindex) && !stale.contains(&entry)
-                    {
+                    if r.ifindex_of(v, ifaces) == Some(a.ifindex) && !stale.contains(&entry) {
                         stale.push(entry);
                     }
                 }
@@ -417,9 +495,7 @@ impl Daemon {
     }
 }
 
-/// Whether `addr` on `ifindex` is one of the routers' virtual addresses (never a primary).
-fn is_vip(routers: &[Router], ifaces: &[Iface], ifindex: u32, addr: Ipv4Addr) -> bool {
-    routers
-        .iter()
-        .any(|r| r.iface_of_vip(addr, ifaces) == Some(ifindex))
+/// Whether `addr` on `ifindex` is one of the routers' virtual addresses (never a source).
+fn is_vip(routers: &[Router], ifaces: &[Iface], ifindex: u32, addr: IpAddr) -> bool {
+    routers.iter().any(|r| r.has_vip(ifindex, addr, ifaces))
 }

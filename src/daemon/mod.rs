@@ -16,6 +16,7 @@ mod track;
 mod vmac;
 
 use std::io;
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
@@ -34,7 +35,7 @@ use crate::sys::timerfd::TimerFd;
 use crate::time::Instant;
 use crate::timer::Timers;
 use crate::vrrp::rx::{self, Drop};
-use crate::vrrp::{Action, Actions, Input, State};
+use crate::vrrp::{Action, Actions, Family, Input, State};
 
 use iface::{Iface, NO_INSTANCE};
 use router::Router;
@@ -50,8 +51,16 @@ const INOTIFY: Token = Token(11);
 const TRACK_SLOT: usize = MAX_INSTANCES;
 /// The timer slot of track_process delays and scans.
 const PROC_SLOT: usize = MAX_INSTANCES + 1;
-/// Interface `i`'s VRRP socket is `Token(IFACE_BASE + i)`.
+/// Interface `i`'s IPv4 VRRP socket is `Token(IFACE_BASE + i)`, its IPv6 one
+/// `Token(IFACE6_BASE + i)`.
 const IFACE_BASE: usize = 16;
+const IFACE6_BASE: usize = IFACE_BASE + MAX_INTERFACES;
+
+/// The `rx_pending` bit of interface `i`'s socket of `family` (none past 32 interfaces).
+fn pending_bit(i: usize, family: Family) -> u64 {
+    let bit = i + if family == Family::V6 { 32 } else { 0 };
+    if i < 32 { 1 << bit } else { 0 }
+}
 
 /// Netlink events handled per drain before we resynchronise with a full dump instead.
 const MAX_EVENTS: usize = 256;
@@ -219,13 +228,18 @@ impl Daemon {
                     INOTIFY => self.on_inotify(),
                     process::CONNECTOR => self.on_connector(),
                     Token(t) if t >= process::PIDFD_BASE => self.on_pidfd(t - process::PIDFD_BASE),
-                    Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE),
+                    Token(t) if t >= IFACE6_BASE => self.on_packets(t - IFACE6_BASE, Family::V6),
+                    Token(t) if t >= IFACE_BASE => self.on_packets(t - IFACE_BASE, Family::V4),
                     t => self.on_control(t),
                 }
             }
             let pending = std::mem::take(&mut self.rx_pending);
-            for i in (0..self.ifaces.len()).filter(|i| pending & (1 << i) != 0) {
-                self.on_packets(i);
+            for i in 0..self.ifaces.len() {
+                for family in [Family::V4, Family::V6] {
+                    if pending & pending_bit(i, family) != 0 {
+                        self.on_packets(i, family);
+                    }
+                }
             }
         }
     }
@@ -253,8 +267,8 @@ impl Daemon {
                     // Master_Down ran out, but a backup starved of CPU may not have read the
                     // master's last advert yet: read what is queued, judged by arrival time
                     // (the core then finds its deadline moved, or takes over).
-                    let i = r.iface;
-                    self.read_packets(i, RX_DRAIN_MAX, Some(now));
+                    let (i, family) = (r.iface, r.cfg.family);
+                    self.read_packets(i, family, RX_DRAIN_MAX, Some(now));
                 }
                 self.feed(k, now, Input::Timer);
             }
@@ -348,46 +362,70 @@ impl Daemon {
         }
     }
 
-    fn on_packets(&mut self, i: usize) {
-        self.read_packets(i, RX_BUDGET, None);
+    fn on_packets(&mut self, i: usize, family: Family) {
+        self.read_packets(i, family, RX_BUDGET, None);
     }
 
     /// Reads up to `budget` packets from interface `i`'s socket; with `until`, stops after the
     /// first that arrived later (what was queued by then has been read). Each advert reaches
     /// its instance with the time the kernel took it in, not the time we got to it.
-    fn read_packets(&mut self, i: usize, budget: usize, until: Option<Instant>) {
+    fn read_packets(&mut self, i: usize, family: Family, budget: usize, until: Option<Instant>) {
         for _ in 0..budget {
-            let Some(sock) = self.ifaces.get(i).and_then(|f| f.sock.as_ref()) else {
+            let Some(f) = self.ifaces.get(i) else {
                 return;
             };
-            let got = match sock.recv_meta(&mut self.rx_buf) {
-                Ok(m) => m,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
+            // The socket layer's part: metadata, arrival time, and where the VRRP message lies
+            // in rx_buf. The IPv6 socket reports no arrival time or queue overflows: its packets
+            // count as arriving when read.
+            let read = match family {
+                Family::V4 => f.v4.sock.as_ref().map(|s| {
+                    s.recv_meta(&mut self.rx_buf).map(|got| {
+                        let pkt = self.rx_buf.get(..got.len).unwrap_or(&[]);
+                        let split = rx::split_ipv4(pkt).map(|(meta, msg)| {
+                            // `msg` lies inside `pkt`: its offset there.
+                            let start = msg.as_ptr() as usize - pkt.as_ptr() as usize;
+                            (meta, start..start + msg.len())
+                        });
+                        (split, got.stamp, got.overflows)
+                    })
+                }),
+                Family::V6 => f.v6.sock.as_ref().map(|s| {
+                    s.recv(&mut self.rx_buf).map(|(m, n)| {
+                        let meta = rx::Meta {
+                            src: IpAddr::V6(m.src),
+                            dst: IpAddr::V6(m.dst),
+                            hop_limit: m.hop_limit,
+                        };
+                        (Ok((meta, 0..n)), None, None)
+                    })
+                }),
+            };
+            let (split, stamp, overflows) = match read {
+                None => return,
+                Some(Ok(got)) => got,
+                Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Some(Err(e)) => {
                     warn!("({}) receive failed: {e}", self.ifaces[i].name);
                     return;
                 }
             };
             let now = clock::now();
-            let at = rxmeta::arrival(got.stamp, now, MAX_QUEUE_AGE);
-            if let Some(count) = got.overflows {
+            let at = rxmeta::arrival(stamp, now, MAX_QUEUE_AGE);
+            if let Some(count) = overflows {
                 self.ifaces[i].note_overflows(count);
             }
-            let Some(pkt) = self.rx_buf.get(..got.len) else {
-                return;
-            };
-            let (meta, msg) = match rx::split_ipv4(pkt) {
+            let (meta, range) = match split {
                 Ok(split) => split,
                 Err(d) => {
                     self.ifaces[i].unrouted.count(d);
                     continue;
                 }
             };
+            let msg = self.rx_buf.get(range).unwrap_or(&[]);
             let vrid = rx::peek_vrid(msg);
-            let iface = &self.ifaces[i];
             let k = match vrid {
-                Ok(v) => iface.vrids[usize::from(v)],
+                Ok(v) => self.ifaces[i].vrids(family)[usize::from(v)],
                 Err(_) => NO_INSTANCE,
             };
             if k == NO_INSTANCE {
@@ -412,9 +450,7 @@ impl Daemon {
         }
         // Budget spent, or stopped at `until`, with packets possibly left (mio is
         // edge-triggered and will not say so again): come back after the other sources.
-        if i < 64 {
-            self.rx_pending |= 1 << i;
-        }
+        self.rx_pending |= pending_bit(i, family);
     }
 
     // ---- instances -----------------------------------------------------------------------

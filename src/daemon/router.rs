@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use log::{debug, info, warn};
 
@@ -15,10 +15,11 @@ use crate::limits::MAX_PACKET;
 use crate::sys::claim::Claim;
 use crate::sys::netlink::{Netlink, VipSpec};
 use crate::sys::packet::PacketSocket;
+use crate::sys::sysctl;
 use crate::time::Instant;
 use crate::vrrp::rx::{Counters, Drop};
 use crate::vrrp::{Action, Actions, Family, Garp, Instance, Reason, Spec, State, Version};
-use crate::wire::{arp, ipv4, vrrp};
+use crate::wire::{arp, ipv4, ndisc, vrrp};
 
 /// One log line per drop reason per this period, with a count, so a flood cannot fill the disk.
 const DROP_LOG_PERIOD: Duration = Duration::from_secs(10);
@@ -51,10 +52,9 @@ pub struct Router {
 pub fn spec_of(cfg: &config::Instance) -> Spec {
     Spec {
         vrid: cfg.vrid,
-        version: if cfg.version == 3 {
-            Version::V3(Family::V4)
-        } else {
-            Version::V2
+        version: match (cfg.version, cfg.family) {
+            (3, f) | (_, f @ Family::V6) => Version::V3(f),
+            _ => Version::V2,
         },
         priority: cfg.priority,
         advert_int_cs: cfg.advert_int_cs,
@@ -70,8 +70,8 @@ pub fn spec_of(cfg: &config::Instance) -> Spec {
         },
         auth: cfg.auth_pass,
         // The reader refuses more than the limits, so nothing is cut here.
-        vips: cfg.vips.iter().map(|v| IpAddr::V4(v.addr)).collect(),
-        peers: cfg.unicast_peers.iter().map(|&p| IpAddr::V4(p)).collect(),
+        vips: cfg.vips.iter().map(|v| v.addr).collect(),
+        peers: cfg.unicast_peers.iter().copied().collect(),
         checksum_as_v2: cfg.v3_checksum_as_v2,
         strict: cfg.strict,
     }
@@ -110,7 +110,7 @@ impl Router {
             )
         })?;
         Ok(Router {
-            core: Instance::new(spec, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            core: Instance::new(spec, unspecified(cfg.family)),
             _claim: claim,
             iface: 0,
             vmac: None,
@@ -162,7 +162,7 @@ impl Router {
         }
         let what = match d {
             Drop::Len => "bad length",
-            Drop::Ttl => "TTL not 255",
+            Drop::Ttl => "TTL or hop limit not 255",
             Drop::Version => "wrong VRRP version",
             Drop::Type => "unknown packet type",
             Drop::Checksum => "bad checksum",
@@ -180,13 +180,17 @@ impl Router {
         *since = 0;
     }
 
-    /// The address our adverts come from, which also breaks priority ties.
+    /// The address our adverts come from, which also breaks priority ties: the configured one,
+    /// or the interface's primary IPv4 address or lowest usable link-local.
     pub fn source(&self, ifaces: &[Iface]) -> Option<IpAddr> {
-        self.cfg
-            .unicast_src_ip
-            .or(self.cfg.mcast_src_ip)
-            .or_else(|| ifaces.get(self.iface).and_then(|f| f.primary))
-            .map(IpAddr::V4)
+        let configured = self.cfg.unicast_src_ip.or(self.cfg.mcast_src_ip);
+        configured.or_else(|| {
+            let f = ifaces.get(self.iface)?;
+            match self.cfg.family {
+                Family::V4 => f.primary.map(IpAddr::V4),
+                Family::V6 => f.link_local.map(IpAddr::V6),
+            }
+        })
     }
 
     /// The interface a VIP lives on: its own `dev`, else the instance's interface, or the
@@ -200,18 +204,19 @@ impl Router {
     }
 
     /// The ifindex a VIP lives on (see `dev_of`).
-    pub fn iface_of_vip(&self, addr: Ipv4Addr, ifaces: &[Iface]) -> Option<u32> {
-        let v = self.all_vips().find(|v| v.addr == addr)?;
-        self.ifindex_for(v, ifaces)
-    }
-
-    fn ifindex_for(&self, v: &config::Vip, ifaces: &[Iface]) -> Option<u32> {
+    pub fn ifindex_of(&self, v: &config::Vip, ifaces: &[Iface]) -> Option<u32> {
         let name = self.dev_of(v);
         ifaces
             .iter()
             .find(|f| f.name == name)
             .map(|f| f.ifindex)
             .filter(|&i| i != 0)
+    }
+
+    /// Whether `addr` on `ifindex` is one of this instance's virtual addresses.
+    pub fn has_vip(&self, ifindex: u32, addr: IpAddr, ifaces: &[Iface]) -> bool {
+        self.all_vips()
+            .any(|v| v.addr == addr && self.ifindex_of(v, ifaces) == Some(ifindex))
     }
 
     pub fn execute(
@@ -246,19 +251,7 @@ impl Router {
                     self.remove_vips(netlink, ifaces);
                 }
                 Action::Announce { first, end, repeat } => {
-                    for f in first..end {
-                        let vip = (f / repeat.max(1)) as usize;
-                        if f % repeat.max(1) == 0 {
-                            if let Some(v) = self.vip_at(vip) {
-                                let dev = self.dev_of(v);
-                                info!(
-                                    "({}) Sending gratuitous ARPs on {dev} for {}",
-                                    self.cfg.name, v.addr
-                                );
-                            }
-                        }
-                        self.send_garp(vip, garp, ifaces);
-                    }
+                    self.announce(first, end, repeat.max(1), garp, ifaces)
                 }
             }
         }
@@ -292,43 +285,99 @@ impl Router {
         let Some(f) = ifaces.get(self.tx_iface()) else {
             return;
         };
-        let (Some(sock), Some(src)) = (f.sock.as_ref(), self.source(ifaces)) else {
+        let Some(src) = self.source(ifaces) else {
             debug!(
-                "({}) cannot send advert: {} has no socket or address",
+                "({}) cannot send advert: {} has no address to send from",
                 self.cfg.name, f.name
             );
             return;
         };
-        let multicast = [IpAddr::V4(vrrp::MULTICAST_V4)];
+        let multicast = [match src {
+            IpAddr::V4(_) => IpAddr::V4(vrrp::MULTICAST_V4),
+            IpAddr::V6(_) => IpAddr::V6(vrrp::MULTICAST_V6),
+        }];
         let spec = self.core.spec();
         let dsts: &[IpAddr] = if spec.uses_unicast() {
             &spec.peers
         } else {
             &multicast
         };
+        let mut sent = 0;
         for &dst in dsts {
-            let IpAddr::V4(dst4) = dst else { continue };
             let mut buf = [0u8; MAX_PACKET];
-            match self.emit_advert(&mut buf, priority, src, dst) {
-                Some(n) => match sock.send_to(&buf[..n], dst4) {
-                    Ok(()) => self.adverts_tx += 1,
-                    Err(e) => debug!("({}) advert to {dst} failed: {e}", self.cfg.name),
-                },
-                None => warn!("({}) advert does not fit a packet", self.cfg.name),
+            let res = match (src, dst) {
+                (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                    let Some(sock) = f.v4.sock.as_ref() else {
+                        debug!(
+                            "({}) cannot send advert: no socket on {}",
+                            self.cfg.name, f.name
+                        );
+                        return;
+                    };
+                    match self.emit_advert4(&mut buf, priority, src, dst) {
+                        Some(n) => sock.send_to(&buf[..n], dst),
+                        None => {
+                            warn!("({}) advert does not fit a packet", self.cfg.name);
+                            continue;
+                        }
+                    }
+                }
+                (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                    let Some(sock) = f.v6.sock.as_ref() else {
+                        debug!(
+                            "({}) cannot send advert: no socket on {}",
+                            self.cfg.name, f.name
+                        );
+                        return;
+                    };
+                    match self.emit_message(&mut buf, priority, src, dst) {
+                        Some(n) => sock.send(&buf[..n], src, dst),
+                        None => {
+                            warn!("({}) advert does not fit a packet", self.cfg.name);
+                            continue;
+                        }
+                    }
+                }
+                // The reader keeps peers and sources to the instance's family.
+                _ => continue,
+            };
+            match res {
+                Ok(()) => sent += 1,
+                Err(e) => debug!("({}) advert to {dst} failed: {e}", self.cfg.name),
             }
         }
+        self.adverts_tx += sent;
+    }
+
+    /// Writes the VRRP message alone into `buf`; the length written.
+    fn emit_message<A: vrrp::Address>(
+        &self,
+        buf: &mut [u8],
+        priority: u8,
+        src: A,
+        dst: A,
+    ) -> Option<usize> {
+        let spec = self.core.spec();
+        let repr = spec.advert::<A>(priority);
+        let len = repr.buffer_len();
+        let body = buf.get_mut(..len)?;
+        repr.emit(
+            &mut vrrp::Packet::unchecked(body),
+            spec.tx_checksum(src, dst),
+        );
+        Some(len)
     }
 
     /// Writes IPv4 header + advert into `buf`; the length written.
-    fn emit_advert(&self, buf: &mut [u8], priority: u8, src: IpAddr, dst: IpAddr) -> Option<usize> {
-        let spec = self.core.spec();
-        let repr = spec.advert(priority);
-        let how = spec.tx_checksum(src, dst);
-        let (IpAddr::V4(src), IpAddr::V4(dst)) = (src, dst) else {
-            return None;
-        };
-        let vlen = repr.buffer_len();
-        let total = ipv4::HEADER_LEN + vlen;
+    fn emit_advert4(
+        &self,
+        buf: &mut [u8],
+        priority: u8,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+    ) -> Option<usize> {
+        let (head, body) = buf.split_at_mut_checked(ipv4::HEADER_LEN)?;
+        let vlen = self.emit_message(body, priority, src, dst)?;
         let ip = ipv4::Repr {
             src,
             dst,
@@ -336,10 +385,8 @@ impl Router {
             ttl: 255,
             payload_len: vlen,
         };
-        let (head, body) = buf.get_mut(..total)?.split_at_mut(ipv4::HEADER_LEN);
         ip.emit(&mut ipv4::Packet::new_unchecked(head));
-        repr.emit(&mut vrrp::Packet::new_unchecked(body), how);
-        Some(total)
+        Some(ipv4::HEADER_LEN + vlen)
     }
 
     /// The VIPs, then the excluded addresses (added, removed and announced alike, never
@@ -368,7 +415,7 @@ impl Router {
         ifaces: &[Iface],
     ) {
         for v in vips {
-            let Some(ifindex) = self.ifindex_for(v, ifaces) else {
+            let Some(ifindex) = self.ifindex_of(v, ifaces) else {
                 warn!(
                     "({}) cannot add {}: interface missing",
                     self.cfg.name, v.addr
@@ -404,7 +451,7 @@ impl Router {
         ifaces: &[Iface],
     ) {
         for v in vips {
-            let Some(ifindex) = self.ifindex_for(v, ifaces) else {
+            let Some(ifindex) = self.ifindex_of(v, ifaces) else {
                 continue;
             };
             if let Err(e) = netlink.del_addr(ifindex, v.addr, v.prefix_len) {
@@ -416,28 +463,70 @@ impl Router {
         }
     }
 
-    /// Sends one gratuitous ARP for address `vip` of `all_vips` (VIPs, then excluded ones).
-    fn send_garp(&self, vip: usize, garp: &PacketSocket, ifaces: &[Iface]) {
-        let Some(v) = self.vip_at(vip) else {
-            return;
-        };
-        let name = self.dev_of(v);
-        let Some(f) = ifaces.iter().find(|f| f.name == name && f.ifindex != 0) else {
-            return;
-        };
-        let mut frame = [0u8; arp::FRAME_LEN];
-        let repr = arp::Repr {
-            sender_mac: f.mac,
-            ip: v.addr,
-        };
-        let Ok(n) = repr.emit(&mut frame) else {
-            return;
-        };
-        if let Err(e) = garp.send(f.ifindex, &frame[..n]) {
-            debug!(
-                "({}) gratuitous ARP on {} failed: {e}",
-                self.cfg.name, f.name
-            );
+    /// Frames `first..end` of a burst: a gratuitous ARP for an IPv4 address, an unsolicited
+    /// neighbour advertisement for an IPv6 one; frame `f` is for address `f / repeat`.
+    fn announce(&self, first: u32, end: u32, repeat: u32, garp: &PacketSocket, ifaces: &[Iface]) {
+        let mut router = false;
+        for f in first..end {
+            let Some(v) = self.vip_at((f / repeat) as usize) else {
+                return;
+            };
+            let name = self.dev_of(v);
+            let Some(dev) = ifaces.iter().find(|i| i.name == name && i.ifindex != 0) else {
+                continue;
+            };
+            if f == first || f % repeat == 0 {
+                let what = match v.addr {
+                    IpAddr::V4(_) => "gratuitous ARPs",
+                    IpAddr::V6(_) => "unsolicited neighbour adverts",
+                };
+                if f % repeat == 0 {
+                    info!(
+                        "({}) Sending {what} on {name} for {}",
+                        self.cfg.name, v.addr
+                    );
+                }
+                // Read once per address and burst: the Router flag follows the sysctl.
+                router = v.addr.is_ipv6() && sysctl::ipv6_forwarding(name);
+            }
+            let mut frame = [0u8; MAX_FRAME];
+            let n = match v.addr {
+                IpAddr::V4(ip) => arp::Repr {
+                    sender_mac: dev.mac,
+                    ip,
+                }
+                .emit(&mut frame),
+                IpAddr::V6(vip) => ndisc::Unsolicited {
+                    mac: dev.mac,
+                    vip,
+                    router,
+                }
+                .emit(&mut frame),
+            };
+            let Ok(n) = n else {
+                continue;
+            };
+            if let Err(e) = garp.send(dev.ifindex, &frame[..n]) {
+                debug!(
+                    "({}) announcing {} on {} failed: {e}",
+                    self.cfg.name, v.addr, dev.name
+                );
+            }
         }
+    }
+}
+
+/// Room for the longest announcement frame.
+const MAX_FRAME: usize = if arp::FRAME_LEN > ndisc::FRAME_LEN {
+    arp::FRAME_LEN
+} else {
+    ndisc::FRAME_LEN
+};
+
+/// The unspecified address of `family`, the source until the interface has one.
+fn unspecified(family: Family) -> IpAddr {
+    match family {
+        Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     }
 }

@@ -433,7 +433,7 @@ impl Daemon {
     }
 
     /// Whether `addr` on `ifindex` is a static address (restored when removed).
-    pub(super) fn restore_static_addr(&mut self, ifindex: u32, addr: std::net::Ipv4Addr) -> bool {
+    pub(super) fn restore_static_addr(&mut self, ifindex: u32, addr: std::net::IpAddr) -> bool {
         let Some(v) = self.statics.cfg.addrs.iter().find(|v| {
             v.addr == addr && netlink::ifindex(v.dev.as_deref().unwrap_or("eth0")) == Some(ifindex)
         }) else {

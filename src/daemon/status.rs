@@ -8,7 +8,7 @@
 use core::fmt::{self, Write as _};
 use std::fs;
 use std::io::{self, Write as _};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -425,7 +425,7 @@ pub fn lines(views: &[View<'_>], now: Instant) -> String {
     o
 }
 
-struct List<'a>(&'a [Ipv4Addr]);
+struct List<'a>(&'a [IpAddr]);
 
 impl fmt::Display for List<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

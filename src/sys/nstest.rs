@@ -99,7 +99,7 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 fn vip(ifindex: u32, label: Option<&str>) -> VipSpec<'_> {
     VipSpec {
         ifindex,
-        addr: Ipv4Addr::new(10, 99, 0, 100),
+        addr: Ipv4Addr::new(10, 99, 0, 100).into(),
         prefix_len: 24,
         brd: Some(Ipv4Addr::new(10, 99, 0, 255)),
         scope: 0,
@@ -154,16 +154,19 @@ fn netlink_dumps_adds_and_deletes() {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
 
         // Wrong prefix length does not delete it; the right one does; twice is fine.
-        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100), 32).unwrap();
+        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100).into(), 32)
+            .unwrap();
         assert!(ip(&["-4", "addr", "show", "dev", "sysv0"]).contains("10.99.0.100/24"));
-        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100), 24).unwrap();
+        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100).into(), 24)
+            .unwrap();
         assert!(!ip(&["-4", "addr", "show", "dev", "sysv0"]).contains("10.99.0.100"));
-        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100), 24).unwrap();
+        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100).into(), 24)
+            .unwrap();
 
         // No label, host scope, on the other end. (In a subnet of its own: the kernel wants
         // a secondary address to share its primary's scope.)
         let mut v = vip(i1, None);
-        v.addr = Ipv4Addr::new(10, 99, 1, 100);
+        v.addr = Ipv4Addr::new(10, 99, 1, 100).into();
         v.scope = 254;
         v.brd = None;
         nl.add_addr(&v).unwrap();
@@ -176,6 +179,44 @@ fn netlink_dumps_adds_and_deletes() {
         // A kernel refusal comes back as its errno.
         let err = nl.add_addr(&vip(9999, None)).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
+
+        // IPv6: added without DAD (usable at once, never tentative), dumped, deleted.
+        let v6: std::net::IpAddr = "fd99::100".parse().unwrap();
+        let v = VipSpec {
+            ifindex: i0,
+            addr: v6,
+            prefix_len: 64,
+            brd: None,
+            scope: 0,
+            label: None,
+        };
+        nl.add_addr(&v).unwrap();
+        nl.add_addr(&v).unwrap(); // EEXIST is fine for IPv6 too
+        let shown = ip(&["-6", "addr", "show", "dev", "sysv0"]);
+        assert!(
+            shown.contains("inet6 fd99::100/64 scope global nodad"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("fd99::100/64 scope global tentative"),
+            "{shown}"
+        );
+        let mut addrs = Vec::new();
+        nl.dump_addrs(&mut |a| addrs.push(a)).unwrap();
+        let ours = addrs.iter().find(|a| a.addr == v6).unwrap();
+        assert_eq!(
+            (ours.ifindex, ours.prefix_len, ours.tentative),
+            (i0, 64, false)
+        );
+        assert!(
+            addrs.iter().any(|a| a.ifindex == i0
+                && matches!(a.addr, std::net::IpAddr::V6(l) if l.segments()[0] == 0xfe80)),
+            "the kernel's link-local is dumped too: {addrs:?}"
+        );
+        nl.del_addr(i0, v6, 128).unwrap();
+        assert!(ip(&["-6", "addr", "show", "dev", "sysv0"]).contains("fd99::100/64"));
+        nl.del_addr(i0, v6, 64).unwrap();
+        assert!(!ip(&["-6", "addr", "show", "dev", "sysv0"]).contains("fd99::100"));
     });
 }
 
@@ -202,7 +243,8 @@ fn monitor_reports_changes() {
             matches!(e, Event::AddrAdded(a) if a.ifindex == i0
                 && a.addr == Ipv4Addr::new(10, 99, 0, 100) && a.label == "sysv0:1" && a.secondary)
         });
-        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100), 24).unwrap();
+        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 100).into(), 24)
+            .unwrap();
         wait_for(
             "AddrRemoved",
             &|e| matches!(e, Event::AddrRemoved(a) if a.addr == Ipv4Addr::new(10, 99, 0, 100)),
@@ -345,7 +387,7 @@ fn monitor_overflow_is_enobufs() {
         let mut nl = Netlink::open().unwrap();
         for host in 10..60 {
             let mut v = vip(i0, None);
-            v.addr = Ipv4Addr::new(10, 99, 0, host);
+            v.addr = Ipv4Addr::new(10, 99, 0, host).into();
             nl.add_addr(&v).unwrap();
         }
         let mut seen = 0;
@@ -353,7 +395,8 @@ fn monitor_overflow_is_enobufs() {
         assert_eq!(err.raw_os_error(), Some(libc::ENOBUFS), "{err}");
         // After the overflow report the socket works again.
         mon.recv(&mut |_| seen += 1).unwrap();
-        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 10), 24).unwrap();
+        nl.del_addr(i0, Ipv4Addr::new(10, 99, 0, 10).into(), 24)
+            .unwrap();
         let mut removed = false;
         eventually("event after overflow", || {
             mon.recv(&mut |e| removed |= matches!(e, Event::AddrRemoved(_)))

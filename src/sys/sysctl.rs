@@ -1,4 +1,4 @@
-//! Per-interface IPv4 settings under /proc/sys/net/ipv4/conf/IFNAME/.
+//! Per-interface settings under /proc/sys/net/ipv4/conf/IFNAME/ (and IPv6 forwarding).
 
 use std::io;
 
@@ -35,6 +35,16 @@ fn read(path: &str) -> io::Result<u32> {
     text.trim()
         .parse()
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("{path}: not a number")))
+}
+
+/// Whether interface `ifname` forwards IPv6 (`net.ipv6.conf.IF.forwarding`): a router sets
+/// the Router flag in its neighbour advertisements. Unreadable counts as not forwarding.
+pub fn ipv6_forwarding(ifname: &str) -> bool {
+    if ifname.is_empty() || ifname.contains('/') || ifname.starts_with('.') {
+        return false;
+    }
+    let path = format!("/proc/sys/net/ipv6/conf/{ifname}/forwarding");
+    std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1")
 }
 
 #[cfg(test)]

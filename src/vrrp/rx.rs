@@ -6,7 +6,7 @@ use core::fmt;
 use std::net::IpAddr;
 
 use crate::limits::MAX_VIPS;
-use crate::vrrp::{Advert, Spec, Version};
+use crate::vrrp::{Advert, Family, Spec, Version};
 use crate::wire::{self, ipv4, vrrp};
 
 /// Why an advertisement was dropped. Each is a counter per instance.
@@ -144,11 +144,21 @@ pub fn peek_vrid(msg: &[u8]) -> Result<u8, Drop> {
 /// Runs every check on a VRRP message and its metadata, the same for both families, and
 /// returns the advert, or why it was dropped.
 pub fn check(meta: &Meta, msg: &[u8], want: &Spec) -> Result<Advert, Drop> {
+    // RFC 5798 section 5.1.1.3 / 5.1.2.3: TTL or hop limit 255, or it crossed a router.
     if meta.dst.is_multicast() && meta.hop_limit != 255 {
         return Err(Drop::Ttl);
     }
-    let pkt = vrrp::Packet::new_checked(msg)?;
-    let repr = parse_either_checksum(&pkt, want.version, meta)?;
+    match (meta.src, meta.dst, want.version.family()) {
+        (IpAddr::V4(src), IpAddr::V4(dst), Family::V4) => check_as(src, dst, msg, want),
+        (IpAddr::V6(src), IpAddr::V6(dst), Family::V6) => check_as(src, dst, msg, want),
+        // Sockets are per family, so this is an instance of the other family's VRID.
+        _ => Err(Drop::Version),
+    }
+}
+
+fn check_as<A: vrrp::Address>(src: A, dst: A, msg: &[u8], want: &Spec) -> Result<Advert, Drop> {
+    let pkt = vrrp::Packet::<&[u8], A>::checked(msg)?;
+    let repr = parse_either_checksum(&pkt, want.version, src, dst)?;
     if repr.version != want.version.wire() {
         return Err(Drop::Version);
     }
@@ -165,15 +175,16 @@ pub fn check(meta: &Meta, msg: &[u8], want: &Spec) -> Result<Advert, Drop> {
             return Err(Drop::Interval);
         }
     }
-    let got = repr.addrs.iter().map(|&a| IpAddr::V4(a));
+    let got = repr.addrs.iter().map(|&a| a.into());
     if !same_set(got, &want.vips) {
         return Err(Drop::Addrs);
     }
-    if want.uses_unicast() && !want.peers.contains(&meta.src) {
+    let src: IpAddr = src.into();
+    if want.uses_unicast() && !want.peers.contains(&src) {
         return Err(Drop::Peer);
     }
     Ok(Advert {
-        src: meta.src,
+        src,
         priority: repr.priority,
         interval_cs: repr.max_adver_int_cs,
     })
@@ -181,17 +192,15 @@ pub fn check(meta: &Meta, msg: &[u8], want: &Spec) -> Result<Advert, Drop> {
 
 /// v3 over IPv4 is accepted with or without the pseudo-header in its checksum, as peers differ
 /// on it (RFC 5798 includes it; RFC 9568 and keepalived's `v3_checksum_as_v2` leave it out).
-fn parse_either_checksum(
-    pkt: &vrrp::Packet<&[u8]>,
+/// Over IPv6 every implementation includes it.
+fn parse_either_checksum<A: vrrp::Address>(
+    pkt: &vrrp::Packet<&[u8], A>,
     version: Version,
-    meta: &Meta,
-) -> Result<vrrp::Repr, Drop> {
-    let pseudo = match (meta.src, meta.dst) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => vrrp::Checksum::Pseudo { src, dst },
-        _ => return Err(Drop::Version),
-    };
-    match vrrp::Repr::parse(pkt, pseudo) {
-        Err(wire::Error::Checksum) if version.is_v3() => {
+    src: A,
+    dst: A,
+) -> Result<vrrp::Repr<A>, Drop> {
+    match vrrp::Repr::parse(pkt, vrrp::Checksum::Pseudo { src, dst }) {
+        Err(wire::Error::Checksum) if version == Version::V3(Family::V4) => {
             Ok(vrrp::Repr::parse(pkt, vrrp::Checksum::Message)?)
         }
         other => Ok(other?),
@@ -221,7 +230,7 @@ mod tests {
     use super::*;
     use crate::wire::testdata::*;
 
-    use crate::vrrp::{Family, Garp};
+    use crate::vrrp::Garp;
     use core::time::Duration;
     use std::net::Ipv4Addr;
 
@@ -364,6 +373,115 @@ mod tests {
                 let _ = split_ipv4(&p);
                 p[i] = old;
             }
+        }
+    }
+
+    /// What the IPv6 socket reports for a captured frame: addresses and hop limit from the
+    /// IPv6 header (which the kernel strips), and the VRRP message.
+    fn v6(frame: &[u8]) -> (Meta, &[u8]) {
+        let ip = &frame[14..];
+        let addr = |at: usize| {
+            let b: [u8; 16] = ip[at..at + 16].try_into().unwrap();
+            IpAddr::V6(std::net::Ipv6Addr::from(b))
+        };
+        let meta = Meta {
+            src: addr(8),
+            dst: addr(24),
+            hop_limit: ip[7],
+        };
+        (meta, &ip[40..])
+    }
+
+    fn v6_spec(vips: &[&str]) -> Spec {
+        let vips: Vec<IpAddr> = vips.iter().map(|a| a.parse().unwrap()).collect();
+        spec(Version::V3(Family::V6), None, &vips)
+    }
+
+    #[test]
+    fn keepalived_and_frr_ipv6_adverts_are_accepted() {
+        let (meta, msg) = v6(&V3_V6_ADVERT);
+        let want = v6_spec(&["fd00:99::100", "fe80::1:100"]);
+        let adv = super::check(&meta, msg, &want).unwrap();
+        assert_eq!(adv.src, "fe80::99:ff:fe00:1".parse::<IpAddr>().unwrap());
+        assert_eq!((adv.priority, adv.interval_cs), (150, 100));
+        assert_eq!(peek_vrid(msg), Ok(51));
+
+        let (meta, msg) = v6(&FRR_V3_V6_ADVERT);
+        let adv = super::check(&meta, msg, &v6_spec(&["fd99::100"])).unwrap();
+        assert_eq!((adv.priority, adv.interval_cs), (200, 100));
+        let (meta, msg) = v6(&FRR_V3_V6_PRIO0);
+        let adv = super::check(&meta, msg, &v6_spec(&["fd99::100"])).unwrap();
+        assert_eq!(adv.priority, 0);
+    }
+
+    #[test]
+    fn our_ipv6_advert_passes_our_checks() {
+        use std::net::Ipv6Addr;
+        let want = v6_spec(&["fe80::1:100", "fd00:99::100"]);
+        let src: Ipv6Addr = "fe80::99:ff:fe00:2".parse().unwrap();
+        let dst = vrrp::MULTICAST_V6;
+        let repr = want.advert::<Ipv6Addr>(120);
+        let mut buf = [0u8; 64];
+        let len = repr.buffer_len();
+        repr.emit(
+            &mut vrrp::Packet::unchecked(&mut buf[..len]),
+            want.tx_checksum(src, dst),
+        );
+        let meta = Meta {
+            src: src.into(),
+            dst: dst.into(),
+            hop_limit: 255,
+        };
+        let adv = super::check(&meta, &buf[..len], &want).unwrap();
+        assert_eq!((adv.priority, adv.src), (120, IpAddr::V6(src)));
+        // Byte for byte what keepalived sends for the same router (its capture, VRID 51,
+        // priority 150): our encoder matches theirs.
+        let (kmeta, kmsg) = v6(&V3_V6_ADVERT);
+        let (IpAddr::V6(ksrc), IpAddr::V6(kdst)) = (kmeta.src, kmeta.dst) else {
+            panic!("not IPv6");
+        };
+        let ours = v6_spec(&["fe80::1:100", "fd00:99::100"]);
+        let repr = Spec {
+            vrid: 51,
+            ..ours.clone()
+        }
+        .advert::<Ipv6Addr>(150);
+        let mut buf = [0u8; 64];
+        repr.emit(
+            &mut vrrp::Packet::unchecked(&mut buf[..kmsg.len()]),
+            ours.tx_checksum(ksrc, kdst),
+        );
+        assert_eq!(&buf[..kmsg.len()], kmsg);
+    }
+
+    #[test]
+    fn ipv6_checks_drop_what_they_should() {
+        let (meta, msg) = v6(&FRR_V3_V6_ADVERT);
+        let want = v6_spec(&["fd99::100"]);
+        let hopped = Meta {
+            hop_limit: 254,
+            ..meta
+        };
+        assert_eq!(super::check(&hopped, msg, &want), Err(Drop::Ttl));
+        // The pseudo-header is always part of an IPv6 checksum: another source breaks it.
+        let spoofed = Meta {
+            src: "fe80::666".parse().unwrap(),
+            ..meta
+        };
+        assert_eq!(super::check(&spoofed, msg, &want), Err(Drop::Checksum));
+        assert_eq!(
+            super::check(&meta, msg, &v6_spec(&["fd99::101"])),
+            Err(Drop::Addrs)
+        );
+        // An IPv4 instance never accepts an IPv6 packet, nor the other way round.
+        assert_eq!(super::check(&meta, msg, &v3()), Err(Drop::Version));
+        let (meta4, msg4) = split_ipv4(ip(&V3_ADVERT_1)).unwrap();
+        assert_eq!(super::check(&meta4, msg4, &want), Err(Drop::Version));
+        let mut unicast = want.clone();
+        let _ = unicast.peers.push("fe80::12".parse().unwrap());
+        assert_eq!(super::check(&meta, msg, &unicast), Err(Drop::Peer));
+        for len in 0..msg.len() {
+            assert!(super::check(&meta, &msg[..len], &want).is_err());
         }
     }
 

@@ -9,7 +9,7 @@ use crate::limits::{MAX_PEERS, MAX_VIPS};
 use crate::wire::vrrp as wire;
 
 /// The address family an instance runs over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
     V4,
     V6,
@@ -97,8 +97,8 @@ impl Spec {
         !self.peers.is_empty()
     }
 
-    /// The advert we send at `priority`.
-    pub fn advert(&self, priority: u8) -> wire::Repr {
+    /// The advert we send at `priority`, with the addresses of family `A` (the instance's).
+    pub fn advert<A: wire::Address>(&self, priority: u8) -> wire::Repr<A> {
         let auth = match (self.version, self.auth) {
             (Version::V2, Some(p)) => wire::Auth::Pass(p),
             _ => wire::Auth::None,
@@ -109,24 +109,27 @@ impl Spec {
             priority,
             max_adver_int_cs: self.advert_int_cs,
             auth,
-            addrs: self
-                .vips
-                .iter()
-                .filter_map(|a| match a {
-                    IpAddr::V4(a) => Some(*a),
-                    IpAddr::V6(_) => None,
-                })
-                .collect(),
+            addrs: self.vips.iter().filter_map(|&a| narrow(a)).collect(),
         }
     }
 
-    /// How the checksum of an advert we send from `src` to `dst` is computed.
-    pub fn tx_checksum(&self, src: IpAddr, dst: IpAddr) -> wire::Checksum {
-        match (self.version, src, dst) {
-            (Version::V3(_), IpAddr::V4(src), IpAddr::V4(dst)) if !self.checksum_as_v2 => {
-                wire::Checksum::Pseudo { src, dst }
-            }
-            _ => wire::Checksum::Message,
+    /// How the checksum of an advert we send from `src` to `dst` is computed. Over IPv6 it
+    /// always covers the pseudo-header (`v3_checksum_as_v2` is an IPv4 matter).
+    pub fn tx_checksum<A: wire::Address>(&self, src: A, dst: A) -> wire::Checksum<A> {
+        let as_v2 = self.checksum_as_v2 && A::LEN == 4;
+        if self.version.is_v3() && !as_v2 {
+            wire::Checksum::Pseudo { src, dst }
+        } else {
+            wire::Checksum::Message
         }
+    }
+}
+
+/// `a` as an address of family `A`, if it is one.
+pub fn narrow<A: wire::Address>(a: IpAddr) -> Option<A> {
+    match a {
+        IpAddr::V4(a) if A::LEN == 4 => Some(A::read(&a.octets())),
+        IpAddr::V6(a) if A::LEN == 16 => Some(A::read(&a.octets())),
+        _ => None,
     }
 }

@@ -33,6 +33,7 @@ pub const RTM_GETADDR: u16 = 22;
 /// Multicast groups for bind(): link changes and IPv4 address changes.
 pub const RTMGRP_LINK: u32 = 0x1;
 pub const RTMGRP_IPV4_IFADDR: u32 = 0x10;
+pub const RTMGRP_IPV6_IFADDR: u32 = 0x100;
 
 /// setsockopt level and the option that trims the request copy out of ACK messages.
 pub const SOL_NETLINK: libc::c_int = 270;
@@ -71,13 +72,16 @@ pub const IFA_LABEL: u16 = 3;
 pub const IFA_BROADCAST: u16 = 4;
 pub const IFA_FLAGS: u16 = 8;
 pub const IFA_F_SECONDARY: u32 = 0x01;
+pub const IFA_F_NODAD: u32 = 0x02;
+pub const IFA_F_DADFAILED: u32 = 0x08;
+pub const IFA_F_TENTATIVE: u32 = 0x40;
 
 pub const IFF_UP: u32 = 0x1;
 pub const IFF_RUNNING: u32 = 0x40;
 
 pub const AF_UNSPEC: u8 = 0;
 pub const AF_INET: u8 = 2;
-pub const AF_INET6: u16 = 10;
+pub const AF_INET6: u8 = 10;
 
 pub const RTM_NEWROUTE: u16 = 24;
 pub const RTM_DELROUTE: u16 = 25;

@@ -94,7 +94,7 @@ pub(super) fn addrgenmode_none(seq: u32, ifindex: u32) -> io::Result<Request> {
     let mut req = Request::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq);
     req.push(&ifinfomsg(ifindex, 0, 0)?)?;
     let spec = req.begin_nested(IFLA_AF_SPEC)?;
-    let inet6 = req.begin_nested(AF_INET6)?;
+    let inet6 = req.begin_nested(u16::from(AF_INET6))?;
     req.attr(IFLA_INET6_ADDR_GEN_MODE, &[IN6_ADDR_GEN_MODE_NONE])?;
     req.end_nested(inet6)?;
     req.end_nested(spec)?;

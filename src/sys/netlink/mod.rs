@@ -1,8 +1,9 @@
 //! Hand-written rtnetlink (NETLINK_ROUTE): a request socket that adds and removes addresses and
-//! macvlans and dumps links and addresses, and a monitor socket that reports link and IPv4 address changes.
+//! macvlans and dumps links and addresses, and a monitor socket that reports link and address
+//! changes (IPv4 and IPv6).
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 mod consts;
@@ -38,13 +39,15 @@ pub struct LinkInfo {
     pub parent: u32,
 }
 
-/// An IPv4 address on an interface.
+/// An IPv4 or IPv6 address on an interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddrInfo {
     pub ifindex: u32,
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     pub prefix_len: u8,
     pub secondary: bool,
+    /// IPv6: still in duplicate address detection, or failed it; not usable as a source.
+    pub tentative: bool,
     /// Empty if the kernel sent none.
     pub label: heapless::String<16>,
 }
@@ -66,12 +69,15 @@ pub enum Event {
     RuleRemoved(RuleKey),
 }
 
-/// A virtual address to add.
+/// A virtual address to add. IPv6 ones are added without duplicate address detection
+/// (IFA_F_NODAD): a master must answer for its address at once, and the address is expected
+/// on the backups' side of the link too, only not configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VipSpec<'a> {
     pub ifindex: u32,
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     pub prefix_len: u8,
+    /// IPv4 only.
     pub brd: Option<Ipv4Addr>,
     /// RT_SCOPE_* (0 global, 253 link, 254 host).
     pub scope: u8,
@@ -134,17 +140,31 @@ impl Netlink {
 
     /// Adds `vip`. Already present (EEXIST) counts as success.
     pub fn add_addr(&mut self, vip: &VipSpec) -> io::Result<()> {
-        check_prefix(vip.prefix_len)?;
+        check_prefix(vip.addr, vip.prefix_len)?;
         if let Some(label) = vip.label {
             check_label(label, vip.ifindex)?;
         }
         let seq = self.next_seq();
         let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
         let mut req = Request::new(RTM_NEWADDR, flags, seq);
-        req.push(&ifaddrmsg(vip.prefix_len, vip.scope, vip.ifindex))?;
-        req.attr(IFA_LOCAL, &vip.addr.octets())?;
-        req.attr(IFA_ADDRESS, &vip.addr.octets())?;
-        if let Some(brd) = vip.brd {
+        let v6 = vip.addr.is_ipv6();
+        let ifa_flags = if v6 { IFA_F_NODAD as u8 } else { 0 };
+        req.push(&ifaddrmsg(
+            vip.addr,
+            vip.prefix_len,
+            ifa_flags,
+            vip.scope,
+            vip.ifindex,
+        ))?;
+        let octets = addr_octets(&vip.addr);
+        if v6 {
+            // IPv6 has no peer address: IFA_LOCAL alone would be refused on some kernels.
+            req.attr(IFA_ADDRESS, &octets)?;
+        } else {
+            req.attr(IFA_LOCAL, &octets)?;
+            req.attr(IFA_ADDRESS, &octets)?;
+        }
+        if let Some(brd) = vip.brd.filter(|_| !v6) {
             req.attr(IFA_BROADCAST, &brd.octets())?;
         }
         if let Some(label) = vip.label {
@@ -158,15 +178,18 @@ impl Netlink {
 
     /// Removes `addr`/`prefix_len` from interface `ifindex`. Already absent (EADDRNOTAVAIL)
     /// counts as success.
-    pub fn del_addr(&mut self, ifindex: u32, addr: Ipv4Addr, prefix_len: u8) -> io::Result<()> {
-        check_prefix(prefix_len)?;
+    pub fn del_addr(&mut self, ifindex: u32, addr: IpAddr, prefix_len: u8) -> io::Result<()> {
+        check_prefix(addr, prefix_len)?;
         let seq = self.next_seq();
         let mut req = Request::new(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, seq);
-        req.push(&ifaddrmsg(prefix_len, 0, ifindex))?;
-        req.attr(IFA_LOCAL, &addr.octets())?;
+        req.push(&ifaddrmsg(addr, prefix_len, 0, 0, ifindex))?;
+        let octets = addr_octets(&addr);
+        if addr.is_ipv4() {
+            req.attr(IFA_LOCAL, &octets)?;
+        }
         // With IFA_ADDRESS present the kernel also matches the prefix length, so an
         // administrator's same address with another prefix is left alone.
-        req.attr(IFA_ADDRESS, &addr.octets())?;
+        req.attr(IFA_ADDRESS, &octets)?;
         self.transact(&mut req, seq, libc::EADDRNOTAVAIL)
     }
 
@@ -226,7 +249,7 @@ impl Netlink {
         })
     }
 
-    /// Calls `f` for every IPv4 address, with the same redo rule as `dump_links`.
+    /// Calls `f` for every IPv4 and IPv6 address, with the same redo rule as `dump_links`.
     pub fn dump_addrs(&mut self, f: &mut dyn FnMut(AddrInfo)) -> io::Result<()> {
         self.dump(RTM_GETADDR, &mut |ev| {
             if let Event::AddrAdded(addr) = ev {
@@ -316,7 +339,10 @@ impl Netlink {
                 m[0] = AF_INET;
                 req.push(&m)?;
             } else {
-                req.push(&ifaddrmsg(0, 0, 0))?;
+                // AF_UNSPEC: the addresses of every family.
+                let mut all = [0u8; IFADDRMSG_LEN];
+                all[0] = AF_UNSPEC;
+                req.push(&all)?;
             }
             self.send(&mut req)?;
             if !self.read_dump(seq, f)? {
@@ -366,7 +392,7 @@ impl AsRawFd for Netlink {
     }
 }
 
-/// The event socket: non-blocking, subscribed to link and IPv4 address changes.
+/// The event socket: non-blocking, subscribed to link and address changes.
 pub struct Monitor {
     fd: OwnedFd,
     buf: Box<Buf<MONITOR_BUF>>,
@@ -382,7 +408,7 @@ impl Monitor {
         // Best effort: the default buffer is enough for a quiet router, and the daemon re-dumps
         // after an overflow anyway.
         let _ = os::setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &MONITOR_RCVBUF);
-        bind(&fd, RTMGRP_LINK | RTMGRP_IPV4_IFADDR)?;
+        bind(&fd, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)?;
         Ok(Monitor {
             fd,
             buf: Buf::boxed(),
@@ -503,21 +529,41 @@ fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<&str> {
     None
 }
 
-/// struct ifaddrmsg for AF_INET.
-fn ifaddrmsg(prefix_len: u8, scope: u8, ifindex: u32) -> [u8; IFADDRMSG_LEN] {
+/// struct ifaddrmsg for `addr`'s family.
+fn ifaddrmsg(
+    addr: IpAddr,
+    prefix_len: u8,
+    flags: u8,
+    scope: u8,
+    ifindex: u32,
+) -> [u8; IFADDRMSG_LEN] {
     let mut m = [0u8; IFADDRMSG_LEN];
-    m[0] = AF_INET;
+    m[0] = if addr.is_ipv6() { AF_INET6 } else { AF_INET };
     m[1] = prefix_len;
+    m[2] = flags;
     m[3] = scope;
     m[4..].copy_from_slice(&ifindex.to_ne_bytes());
     m
 }
 
-fn check_prefix(prefix_len: u8) -> io::Result<()> {
-    if prefix_len > 32 {
+/// 4 or 16 bytes in network order, as address attributes carry them.
+fn addr_octets(addr: &IpAddr) -> heapless::Vec<u8, 16> {
+    match addr {
+        IpAddr::V4(a) => a.octets().into_iter().collect(),
+        IpAddr::V6(a) => a.octets().into_iter().collect(),
+    }
+}
+
+fn check_prefix(addr: IpAddr, prefix_len: u8) -> io::Result<()> {
+    let (family, max) = if addr.is_ipv6() {
+        ("IPv6", 128)
+    } else {
+        ("IPv4", 32)
+    };
+    if prefix_len > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("IPv4 prefix length {prefix_len} is over 32"),
+            format!("{family} prefix length {prefix_len} is over {max}"),
         ));
     }
     Ok(())

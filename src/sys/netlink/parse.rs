@@ -2,7 +2,7 @@
 //! daemon cares about. It reads fields byte by byte, so alignment and length lies are harmless.
 
 use core::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
 use super::{AddrInfo, Event, LinkInfo};
@@ -34,7 +34,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Decodes every message in `buf` (one datagram) and hands the events to `f`, in order.
-/// Message types other than link and IPv4 address changes are ignored; a malformed message is
+/// Message types other than link and address changes are ignored; a malformed message is
 /// skipped. Only broken framing, after which the rest cannot be found, stops it with an error.
 pub fn parse_messages(buf: &[u8], f: &mut dyn FnMut(Event)) -> Result<(), ParseError> {
     for msg in Messages::new(buf) {
@@ -222,18 +222,24 @@ fn decode_addr(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError> {
     let mut flags = u32::from(*p.get(2).ok_or(ParseError::Truncated)?);
     let index = read_u32(p, 4).ok_or(ParseError::Truncated)?;
     let attrs = p.get(IFADDRMSG_LEN..).ok_or(ParseError::Truncated)?;
-    if family != AF_INET {
-        return Ok(None);
-    }
-    if prefix_len > 32 || index == 0 {
+    let max_prefix = match family {
+        AF_INET => 32,
+        AF_INET6 => 128,
+        _ => return Ok(None),
+    };
+    if prefix_len > max_prefix || index == 0 {
         return Err(ParseError::BadValue);
     }
     let (mut local, mut address) = (None, None);
     let mut label = heapless::String::new();
+    let ip = |data: &[u8]| match family {
+        AF_INET => ipv4(data).map(IpAddr::V4),
+        _ => ipv6(data).map(IpAddr::V6),
+    };
     for attr in Attrs::new(attrs) {
         match attr? {
-            (IFA_LOCAL, data) => local = Some(ipv4(data)?),
-            (IFA_ADDRESS, data) => address = Some(ipv4(data)?),
+            (IFA_LOCAL, data) => local = Some(ip(data)?),
+            (IFA_ADDRESS, data) => address = Some(ip(data)?),
             (IFA_LABEL, data) => label = c_string(data)?,
             // The 8-bit ifa_flags cannot hold newer flags; IFA_FLAGS carries all of them.
             (IFA_FLAGS, data) => flags = read_u32(data, 0).ok_or(ParseError::BadValue)?,
@@ -247,6 +253,7 @@ fn decode_addr(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError> {
         addr: local.or(address).ok_or(ParseError::MissingAttribute)?,
         prefix_len,
         secondary: flags & IFA_F_SECONDARY != 0,
+        tentative: flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) != 0,
         label,
     };
     Ok(Some(if ty == RTM_NEWADDR {
@@ -266,6 +273,11 @@ fn c_string(data: &[u8]) -> Result<heapless::String<16>, ParseError> {
 fn ipv4(data: &[u8]) -> Result<Ipv4Addr, ParseError> {
     let octets: [u8; 4] = data.try_into().map_err(|_| ParseError::BadValue)?;
     Ok(Ipv4Addr::from(octets))
+}
+
+fn ipv6(data: &[u8]) -> Result<Ipv6Addr, ParseError> {
+    let octets: [u8; 16] = data.try_into().map_err(|_| ParseError::BadValue)?;
+    Ok(Ipv6Addr::from(octets))
 }
 
 pub(super) fn align4(len: usize) -> usize {

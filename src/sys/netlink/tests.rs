@@ -145,9 +145,10 @@ fn newaddr_and_deladdr() {
     assert_eq!(r, Ok(()));
     let added = AddrInfo {
         ifindex: 3,
-        addr: Ipv4Addr::new(10, 99, 0, 1), // IFA_LOCAL wins over the peer address
+        addr: Ipv4Addr::new(10, 99, 0, 1).into(), // IFA_LOCAL wins over the peer address
         prefix_len: 24,
         secondary: true,
+        tentative: false,
         label: name("eth0:vip"),
     };
     let removed = AddrInfo {
@@ -186,12 +187,52 @@ fn other_families_and_types_are_ignored() {
         RTM_NEWADDR,
         0,
         0,
-        &ifaddr(10, 64, 0, 3, &[rta(IFA_ADDRESS, &[0; 16])]),
+        &ifaddr(7, 64, 0, 3, &[rta(IFA_ADDRESS, &[0; 16])]),
     );
     buf.extend(nlmsg(24, 0, 0, &[0; 12])); // RTM_NEWROUTE
     buf.extend(nlmsg(NLMSG_DONE, 0, 0, &0i32.to_ne_bytes()));
     buf.extend(nlmsg(NLMSG_ERROR, 0, 0, &(-1i32).to_ne_bytes()));
     assert_eq!(collect(&buf), (vec![], Ok(())));
+}
+
+#[test]
+fn ipv6_addresses_and_their_dad_state() {
+    let ll = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
+    let tentative = IFA_F_TENTATIVE as u8;
+    let mut buf = nlmsg(
+        RTM_NEWADDR,
+        0,
+        0,
+        &ifaddr(10, 64, tentative, 3, &[rta(IFA_ADDRESS, &ll)]),
+    );
+    buf.extend(nlmsg(
+        RTM_NEWADDR,
+        0,
+        0,
+        &ifaddr(10, 64, 0, 3, &[rta(IFA_ADDRESS, &ll)]),
+    ));
+    buf.extend(nlmsg(
+        RTM_NEWADDR,
+        0,
+        0,
+        &ifaddr(10, 129, 0, 3, &[rta(IFA_ADDRESS, &ll)]),
+    ));
+    let (ev, r) = collect(&buf);
+    assert_eq!(r, Ok(()));
+    let first = AddrInfo {
+        ifindex: 3,
+        addr: std::net::Ipv6Addr::from(ll).into(),
+        prefix_len: 64,
+        secondary: false,
+        tentative: true,
+        label: name(""),
+    };
+    let done = AddrInfo {
+        tentative: false,
+        ..first.clone()
+    };
+    // The /129 is refused; the other two decode.
+    assert_eq!(ev, vec![Event::AddrAdded(first), Event::AddrAdded(done)]);
 }
 
 #[test]
@@ -318,7 +359,8 @@ fn attribute_types_lose_flag_bits() {
 #[test]
 fn request_layout() {
     let mut req = Request::new(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK, 77);
-    req.push(&ifaddrmsg(24, 0, 5)).unwrap();
+    req.push(&ifaddrmsg(Ipv4Addr::UNSPECIFIED.into(), 24, 0, 0, 5))
+        .unwrap();
     req.attr(IFA_LOCAL, &[10, 99, 0, 1]).unwrap();
     req.attr(IFA_LABEL, b"eth0:1\0").unwrap();
     let bytes = req.bytes().to_vec();
@@ -357,7 +399,7 @@ fn bad_vip_specs_are_refused() {
     let mut nl = Netlink::open().unwrap();
     let mut vip = VipSpec {
         ifindex: 1,
-        addr: Ipv4Addr::new(10, 99, 0, 1),
+        addr: Ipv4Addr::new(10, 99, 0, 1).into(),
         prefix_len: 33,
         brd: None,
         scope: 0,
