@@ -38,6 +38,36 @@ impl Bits {
     fn has(&self, i: usize) -> bool {
         self.present & (1 << i) != 0
     }
+
+    /// Records the outcome of adding entry `i` (a `what` shown as `entry`), logging only a
+    /// change: the first failure and the success after failures, not every retry.
+    fn record<E: core::fmt::Display>(
+        &mut self,
+        i: usize,
+        res: Result<(), E>,
+        who: &Owner,
+        what: &str,
+        entry: &dyn core::fmt::Display,
+    ) {
+        let bit = 1u64 << i;
+        match res {
+            Ok(()) => {
+                if self.failed & bit != 0 {
+                    info!("{who} {what} {entry} installed now");
+                }
+                self.present |= bit;
+                self.failed &= !bit;
+            }
+            Err(e) => {
+                if self.failed & bit == 0 {
+                    warn!(
+                        "{who} cannot add {what} {entry}: {e}; retrying when a link or an address appears"
+                    );
+                }
+                self.failed |= bit;
+            }
+        }
+    }
 }
 
 impl Installed {
@@ -157,51 +187,18 @@ pub fn install(who: Owner, x: &Extras, st: &mut Installed, nl: &mut Netlink) {
         if st.routes.has(i) {
             continue;
         }
-        let bit = 1u64 << i;
         let res = match route_spec(r, &mut nhs) {
             Ok(spec) => nl.add_route(&spec).map_err(|e| e.to_string()),
             Err(dev) => Err(format!("interface {dev} does not exist")),
         };
-        match res {
-            Ok(()) => {
-                if st.routes.failed & bit != 0 {
-                    info!("{who} route {r} installed now");
-                }
-                st.routes.present |= bit;
-                st.routes.failed &= !bit;
-            }
-            Err(e) => {
-                if st.routes.failed & bit == 0 {
-                    warn!(
-                        "{who} cannot add route {r}: {e}; retrying when a link or an address appears"
-                    );
-                }
-                st.routes.failed |= bit;
-            }
-        }
+        st.routes.record(i, res, &who, "route", r);
     }
     for (i, r) in x.rules.iter().enumerate() {
         if st.rules.has(i) {
             continue;
         }
-        let bit = 1u64 << i;
-        match nl.add_rule(&rule_spec(r)) {
-            Ok(()) => {
-                if st.rules.failed & bit != 0 {
-                    info!("{who} rule {r} installed now");
-                }
-                st.rules.present |= bit;
-                st.rules.failed &= !bit;
-            }
-            Err(e) => {
-                if st.rules.failed & bit == 0 {
-                    warn!(
-                        "{who} cannot add rule {r}: {e}; retrying when a link or an address appears"
-                    );
-                }
-                st.rules.failed |= bit;
-            }
-        }
+        st.rules
+            .record(i, nl.add_rule(&rule_spec(r)), &who, "rule", r);
     }
 }
 
