@@ -14,70 +14,147 @@ use vrrpd::sys::signalfd::Signals;
 const DEFAULT_CONFIG: &str = "/etc/vrrpd.conf";
 const DEFAULT_PIDFILE: &str = "/var/run/vrrpd.pid";
 
-fn usage(opts: &getopts::Options) -> String {
-    opts.usage(&format!(
+/// One command-line option. `hint` names the value; "" makes it a flag.
+struct Opt {
+    short: &'static str,
+    long: &'static str,
+    hint: &'static str,
+    help: &'static str,
+}
+
+const fn opt(
+    short: &'static str,
+    long: &'static str,
+    hint: &'static str,
+    help: &'static str,
+) -> Opt {
+    Opt {
+        short,
+        long,
+        hint,
+        help,
+    }
+}
+
+/// Every option, once: getopts parses by this table and `usage` prints it. (getopts' own
+/// `usage` would link a Unicode width table, 14 KB of a mipsel binary, to align ASCII text.)
+const OPTS: &[Opt] = &[
+    opt("f", "use-file", "FILE", "configuration file"),
+    opt(
+        "t",
+        "config-test",
+        "",
+        "check the configuration, print problems and exit (0 ok, 1 errors)",
+    ),
+    opt(
+        "n",
+        "dont-fork",
+        "",
+        "stay in the foreground (as under procd or systemd)",
+    ),
+    opt(
+        "l",
+        "log-console",
+        "",
+        "log to the console (stderr) instead of syslog",
+    ),
+    opt("D", "log-detail", "", "detailed (debug) logging"),
+    opt(
+        "p",
+        "pid",
+        "PIDFILE",
+        "pid file, locked so a second vrrpd refuses to start",
+    ),
+    opt(
+        "i",
+        "config-id",
+        "ID",
+        "keepalived's config id for '@ID' lines (default: the host name up to its first dot)",
+    ),
+    opt(
+        "s",
+        "status",
+        "",
+        "ask the running vrrpd (the one of -p) for its instances and print one line each; exit 3 when none runs",
+    ),
+    opt(
+        "",
+        "json",
+        "",
+        "with -s: keepalived's JSON dump (keepalived.json) instead",
+    ),
+    opt(
+        "",
+        "signum",
+        "NAME",
+        "print the number of the signal for JSON, DATA, STATS, RELOAD or STOP and exit",
+    ),
+    opt(
+        "",
+        "hotplug-call",
+        "PROGRAM",
+        "run PROGRAM vrrpd with ACTION, TYPE and NAME on every transition (default: /sbin/hotplug-call when it exists; 'none': never)",
+    ),
+    opt("v", "version", "", "print the version and exit"),
+    opt("h", "help", "", "print this help and exit"),
+];
+
+fn options() -> getopts::Options {
+    let mut opts = getopts::Options::new();
+    for o in OPTS {
+        if o.hint.is_empty() {
+            opts.optflag(o.short, o.long, o.help);
+        } else {
+            opts.optopt(o.short, o.long, o.help, o.hint);
+        }
+    }
+    opts
+}
+
+/// The help text: one option per line, descriptions aligned in a column and wrapped at 80.
+fn usage() -> String {
+    const COLUMN: usize = 24;
+    const WIDTH: usize = 80;
+    let mut out = format!(
         "Usage: vrrpd [options]\n\nA VRRP (RFC 3768 / RFC 5798) daemon configured like keepalived.\n\
-         Defaults: -f {DEFAULT_CONFIG} -p {DEFAULT_PIDFILE}"
-    ))
+         Defaults: -f {DEFAULT_CONFIG} -p {DEFAULT_PIDFILE}\n\nOptions:\n"
+    );
+    for o in OPTS {
+        let short = if o.short.is_empty() {
+            "    ".to_string()
+        } else {
+            format!("-{}, ", o.short)
+        };
+        let mut head = format!("    {short}--{}", o.long);
+        if !o.hint.is_empty() {
+            head = format!("{head} {}", o.hint);
+        }
+        let mut line = if head.len() < COLUMN {
+            format!("{head:COLUMN$}")
+        } else {
+            format!("{head}\n{:COLUMN$}", "")
+        };
+        let mut width = COLUMN;
+        for word in o.help.split(' ') {
+            if width > COLUMN && width + 1 + word.len() > WIDTH {
+                line = format!("{line}\n{:COLUMN$}", "");
+                width = COLUMN;
+            }
+            if width > COLUMN {
+                line.push(' ');
+                width += 1;
+            }
+            line.push_str(word);
+            width += word.len();
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 fn main() -> ExitCode {
-    let mut opts = getopts::Options::new();
-    opts.optopt("f", "use-file", "configuration file", "FILE");
-    opts.optflag(
-        "t",
-        "config-test",
-        "check the configuration, print problems and exit (0 ok, 1 errors)",
-    );
-    opts.optflag(
-        "n",
-        "dont-fork",
-        "stay in the foreground (as under procd or systemd)",
-    );
-    opts.optflag(
-        "l",
-        "log-console",
-        "log to the console (stderr) instead of syslog",
-    );
-    opts.optflag("D", "log-detail", "detailed (debug) logging");
-    opts.optopt(
-        "p",
-        "pid",
-        "pid file, locked so a second vrrpd refuses to start",
-        "PIDFILE",
-    );
-    opts.optopt(
-        "i",
-        "config-id",
-        "keepalived's config id for '@ID' lines (default: the host name up to its first dot)",
-        "ID",
-    );
-    opts.optflag(
-        "s",
-        "status",
-        "ask the running vrrpd (the one of -p) for its instances and print one line each; \
-         exit 3 when none runs",
-    );
-    opts.optflag(
-        "",
-        "json",
-        "with -s: keepalived's JSON dump (keepalived.json) instead",
-    );
-    opts.optopt(
-        "",
-        "signum",
-        "print the number of the signal for JSON, DATA, STATS, RELOAD or STOP and exit",
-        "NAME",
-    );
-    opts.optopt(
-        "",
-        "hotplug-call",
-        "run PROGRAM vrrpd with ACTION, TYPE and NAME on every transition (default: \
-         /sbin/hotplug-call when it exists; 'none': never)",
-        "PROGRAM",
-    );
-    opts.optflag("v", "version", "print the version and exit");
-    opts.optflag("h", "help", "print this help and exit");
+    let opts = options();
 
     // First of all, so that a SIGHUP or SIGUSR1 during start-up is queued, not fatal.
     let signals = match Signals::new(&Daemon::signals()) {
@@ -91,12 +168,12 @@ fn main() -> ExitCode {
     let m = match opts.parse(&args) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("vrrpd: {e}\n\n{}", usage(&opts));
+            eprintln!("vrrpd: {e}\n\n{}", usage());
             return ExitCode::from(1);
         }
     };
     if m.opt_present("h") {
-        print!("{}", usage(&opts));
+        print!("{}", usage());
         return ExitCode::SUCCESS;
     }
     if m.opt_present("v") {
@@ -270,5 +347,20 @@ fn drop_capabilities(runs_scripts: bool) {
     match vrrpd::sys::caps::keep_only_net() {
         Ok(()) => info!("Dropped every capability but CAP_NET_ADMIN and CAP_NET_RAW"),
         Err(e) => warn!("cannot drop capabilities: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_lists_every_option_within_80_columns() {
+        let text = usage();
+        for o in OPTS {
+            assert!(text.contains(&format!("--{}", o.long)), "{}", o.long);
+        }
+        assert!(text.lines().all(|l| l.len() <= 80), "{text}");
+        assert!(options().parse(["-f", "x", "--json", "-t"]).is_ok());
     }
 }
