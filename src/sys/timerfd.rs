@@ -101,13 +101,11 @@ mod tests {
         assert_eq!(t.drain().unwrap(), 0, "fresh timer has not fired");
         let start = now();
         t.arm_at(start + Duration::from_millis(30)).unwrap();
-        assert!(
-            !readable_within(&t, Duration::from_millis(5)),
-            "fired too early"
-        );
         assert!(readable_within(&t, Duration::from_secs(2)), "never fired");
+        // Too early is judged by the clock, not by a short poll that a descheduled test thread
+        // could overrun on a loaded machine.
         let fired = now();
-        assert!(fired - start >= Duration::from_millis(30));
+        assert!(fired - start >= Duration::from_millis(30), "fired too early");
         assert_eq!(t.drain().unwrap(), 1);
         assert_eq!(t.drain().unwrap(), 0, "one-shot: drained");
     }
