@@ -105,7 +105,10 @@ mod tests {
         // Too early is judged by the clock, not by a short poll that a descheduled test thread
         // could overrun on a loaded machine.
         let fired = now();
-        assert!(fired - start >= Duration::from_millis(30), "fired too early");
+        assert!(
+            fired - start >= Duration::from_millis(30),
+            "fired too early"
+        );
         assert_eq!(t.drain().unwrap(), 1);
         assert_eq!(t.drain().unwrap(), 0, "one-shot: drained");
     }
