@@ -3,9 +3,9 @@
 //! link or an address appears (a gateway that was not reachable may be now), restored when
 //! someone deletes one, and swept at start-up when a killed run left them behind.
 //!
-//! The kernel drops IPv4 routes without a word when their interface goes down or their source
-//! address goes away, so after such news every route counts as absent again and is re-added
-//! (an identical route answers EEXIST, which is success).
+//! IPv4 and IPv6 alike. The kernel drops IPv4 routes without a word when their interface goes
+//! down or their source address goes away, so after such news every route counts as absent
+//! again and is re-added (an identical route answers EEXIST, which is success).
 
 use log::{info, warn};
 
@@ -169,7 +169,7 @@ pub fn route_key(r: &Route) -> RouteKey {
         dst: r.dst,
         dst_len: r.dst_len,
         tos: r.tos,
-        metric: r.metric.unwrap_or(0),
+        metric: netlink::metric_of(r.dst, r.metric),
         protocol: r.protocol,
         kind: r.kind,
     }

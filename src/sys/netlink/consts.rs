@@ -96,6 +96,8 @@ pub const RTNEXTHOP_LEN: usize = 8;
 /// Multicast groups (for NETLINK_ADD_MEMBERSHIP): IPv4 routes and IPv4 rules.
 pub const RTNLGRP_IPV4_ROUTE: libc::c_int = 7;
 pub const RTNLGRP_IPV4_RULE: libc::c_int = 8;
+pub const RTNLGRP_IPV6_ROUTE: libc::c_int = 11;
+pub const RTNLGRP_IPV6_RULE: libc::c_int = 19;
 pub const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
 
 pub const RTA_DST: u16 = 1;

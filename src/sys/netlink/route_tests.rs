@@ -2,7 +2,7 @@
 //! eth0 is ifindex 3; the commands are quoted above each case), and decodings of what the kernel
 //! answered to `ip route show` / `ip rule show` there.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::consts::*;
 use super::parse::parse_messages;
@@ -25,7 +25,7 @@ fn parts(mut req: request::Request) -> (u32, u16, u16, Vec<u8>) {
     (len, ty, flags, b[16..].to_vec())
 }
 
-fn a(s: &str) -> Ipv4Addr {
+fn a(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
@@ -53,8 +53,8 @@ fn route(dst: &str, len: u8) -> RouteSpec<'static> {
 fn rule(priority: u32) -> RuleSpec<'static> {
     RuleSpec {
         priority,
-        from: None,
-        to: None,
+        from: (a("0.0.0.0"), 0),
+        to: (a("0.0.0.0"), 0),
         action: 1,
         table: 254,
         goto: None,
@@ -180,8 +180,8 @@ const RULE_FULL: &str = "0210100000000001000000000800060064000000080002000a01000
 
 fn full_rule() -> RuleSpec<'static> {
     RuleSpec {
-        from: Some((a("10.1.0.0"), 16)),
-        to: Some((a("10.2.0.0"), 16)),
+        from: (a("10.1.0.0"), 16),
+        to: (a("10.2.0.0"), 16),
         fwmark: Some((0x10, Some(0xff))),
         iif: Some("eth0"),
         oif: Some("eth1"),
@@ -218,7 +218,7 @@ fn rule_actions_and_flags() {
     // ip rule add not pref 50 to 10.9.0.0/24 tos 0x10 table 5 suppress_prefixlength 0 proto keepalived
     let r = RuleSpec {
         invert: true,
-        to: Some((a("10.9.0.0"), 24)),
+        to: (a("10.9.0.0"), 24),
         tos: 0x10,
         table: 5,
         suppress_prefixlen: Some(0),
@@ -323,7 +323,7 @@ fn kernel_rule_dump_yields_only_ours_with_their_keys() {
     }
     let not50 = RuleSpec {
         invert: true,
-        to: Some((a("10.9.0.0"), 24)),
+        to: (a("10.9.0.0"), 24),
         tos: 0x10,
         table: 5,
         suppress_prefixlen: Some(0),
