@@ -335,7 +335,8 @@ fn ipv6_checks(
         );
         r.tos = 0;
     }
-    let link_local = |a: &Option<IpAddr>| matches!(a, Some(IpAddr::V6(g)) if g.is_unicast_link_local());
+    let link_local =
+        |a: &Option<IpAddr>| matches!(a, Some(IpAddr::V6(g)) if g.is_unicast_link_local());
     let mut hops = r.nexthops.iter().map(|nh| (&nh.via, &nh.dev));
     let bare = if r.nexthops.is_empty() {
         (link_local(&r.via) && r.dev.is_none()).then_some(r.via)

@@ -237,7 +237,11 @@ static_rules {
     ] {
         want.push(lost(9, w));
     }
-    let rule_default = |line: u32, pref: u32| format!("t.conf:{line}: warning: rule has no preference; using {pref}, as keepalived does (rules need one to be installed in a known order)");
+    let rule_default = |line: u32, pref: u32| {
+        format!(
+            "t.conf:{line}: warning: rule has no preference; using {pref}, as keepalived does (rules need one to be installed in a known order)"
+        )
+    };
     want.extend([
         "t.conf:9: warning: 'tos 0x04' is not available for IPv6 routes in Linux; the route is installed without it".to_string(),
         "t.conf:9: warning: a tracked route is tagged proto keepalived (18), not 12, so that vrrpd can tell it is its own (add no_track to keep 12)".into(),
@@ -668,7 +672,10 @@ fn ipv6_route_forms() {
     );
     assert_eq!((r[11].dst_len, r[11].track), (128, false));
     assert_eq!(r[2].to_string(), "default via fe80::1 dev eth0");
-    assert_eq!(r[0].to_string(), "fd99:5::/64 via fd99::254 dev eth0 table 100 metric 7");
+    assert_eq!(
+        r[0].to_string(),
+        "fd99:5::/64 via fd99::254 dev eth0 table 100 metric 7"
+    );
 }
 
 #[test]
@@ -693,7 +700,10 @@ fn ipv6_rule_forms() {
             ..rule(100, RuleAction::Table(100))
         }
     );
-    assert_eq!((r[1].from, r[1].to), ((a("fd99::"), 16), (a("fd99:5::"), 64)));
+    assert_eq!(
+        (r[1].from, r[1].to),
+        ((a("fd99::"), 16), (a("fd99:5::"), 64))
+    );
     // A rule with no address: IPv6 with `inet6`, IPv4 without; `from ::/0` is IPv6 "all".
     let fams: Vec<(IpAddr, IpAddr)> = r.iter().map(|r| (r.from.0, r.to.0)).collect();
     let (v6, v4) = (a("::"), a("0.0.0.0"));
@@ -813,7 +823,11 @@ vrrp_instance V6 {
     let c = c.unwrap();
     assert_eq!(c.statics.addrs[0].addr, a("fd99:7::1"));
     let v4 = &c.instances[0].extras;
-    let ex: Vec<String> = v4.addrs.iter().map(|v| format!("{}/{}", v.addr, v.prefix_len)).collect();
+    let ex: Vec<String> = v4
+        .addrs
+        .iter()
+        .map(|v| format!("{}/{}", v.addr, v.prefix_len))
+        .collect();
     assert_eq!(ex, ["fd99::1/64", "fe80::99/64"]);
     assert_eq!(v4.routes[0].dst, a("fd99:5::"));
     let v6 = &c.instances[1].extras;

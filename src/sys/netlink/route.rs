@@ -174,7 +174,9 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
         .chain(gateways)
         .any(|a| a.is_ipv6() != v6);
     if r.dst_len > max_len(r.dst) || mixed {
-        return Err(invalid("route: prefix too long or addresses of two families"));
+        return Err(invalid(
+            "route: prefix too long or addresses of two families",
+        ));
     }
     let (ty, flags) = if add {
         let order = if r.append { NLM_F_APPEND } else { 0 };
@@ -193,8 +195,12 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
     m[3] = r.tos;
     m[4] = u8::try_from(r.table).unwrap_or(0);
     m[5] = r.protocol;
-    // A delete matches any scope.
-    m[6] = if add { r.scope } else { RT_SCOPE_NOWHERE };
+    // An IPv4 delete matches any scope with NOWHERE; IPv6 routes have no scope (`ip` sends 0).
+    m[6] = match (add, v6) {
+        (true, _) => r.scope,
+        (false, false) => RT_SCOPE_NOWHERE,
+        (false, true) => 0,
+    };
     m[7] = r.kind;
     let flags = if r.onlink {
         u32::from(RTNH_F_ONLINK)
@@ -253,7 +259,9 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
 pub(super) fn rule_request(r: &RuleSpec, add: bool, seq: u32) -> io::Result<Request> {
     let (from, to) = (r.from.0, r.to.0);
     if from.is_ipv6() != to.is_ipv6() || r.from.1 > max_len(from) || r.to.1 > max_len(to) {
-        return Err(invalid("rule: prefix too long or addresses of two families"));
+        return Err(invalid(
+            "rule: prefix too long or addresses of two families",
+        ));
     }
     let (ty, flags) = if add {
         (
