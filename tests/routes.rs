@@ -679,3 +679,281 @@ fn routes_deleted_during_lost_events_come_back() {
     );
     assert_eq!(d.count("Entering MASTER STATE"), 1);
 }
+
+// IPv6: routes, rules and addresses of the other family on an IPv4 instance (dual stack in one
+// instance, as neutron's HA routers have it), and static IPv6 ones.
+
+/// Both routers' dual-stack config: an IPv4 instance that carries IPv6 excluded addresses,
+/// routes and rules; static IPv6 ones. Only the priority differs.
+fn config6(priority: u8) -> String {
+    format!(
+        "static_ipaddress {{
+    fd99:7::1/128 dev lo
+}}
+static_routes {{
+    fd99:8::/64 via fe80::254 dev eth0
+}}
+static_rules {{
+    from fd99:9::/64 table 200 preference 200
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 75
+    priority {priority}
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {{
+        10.99.0.100/24 dev eth0
+    }}
+    virtual_ipaddress_excluded {{
+        fd99::200/64 dev eth0
+    }}
+    virtual_routes {{
+        fd99:5::/64 via fd99::254 dev eth0 table 100 metric 7
+        src fd99::200 to fd99:6::/64 dev eth0
+        blackhole fd99:4::/64
+        default via fe80::1 dev eth0 table 101
+        fd99:3::/64 via fd99::253 dev eth0 no_track
+    }}
+    virtual_rules {{
+        from fd99::200/128 table 100 priority 100
+        inet6 fwmark 7 table 101 priority 102
+        to fd99:5::/64 table 100 priority 101 no_track
+    }}
+}}
+"
+    )
+}
+
+/// The virtual IPv6 routes as `ip -6 route show table all` prints them.
+const VIRTUAL_ROUTES6: [&str; 5] = [
+    "fd99:5::/64 via fd99::254 dev eth0 table 100 proto keepalived metric 7 pref medium",
+    "fd99:6::/64 dev eth0 proto keepalived src fd99::200 metric 1024 pref medium",
+    "blackhole fd99:4::/64 dev lo proto keepalived metric 1024 pref medium",
+    "default via fe80::1 dev eth0 table 101 proto keepalived metric 1024 pref medium",
+    "fd99:3::/64 via fd99::253 dev eth0 proto keepalived metric 1024 pref medium",
+];
+const STATIC_ROUTE6: &str =
+    "fd99:8::/64 via fe80::254 dev eth0 proto keepalived metric 1024 pref medium";
+const VIRTUAL_RULES6: [&str; 3] = [
+    "100:\tfrom fd99::200 lookup 100 proto keepalived",
+    "101:\tfrom all to fd99:5::/64 lookup 100",
+    "102:\tfrom all fwmark 0x7 lookup 101 proto keepalived",
+];
+const STATIC_RULE6: &str = "200:\tfrom fd99:9::/64 lookup 200 proto keepalived";
+
+/// Router `i`'s IPv6 routes tagged proto keepalived, in every table.
+fn routes6(lab: &Lab, i: usize) -> Vec<String> {
+    let mut v: Vec<String> = lab
+        .ip(i, &["-6", "route", "show", "table", "all"])
+        .lines()
+        .filter(|l| l.contains("proto keepalived"))
+        .map(|l| l.trim().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Router `i`'s IPv6 rules but the kernel's two defaults.
+fn rules6(lab: &Lab, i: usize) -> Vec<String> {
+    let mut v: Vec<String> = lab
+        .ip(i, &["-6", "rule", "show"])
+        .lines()
+        .filter(|l| !["0:\t", "32766:\t"].iter().any(|p| l.starts_with(p)))
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// IPv6 addresses on router `i`'s `dev`, without their prefix length.
+fn addrs6(lab: &Lab, i: usize, dev: &str) -> Vec<String> {
+    let out = lab.ip(i, &["-6", "-o", "addr", "show", "dev", dev]);
+    let mut v = Vec::new();
+    for line in out.lines() {
+        let mut w = line.split_whitespace();
+        while let Some(word) = w.next() {
+            if word == "inet6" {
+                if let Some(a) = w.next().and_then(|a| a.split('/').next()) {
+                    v.push(a.to_string());
+                }
+            }
+        }
+    }
+    v
+}
+
+fn sorted(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Exactly the virtual IPv6 ones (as master) or none, plus the static ones, on router `i`.
+fn state6_is(lab: &Lab, i: usize, master: bool) -> bool {
+    let mut want_routes: Vec<&str> = if master {
+        VIRTUAL_ROUTES6.to_vec()
+    } else {
+        Vec::new()
+    };
+    want_routes.push(STATIC_ROUTE6);
+    let mut want_rules: Vec<&str> = if master {
+        VIRTUAL_RULES6.to_vec()
+    } else {
+        Vec::new()
+    };
+    want_rules.push(STATIC_RULE6);
+    routes6(lab, i) == sorted(&want_routes)
+        && rules6(lab, i) == sorted(&want_rules)
+        && addrs6(lab, i, "eth0").contains(&"fd99::200".to_string()) == master
+        && lab.has_vip(i, "10.99.0.100") == master
+        && addrs6(lab, i, "lo").contains(&"fd99:7::1".to_string())
+}
+
+fn show6(lab: &Lab, i: usize) -> String {
+    format!(
+        "r{i} routes: {:#?}\nr{i} rules: {:#?}\nr{i} eth0: {:?} {:?} lo {:?}",
+        routes6(lab, i),
+        rules6(lab, i),
+        lab.addrs(i),
+        addrs6(lab, i, "eth0"),
+        addrs6(lab, i, "lo")
+    )
+}
+
+#[test]
+fn ipv6_routes_rules_and_excluded_follow_an_ipv4_master() {
+    let Some(lab) = Lab::new("rrtsix", 2) else {
+        return;
+    };
+    let cap = lab.capture("vrrp or icmp6", Duration::from_secs(60));
+    let mut d1 = lab.vrrpd(1, &config6(150));
+    assert!(
+        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    let mut d2 = lab.vrrpd(2, &config6(100));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 1, true)
+            && state6_is(&lab, 2, false)),
+        "{}\n{}\n{}\n{}",
+        show6(&lab, 1),
+        show6(&lab, 2),
+        d1.log(),
+        d2.log()
+    );
+    for d in [&d1, &d2] {
+        assert!(!d.log().contains("IPv6"), "{}", d.log());
+    }
+
+    // Deleted by hand on the master: tracked ones put back, no_track ones left alone; static
+    // ones put back on the backup.
+    lab.ip(1, &["-6", "route", "del", "fd99:5::/64", "table", "100"]);
+    lab.ip(1, &["-6", "route", "del", "default", "table", "101"]);
+    lab.ip(1, &["-6", "rule", "del", "pref", "100"]);
+    lab.ip(1, &["-6", "route", "del", "blackhole", "fd99:4::/64"]);
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 1, true)),
+        "not restored:\n{}\n{}",
+        show6(&lab, 1),
+        d1.log()
+    );
+    assert!(d1.wait_count("was removed by someone else; restoring it", 4, S));
+    lab.ip(1, &["-6", "route", "del", "fd99:3::/64"]);
+    lab.ip(1, &["-6", "rule", "del", "pref", "101"]);
+    lab.ip(2, &["-6", "route", "del", "fd99:8::/64"]);
+    lab.ip(2, &["-6", "rule", "del", "pref", "200"]);
+    lab.ip(2, &["addr", "del", "fd99:7::1/128", "dev", "lo"]);
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 2, false)),
+        "static ones not restored on the backup:\n{}\n{}",
+        show6(&lab, 2),
+        d2.log()
+    );
+    std::thread::sleep(S / 2);
+    let r1 = routes6(&lab, 1);
+    assert!(
+        !r1.iter().any(|r| r.starts_with("fd99:3::/64")),
+        "a no_track route came back: {r1:?}"
+    );
+    assert!(!rules6(&lab, 1).iter().any(|r| r.starts_with("101:")));
+
+    // kill -9: the backup takes the IPv6 routes, rules and address over.
+    d1.kill9();
+    assert!(
+        d2.wait_log("(VI_1) Entering MASTER STATE", 3 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 2, true)),
+        "{}\n{}",
+        show6(&lab, 2),
+        d2.log()
+    );
+    // A new run on r1 sweeps the killed one's leftovers, then preempts and installs again.
+    let d1 = lab.vrrpd(1, &config6(150));
+    assert!(
+        d1.wait_log("removing stale route", 3 * S),
+        "{}",
+        describe(&d1)
+    );
+    assert!(d1.log().contains("removing stale rule"), "{}", d1.log());
+    assert!(
+        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    // The no_track route and rule are not ours to sweep or restore: the killed run's
+    // fd99:3:: route is gone (deleted above), so the master state is the full one again.
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 1, true)
+            && state6_is(&lab, 2, false)),
+        "{}\n{}",
+        show6(&lab, 1),
+        show6(&lab, 2)
+    );
+
+    // The IPv6 excluded address never rides an advert, but clients learn where it went:
+    // unsolicited neighbour advertisements from both masters.
+    let pcap = cap.stop();
+    let adverts = tshark_fields(&pcap, "vrrp", &["vrrp.ip_addr"]);
+    assert!(!adverts.is_empty());
+    for a in &adverts {
+        assert_eq!(a[0], "10.99.0.100", "{adverts:?}");
+    }
+    let nas = tshark_fields(
+        &pcap,
+        "icmpv6.type == 136 && icmpv6.nd.na.target_address == fd99::200",
+        &["eth.src"],
+    );
+    for mac in ["02:99:00:00:00:01", "02:99:00:00:00:02"] {
+        assert!(nas.iter().any(|g| g[0] == mac), "{nas:?}");
+    }
+
+    // SIGTERM: everything of ours goes, on both.
+    let mut d1 = d1;
+    assert_eq!(d1.term(), Some(0), "{}", d1.log());
+    assert_eq!(d2.term(), Some(0), "{}", d2.log());
+    for i in [1, 2] {
+        assert!(routes6(&lab, i).is_empty(), "{}", show6(&lab, i));
+        assert!(rules6(&lab, i).is_empty(), "{}", show6(&lab, i));
+        assert!(
+            !addrs6(&lab, i, "eth0").contains(&"fd99::200".to_string()),
+            "{}",
+            show6(&lab, i)
+        );
+        assert!(
+            !addrs6(&lab, i, "lo").contains(&"fd99:7::1".to_string()),
+            "{}",
+            show6(&lab, i)
+        );
+    }
+}
