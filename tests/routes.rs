@@ -610,8 +610,8 @@ vrrp_sync_group G {{
     );
 }
 
-/// Lost netlink events (ENOBUFS): a route and a rule deleted while the queue overflowed are
-/// only noticed by the re-read, which puts them back.
+/// Lost netlink events (ENOBUFS): routes and rules of both families deleted while the queue
+/// overflowed are only noticed by the re-read, which puts them back.
 #[test]
 fn routes_deleted_during_lost_events_come_back() {
     let Some(lab) = Lab::new("urto", 1) else {
@@ -629,20 +629,31 @@ fn routes_deleted_during_lost_events_come_back() {
     }
     virtual_routes {
         10.99.51.0/24 via 10.99.0.254
+        fd99:51::/64 via fe80::1 dev eth0
     }
     virtual_rules {
         from 10.99.0.100 table 100 pref 100
+        from fd99::100 table 100 pref 100
     }
 }
 ";
+    let all_there = || {
+        [
+            routes(&lab, 1),
+            rules(&lab, 1),
+            routes6(&lab, 1),
+            rules6(&lab, 1),
+        ]
+        .iter()
+        .all(|v| v.len() == 1)
+    };
     let d = lab.vrrpd(1, conf);
     assert!(
         d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
         "{}",
         describe(&d)
     );
-    assert!(eventually(3 * S, || routes(&lab, 1).len() == 1
-        && rules(&lab, 1).len() == 1));
+    assert!(eventually(3 * S, all_there));
     lab.ip(
         1,
         &[
@@ -664,6 +675,8 @@ fn routes_deleted_during_lost_events_come_back() {
     lab.ip(1, &["-batch", batch.to_str().expect("path")]);
     lab.ip(1, &["route", "del", "10.99.51.0/24"]);
     lab.ip(1, &["rule", "del", "pref", "100"]);
+    lab.ip(1, &["-6", "route", "del", "fd99:51::/64"]);
+    lab.ip(1, &["-6", "rule", "del", "pref", "100"]);
     d.signal(libc::SIGCONT);
     assert!(
         d.wait_count("netlink event queue overflowed", 1, 5 * S),
@@ -671,10 +684,10 @@ fn routes_deleted_during_lost_events_come_back() {
         d.log()
     );
     assert!(
-        eventually(3 * S, || routes(&lab, 1).len() == 1
-            && rules(&lab, 1).len() == 1),
-        "not restored after the re-read:\n{}\n{}",
+        eventually(3 * S, all_there),
+        "not restored after the re-read:\n{}\n{}\n{}",
         show(&lab, 1),
+        show6(&lab, 1),
         d.log()
     );
     assert_eq!(d.count("Entering MASTER STATE"), 1);
@@ -956,4 +969,98 @@ fn ipv6_routes_rules_and_excluded_follow_an_ipv4_master() {
             show6(&lab, i)
         );
     }
+}
+
+/// The reverse: an IPv6 instance with an IPv4 excluded address, IPv4 and IPv6 routes and rules.
+#[test]
+fn ipv4_extras_follow_an_ipv6_master() {
+    let Some(lab) = Lab::new("rrtrev", 2) else {
+        return;
+    };
+    let conf = |priority: u8| {
+        format!(
+            "vrrp_instance VI_6 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 76
+    priority {priority}
+    advert_int 0.2
+    virtual_ipaddress {{
+        fe80::1:100/64 dev eth0
+        fd99::100/64 dev eth0
+    }}
+    virtual_ipaddress_excluded {{
+        10.99.0.201/24 dev eth0
+    }}
+    virtual_routes {{
+        10.99.52.0/24 via 10.99.0.254 dev eth0
+        fd99:52::/64 via fe80::1 dev eth0
+        default dev eth0 table 102
+    }}
+    virtual_rules {{
+        from 10.99.0.201 table 100 pref 100
+        from fd99::100 table 100 pref 100
+    }}
+}}
+"
+        )
+    };
+    let want4 = [
+        "10.99.52.0/24 via 10.99.0.254 dev eth0 proto keepalived",
+        // `default` with nothing else to say is IPv4, as keepalived.conf(5) has it.
+        "default dev eth0 table 102 proto keepalived",
+    ];
+    let want6 = ["fd99:52::/64 via fe80::1 dev eth0 proto keepalived metric 1024 pref medium"];
+    let master = |i: usize| {
+        sorted(&want4) == {
+            let mut r = routes(&lab, i);
+            r.sort();
+            r
+        } && routes6(&lab, i) == sorted(&want6)
+            && rules(&lab, i) == ["100:\tfrom 10.99.0.201 lookup 100 proto keepalived"]
+            && rules6(&lab, i) == ["100:\tfrom fd99::100 lookup 100 proto keepalived"]
+            && lab.has_vip(i, "10.99.0.201")
+    };
+    let clean = |i: usize| {
+        routes(&lab, i).is_empty()
+            && routes6(&lab, i).is_empty()
+            && rules(&lab, i).is_empty()
+            && rules6(&lab, i).is_empty()
+            && !lab.has_vip(i, "10.99.0.201")
+    };
+    let both = |i: usize| format!("{}\n{}", show(&lab, i), show6(&lab, i));
+    let mut d1 = lab.vrrpd(1, &conf(150));
+    assert!(
+        d1.wait_log("(VI_6) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    let mut d2 = lab.vrrpd(2, &conf(100));
+    assert!(
+        d2.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || master(1) && clean(2)),
+        "{}\n{}\n{}",
+        both(1),
+        both(2),
+        d1.log()
+    );
+    assert_eq!(d1.term(), Some(0), "{}", d1.log());
+    assert!(
+        d2.wait_log("(VI_6) Entering MASTER STATE", 3 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || master(2) && clean(1)),
+        "{}\n{}\n{}",
+        both(1),
+        both(2),
+        d2.log()
+    );
+    assert_eq!(d2.term(), Some(0), "{}", d2.log());
+    assert!(clean(2), "{}", both(2));
 }
