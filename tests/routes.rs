@@ -317,41 +317,80 @@ fn virtual_only(priority: u8) -> String {
     c[at..].to_string()
 }
 
+/// What a failover must carry, as `ip` shows it on router `i`: the routes and rules tagged
+/// proto keepalived (sorted) and whether the excluded address is there.
+type Snapshot = (Vec<String>, Vec<String>, bool);
+
 #[test]
 fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
     let Some(lab) = Lab::new("urtk", 2) else {
         return;
     };
-    let mut k1 = lab.keepalived(1, &virtual_only(150));
+    let snap = |lab: &Lab, i: usize| -> Snapshot {
+        let mut r = routes(lab, i);
+        r.sort();
+        let mut u = rules(lab, i);
+        u.sort();
+        (r, u, lab.has_vip(i, "10.99.0.200"))
+    };
+    // keepalived's own: four routes and two rules, all proto keepalived.
+    agree_after_failovers(&lab, &virtual_only, &snap, (4, 2));
+}
+
+/// The same with IPv6 routes, rules and an IPv6 excluded address on an IPv4 instance.
+#[test]
+fn keepalived_master_and_vrrpd_backup_agree_on_the_ipv6_routing_state() {
+    let Some(lab) = Lab::new("rrtk", 2) else {
+        return;
+    };
+    let conf = |priority: u8| {
+        let c = config6(priority);
+        let at = c.find("vrrp_instance").expect("an instance");
+        c[at..].to_string()
+    };
+    let snap = |lab: &Lab, i: usize| -> Snapshot {
+        (
+            routes6(lab, i),
+            rules6(lab, i),
+            addrs6(lab, i, "eth0").contains(&"fd99::200".to_string()),
+        )
+    };
+    agree_after_failovers(&lab, &conf, &snap, (5, 3));
+}
+
+/// A keepalived master and a vrrpd backup run `conf`: after keepalived leaves, vrrpd's master
+/// state is exactly keepalived's (`counts`: its routes and rules); after keepalived returns and
+/// preempts, it is back there and vrrpd's side is clean.
+fn agree_after_failovers(
+    lab: &Lab,
+    conf: &dyn Fn(u8) -> String,
+    snap: &dyn Fn(&Lab, usize) -> Snapshot,
+    counts: (usize, usize),
+) {
+    let mut k1 = lab.keepalived(1, &conf(150));
     assert!(
         lab.wait_master("10.99.0.100", 1, 5 * S),
         "{}",
         describe(&k1)
     );
-    let d2 = lab.vrrpd(2, &virtual_only(100));
+    let d2 = lab.vrrpd(2, &conf(100));
     assert!(
         d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
         "{}",
         describe(&d2)
     );
-    // keepalived's own: four routes and two rules, all proto keepalived.
+    let clean: Snapshot = (Vec::new(), Vec::new(), false);
     assert!(
-        eventually(3 * S, || routes(&lab, 1).len() == 4
-            && rules(&lab, 1).len() == 2),
-        "{}\n{}",
-        show(&lab, 1),
+        eventually(3 * S, || {
+            let (r, u, x) = snap(lab, 1);
+            (r.len(), u.len(), x) == (counts.0, counts.1, true)
+        }),
+        "{:#?}\n{}",
+        snap(lab, 1),
         k1.log()
     );
-    let sorted = |mut v: Vec<String>| {
-        v.sort();
-        v
-    };
-    let (want_routes, want_rules) = (sorted(routes(&lab, 1)), sorted(rules(&lab, 1)));
-    assert!(
-        routes(&lab, 2).is_empty() && rules(&lab, 2).is_empty(),
-        "{}",
-        show(&lab, 2)
-    );
+    let want = snap(lab, 1);
+    assert_eq!(snap(lab, 2), clean);
 
     // keepalived leaves: vrrpd's master state is keepalived's, exactly.
     assert_eq!(k1.term(), Some(0), "{}", k1.log());
@@ -361,20 +400,15 @@ fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
         describe(&d2)
     );
     assert!(
-        eventually(3 * S, || sorted(routes(&lab, 2)) == want_routes
-            && sorted(rules(&lab, 2)) == want_rules
-            && routes(&lab, 1).is_empty()
-            && rules(&lab, 1).is_empty()
-            && lab.has_vip(2, "10.99.0.200")
-            && !lab.has_vip(1, "10.99.0.200")),
-        "keepalived's: {want_routes:#?} {want_rules:#?}\n{}\n{}\n{}",
-        show(&lab, 1),
-        show(&lab, 2),
+        eventually(3 * S, || snap(lab, 2) == want && snap(lab, 1) == clean),
+        "keepalived's: {want:#?}\nr1 {:#?}\nr2 {:#?}\n{}",
+        snap(lab, 1),
+        snap(lab, 2),
         d2.log()
     );
 
     // keepalived comes back and preempts: the state moves back, vrrpd's side is clean.
-    let k1 = lab.keepalived(1, &virtual_only(150));
+    let k1 = lab.keepalived(1, &conf(150));
     assert!(
         d2.wait_log("(VI_1) Entering BACKUP STATE", 8 * S),
         "{}\n{}",
@@ -382,13 +416,10 @@ fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
         k1.log()
     );
     assert!(
-        eventually(3 * S, || sorted(routes(&lab, 1)) == want_routes
-            && sorted(rules(&lab, 1)) == want_rules
-            && routes(&lab, 2).is_empty()
-            && rules(&lab, 2).is_empty()),
-        "{}\n{}\n{}",
-        show(&lab, 1),
-        show(&lab, 2),
+        eventually(3 * S, || snap(lab, 1) == want && snap(lab, 2) == clean),
+        "r1 {:#?}\nr2 {:#?}\n{}",
+        snap(lab, 1),
+        snap(lab, 2),
         d2.log()
     );
 }
@@ -731,7 +762,7 @@ vrrp_instance VI_1 {{
     }}
     virtual_rules {{
         from fd99::200/128 table 100 priority 100
-        inet6 fwmark 7 table 101 priority 102
+        fwmark 7 table 101 priority 102 inet6
         to fd99:5::/64 table 100 priority 101 no_track
     }}
 }}

@@ -688,6 +688,7 @@ fn ipv6_rule_forms() {
         inet6 from all fwmark 7 priority 103 blackhole
         priority 104 table 104
         from ::/0 priority 105 table 105
+        fwmark 7 table 106 priority 106 inet6
     }",
     ));
     assert_eq!(d, Vec::<String>::new());
@@ -707,7 +708,12 @@ fn ipv6_rule_forms() {
     // A rule with no address: IPv6 with `inet6`, IPv4 without; `from ::/0` is IPv6 "all".
     let fams: Vec<(IpAddr, IpAddr)> = r.iter().map(|r| (r.from.0, r.to.0)).collect();
     let (v6, v4) = (a("::"), a("0.0.0.0"));
-    assert_eq!(fams[2..], [(v6, v6), (v6, v6), (v4, v4), (v6, v6)]);
+    // `inet6` anywhere: at the end is where keepalived 2.2.7 reads it right (a leading one
+    // swallows the next word there).
+    assert_eq!(
+        fams[2..],
+        [(v6, v6), (v6, v6), (v4, v4), (v6, v6), (v6, v6)]
+    );
     assert_eq!(r[3].fwmark, Some((7, None)));
     assert_eq!(r[0].to_string(), "100: from fd99::100/128 lookup 100");
 }
