@@ -355,7 +355,7 @@ fn keepalived_master_and_vrrpd_backup_agree_on_the_ipv6_routing_state() {
             addrs6(lab, i, "eth0").contains(&"fd99::200".to_string()),
         )
     };
-    agree_after_failovers(&lab, &conf, &snap, (5, 3));
+    agree_after_failovers(&lab, &conf, &snap, (6, 3));
 }
 
 /// A keepalived master and a vrrpd backup run `conf`: after keepalived leaves, vrrpd's master
@@ -759,6 +759,7 @@ vrrp_instance VI_1 {{
         blackhole fd99:4::/64
         default via fe80::1 dev eth0 table 101
         fd99:3::/64 via fd99::253 dev eth0 no_track
+        fd99:12::/64 from fd99::/64 dev eth0 pref high
     }}
     virtual_rules {{
         from fd99::200/128 table 100 priority 100
@@ -771,7 +772,8 @@ vrrp_instance VI_1 {{
 }
 
 /// The virtual IPv6 routes as `ip -6 route show table all` prints them.
-const VIRTUAL_ROUTES6: [&str; 5] = [
+const VIRTUAL_ROUTES6: [&str; 6] = [
+    "fd99:12::/64 from fd99::/64 dev eth0 proto keepalived metric 1024 pref high",
     "fd99:5::/64 via fd99::254 dev eth0 table 100 proto keepalived metric 7 pref medium",
     "fd99:6::/64 dev eth0 proto keepalived src fd99::200 metric 1024 pref medium",
     "blackhole fd99:4::/64 dev lo proto keepalived metric 1024 pref medium",

@@ -48,6 +48,8 @@ pub struct Nexthop {
 pub struct Route {
     pub dst: IpAddr,
     pub dst_len: u8,
+    /// `from PREFIX`: an IPv6 source-specific route (RTA_SRC); length 0 for none.
+    pub from: (IpAddr, u8),
     /// `src`: the preferred source address (RTA_PREFSRC).
     pub pref_src: Option<IpAddr>,
     pub via: Option<IpAddr>,
@@ -66,6 +68,8 @@ pub struct Route {
     pub onlink: bool,
     /// `append`: after matching routes (`ip route append`), not before them.
     pub append: bool,
+    /// `pref low|medium|high` of an IPv6 route (RTA_PREF: 3, 0, 1); None sends none.
+    pub pref: Option<u8>,
     /// Restored when someone deletes it; false with `no_track`.
     pub track: bool,
 }
@@ -89,7 +93,6 @@ const ROUTE_IGNORED: &[(&str, bool)] = &[
     ("congctl", true),
     ("hoplimit", false),
     ("realms", false),
-    ("pref", false),
     ("expires", false),
     ("ttl-propagate", false),
     ("fastopen_no_cookie", false),
@@ -105,6 +108,7 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
     let mut r = Route {
         dst: unspecified(false),
         dst_len: 0,
+        from: (unspecified(false), 0),
         pref_src: None,
         via: None,
         dev: None,
@@ -117,9 +121,13 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
         tos: 0,
         onlink: false,
         append: false,
+        pref: None,
         track: true,
     };
     let mut dst: Option<Prefix> = None;
+    let mut from = Prefix::Any;
+    let mut from_at = None;
+    let mut pref_at = None;
     let mut fam = FamilyOf::default();
     let mut tos_at = None;
     let mut proto_given = None;
@@ -200,6 +208,40 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
                 r.tos = number_in(v, "TOS value", 255, sink)? as u8;
                 tos_at = Some((w.pos, v.text.clone()));
             }
+            "from" => {
+                let v = c.value(w, "a source prefix", sink)?;
+                let Some(p) = prefix(&v.text) else {
+                    sink.error(
+                        v.pos,
+                        format!("'{}' is not a valid prefix for 'from'", v.text),
+                    );
+                    return None;
+                };
+                if let Prefix::Net(a, _) = p {
+                    fam.addr(a, v, "route", sink)?;
+                }
+                from = p;
+                from_at = Some(w.pos);
+            }
+            "pref" => {
+                let v = c.value(w, "low, medium or high", sink)?;
+                r.pref = Some(match v.text.as_str() {
+                    "low" => 3,
+                    "medium" => 0,
+                    "high" => 1,
+                    _ => {
+                        sink.error(
+                            v.pos,
+                            format!(
+                                "'{}' is not a route preference (low, medium or high)",
+                                v.text
+                            ),
+                        );
+                        return None;
+                    }
+                });
+                pref_at = Some((w.pos, v.text.clone()));
+            }
             "onlink" => r.onlink = true,
             "append" => r.append = true,
             "no_track" => r.track = false,
@@ -212,10 +254,12 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
                 c.at -= 1;
                 read_nexthops(&mut c, &mut r, &mut fam, sink)?;
             }
-            "encap" | "as" | "from" => {
+            "encap" | "as" => {
                 sink.error(
                     w.pos,
-                    format!("'{opt}' in a route is not supported by vrrpd (encapsulation, MPLS and IPv6 source routing)"),
+                    format!(
+                        "'{opt}' in a route is not supported by vrrpd (encapsulation and MPLS)"
+                    ),
                 );
                 return None;
             }
@@ -294,7 +338,38 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
         return None;
     }
     if v6 {
+        r.from = match from {
+            Prefix::Net(a, l @ 1..) if network(a, l) != a => {
+                sink.error(
+                    stmt.pos(),
+                    format!(
+                        "route source {a}/{l} has host bits set (did you mean {}/{l}?)",
+                        network(a, l)
+                    ),
+                );
+                return None;
+            }
+            Prefix::Net(a, l @ 1..) => (a, l),
+            _ => (unspecified(true), 0),
+        };
         ipv6_checks(&mut r, tos_at, stmt, sink)?;
+    } else {
+        // Linux has source-specific routes for IPv6 only; without `from` the route would
+        // match every source, which is not what was written.
+        if let Some(pos) = from_at {
+            sink.error(
+                pos,
+                "'from' (a source-specific route) is for IPv6 routes only",
+            );
+            return None;
+        }
+        if let Some((pos, text)) = pref_at {
+            sink.warn(
+                pos,
+                format!("'pref {text}' is for IPv6 routes only; the route is installed without it"),
+            );
+            r.pref = None;
+        }
     }
     match proto_given {
         Some((p, pos)) if r.track && p != PROTO_KEEPALIVED => sink.warn(
@@ -451,6 +526,9 @@ impl fmt::Display for Route {
             f.write_str("default")?;
         } else {
             write!(f, "{}/{}", self.dst, self.dst_len)?;
+        }
+        if let (a, l @ 1..) = self.from {
+            write!(f, " from {a}/{l}")?;
         }
         if let Some(v) = self.via {
             write!(f, " via {v}")?;

@@ -28,6 +28,14 @@ fn route(dst: &str, len: u8) -> Route {
     Route {
         dst: a(dst),
         dst_len: len,
+        from: (
+            if a(dst).is_ipv6() {
+                a("::")
+            } else {
+                a("0.0.0.0")
+            },
+            0,
+        ),
         pref_src: None,
         via: None,
         dev: None,
@@ -40,6 +48,7 @@ fn route(dst: &str, len: u8) -> Route {
         tos: 0,
         onlink: false,
         append: false,
+        pref: None,
         track: true,
     }
 }
@@ -476,7 +485,7 @@ fn errors_name_the_line() {
         ),
         (
             "10.1.0.0/16 encap ip id 1",
-            "t.conf:8: error: 'encap' in a route is not supported by vrrpd (encapsulation, MPLS and IPv6 source routing)",
+            "t.conf:8: error: 'encap' in a route is not supported by vrrpd (encapsulation and MPLS)",
         ),
         (
             "10.1.0.0/16 nexthop weight 2",
@@ -839,4 +848,67 @@ vrrp_instance V6 {
     let v6 = &c.instances[1].extras;
     assert_eq!(v6.addrs[0].addr, a("10.0.1.1"));
     assert_eq!(v6.routes[0].dst, a("10.0.5.0"));
+}
+
+/// IPv6 only: source-specific routes (`from`) and the router preference (`pref`).
+#[test]
+fn ipv6_from_and_pref() {
+    let (c, d) = load(&inst(
+        "    virtual_routes {
+        fd99:12::/64 from fd99::/64 dev eth0
+        fd99:13::/64 dev eth0 pref high
+        default from fd99:1::/48 via fe80::1 dev eth0 pref low
+        10.0.13.0/24 dev eth0 pref medium
+    }",
+    ));
+    assert_eq!(
+        d,
+        [
+            "t.conf:11: warning: 'pref medium' is for IPv6 routes only; the route is installed without it"
+        ]
+    );
+    let r = &c.unwrap().instances[0].extras.routes;
+    let eth0 = Some("eth0".to_string());
+    assert_eq!(
+        r[0],
+        Route {
+            from: (a("fd99::"), 64),
+            dev: eth0.clone(),
+            ..route("fd99:12::", 64)
+        }
+    );
+    assert_eq!(
+        r[1],
+        Route {
+            pref: Some(1),
+            dev: eth0.clone(),
+            ..route("fd99:13::", 64)
+        }
+    );
+    assert_eq!(
+        (r[2].dst, r[2].from, r[2].pref),
+        (a("::"), (a("fd99:1::"), 48), Some(3))
+    );
+    assert_eq!(r[3].pref, None);
+    assert_eq!(r[0].to_string(), "fd99:12::/64 from fd99::/64 dev eth0");
+    for (line, want) in [
+        (
+            "10.0.0.0/8 from 10.1.0.0/16 dev eth0",
+            "t.conf:8: error: 'from' (a source-specific route) is for IPv6 routes only",
+        ),
+        (
+            "fd99::/64 from fd99:1::1/48 dev eth0",
+            "t.conf:8: error: route source fd99:1::1/48 has host bits set (did you mean fd99:1::/48?)",
+        ),
+        (
+            "fd99::/64 dev eth0 pref urgent",
+            "t.conf:8: error: 'urgent' is not a route preference (low, medium or high)",
+        ),
+    ] {
+        let (c, d) = load(&inst(&format!(
+            "    virtual_routes {{\n        {line}\n    }}"
+        )));
+        assert!(c.is_none(), "{line}: accepted");
+        assert_eq!(d, [want], "{line}");
+    }
 }

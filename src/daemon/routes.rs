@@ -119,6 +119,7 @@ fn route_spec<'a>(
     Ok(RouteSpec {
         dst: r.dst,
         dst_len: r.dst_len,
+        src: r.from,
         tos: r.tos,
         table: r.table,
         protocol: r.protocol,
@@ -131,6 +132,7 @@ fn route_spec<'a>(
         metric: r.metric,
         nexthops: nhs,
         append: r.append,
+        pref: r.pref,
     })
 }
 
@@ -168,6 +170,7 @@ pub fn route_key(r: &Route) -> RouteKey {
         table: r.table,
         dst: r.dst,
         dst_len: r.dst_len,
+        src: r.from,
         tos: r.tos,
         metric: netlink::metric_of(r.dst, r.metric),
         protocol: r.protocol,

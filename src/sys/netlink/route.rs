@@ -34,6 +34,8 @@ pub struct NexthopSpec {
 pub struct RouteSpec<'a> {
     pub dst: IpAddr,
     pub dst_len: u8,
+    /// Source prefix of an IPv6 source-specific route (RTA_SRC); length 0 for none.
+    pub src: (IpAddr, u8),
     pub tos: u8,
     pub table: u32,
     pub protocol: u8,
@@ -49,6 +51,8 @@ pub struct RouteSpec<'a> {
     pub nexthops: &'a [NexthopSpec],
     /// Add after matching routes instead of before them (NLM_F_APPEND).
     pub append: bool,
+    /// IPv6 router preference (RTA_PREF: 3 low, 0 medium, 1 high).
+    pub pref: Option<u8>,
 }
 
 impl RouteSpec<'_> {
@@ -59,6 +63,7 @@ impl RouteSpec<'_> {
             table: self.table,
             dst: self.dst,
             dst_len: self.dst_len,
+            src: self.src,
             tos: self.tos,
             metric: metric_of(self.dst, self.metric),
             protocol: self.protocol,
@@ -85,6 +90,8 @@ pub struct RouteKey {
     pub table: u32,
     pub dst: IpAddr,
     pub dst_len: u8,
+    /// (unspecified, 0) but for an IPv6 source-specific route.
+    pub src: (IpAddr, u8),
     pub tos: u8,
     pub metric: u32,
     pub protocol: u8,
@@ -172,8 +179,11 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
         .into_iter()
         .chain(r.via)
         .chain(gateways)
+        .chain([r.src.0])
         .any(|a| a.is_ipv6() != v6);
-    if r.dst_len > max_len(r.dst) || mixed {
+    // Linux has source-specific routes for IPv6 only.
+    let bad_src = r.src.1 > max_len(r.src.0) || (!v6 && r.src.1 > 0);
+    if r.dst_len > max_len(r.dst) || mixed || bad_src {
         return Err(invalid(
             "route: prefix too long or addresses of two families",
         ));
@@ -192,6 +202,7 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
     let mut m = [0u8; RTMSG_LEN];
     m[0] = family(r.dst);
     m[1] = r.dst_len;
+    m[2] = r.src.1;
     m[3] = r.tos;
     m[4] = u8::try_from(r.table).unwrap_or(0);
     m[5] = r.protocol;
@@ -215,6 +226,9 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
     if r.dst_len > 0 {
         req.attr(RTA_DST, &octets(r.dst))?;
     }
+    if r.src.1 > 0 {
+        req.attr(RTA_SRC, &octets(r.src.0))?;
+    }
     if let Some(src) = r.pref_src {
         req.attr(RTA_PREFSRC, &octets(src))?;
     }
@@ -223,6 +237,9 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
     }
     if let Some(metric) = r.metric {
         req.attr(RTA_PRIORITY, &metric.to_ne_bytes())?;
+    }
+    if let Some(pref) = r.pref.filter(|_| v6) {
+        req.attr(RTA_PREF, &[pref])?;
     }
     if let Some(oif) = r.oif {
         req.attr(RTA_OIF, &oif.to_ne_bytes())?;
@@ -391,18 +408,20 @@ pub(super) fn decode_route(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseErro
         table: u32::from(h[4]),
         dst: any,
         dst_len: h[1],
+        src: (any, h[2]),
         tos: h[3],
         metric: 0,
         protocol: h[5],
         kind: h[7],
     };
-    if key.dst_len > max_len(any) {
+    if key.dst_len > max_len(any) || key.src.1 > max_len(any) {
         return Err(ParseError::BadValue);
     }
     for attr in Attrs::new(&p[RTMSG_LEN..]) {
         match attr? {
             (RTA_TABLE, d) => key.table = read_u32(d, 0).ok_or(ParseError::BadValue)?,
             (RTA_DST, d) => key.dst = address(any, d)?,
+            (RTA_SRC, d) => key.src.0 = address(any, d)?,
             (RTA_PRIORITY, d) => key.metric = read_u32(d, 0).ok_or(ParseError::BadValue)?,
             _ => {}
         }

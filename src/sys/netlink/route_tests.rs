@@ -35,6 +35,14 @@ fn route(dst: &str, len: u8) -> RouteSpec<'static> {
     RouteSpec {
         dst: a(dst),
         dst_len: len,
+        src: (
+            if a(dst).is_ipv6() {
+                a("::")
+            } else {
+                a("0.0.0.0")
+            },
+            0,
+        ),
         tos: 0,
         table: 254,
         protocol: 18,
@@ -47,6 +55,7 @@ fn route(dst: &str, len: u8) -> RouteSpec<'static> {
         metric: None,
         nexthops: &[],
         append: false,
+        pref: None,
     }
 }
 
@@ -578,4 +587,43 @@ fn kernel_ipv6_rule_dump_yields_only_ours_with_their_keys() {
     assert_eq!(events(&buf), [Event::RuleAdded(r.key())]);
     // An IPv4 rule with the same words is another rule.
     assert_ne!(r.key(), full_rule().key());
+}
+
+#[test]
+fn ipv6_source_specific_route_and_preference() {
+    // ip -6 route prepend fd99:12::/64 from fd99::/64 dev eth0 proto keepalived
+    let from = RouteSpec {
+        src: (a("fd99::"), 64),
+        oif: Some(3),
+        ..route("fd99:12::", 64)
+    };
+    let ip = "0a404000fe1200010000000014000100fd99001200000000000000000000000014000200fd9900000000000000000000000000000800040003000000";
+    assert_eq!(
+        parts(route_request(&from, true, 1).unwrap()),
+        (76, RTM_NEWROUTE, ACK_CREATE, hex(ip))
+    );
+    // ip -6 route prepend fd99:13::/64 dev eth0 proto keepalived pref high
+    let pref = RouteSpec {
+        pref: Some(1),
+        oif: Some(3),
+        ..route("fd99:13::", 64)
+    };
+    let ip = "0a400000fe1200010000000014000100fd99001300000000000000000000000005001400010000000800040003000000";
+    assert_eq!(
+        parts(route_request(&pref, true, 1).unwrap()),
+        (64, RTM_NEWROUTE, ACK_CREATE, hex(ip))
+    );
+    // IPv4 has no source-specific routes.
+    let v4 = RouteSpec {
+        src: (a("10.0.0.0"), 8),
+        ..route("10.1.0.0", 16)
+    };
+    assert!(route_request(&v4, true, 1).is_err());
+    // What the kernel answered `ip -6 route show` with: the source is part of the key.
+    let dump = "0a404000fe1200010000000008000f00fe00000014000100fd99001200000000000000000000000014000200fd9900000000000000000000000000000800060000040000080004000300000024000c0000000000000000000000000000000000000000000000000000000000000000000500140000000000";
+    assert_eq!(
+        events(&kernel_msg(RTM_NEWROUTE, dump)),
+        [Event::RouteAdded(from.key())]
+    );
+    assert_ne!(from.key(), route("fd99:12::", 64).key());
 }
