@@ -410,16 +410,19 @@ fn ipv6_checks(
         );
         r.tos = 0;
     }
-    let link_local =
-        |a: &Option<IpAddr>| matches!(a, Some(IpAddr::V6(g)) if g.is_unicast_link_local());
-    let mut hops = r.nexthops.iter().map(|nh| (&nh.via, &nh.dev));
-    let bare = if r.nexthops.is_empty() {
-        (link_local(&r.via) && r.dev.is_none()).then_some(r.via)
-    } else {
-        hops.find(|(via, dev)| link_local(via) && dev.is_none() && r.dev.is_none())
-            .map(|(via, _)| *via)
-    };
-    if let Some(Some(g)) = bare {
+    // A next hop without its own `dev` uses the route's.
+    let no_dev = std::iter::once((r.via, r.dev.is_none())).chain(
+        r.nexthops
+            .iter()
+            .map(|nh| (nh.via, nh.dev.is_none() && r.dev.is_none())),
+    );
+    let bare = no_dev
+        .filter(|(_, no_dev)| *no_dev)
+        .find_map(|(via, _)| match via {
+            Some(IpAddr::V6(g)) if g.is_unicast_link_local() => Some(g),
+            _ => None,
+        });
+    if let Some(g) = bare {
         sink.error(
             stmt.pos(),
             format!("link-local gateway {g} needs 'dev' (the interface it is on)"),

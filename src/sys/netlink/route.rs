@@ -72,8 +72,8 @@ impl RouteSpec<'_> {
     }
 }
 
-/// The metric the kernel gives a route written with `metric`: IPv4 keeps none as 0, IPv6
-/// gives one without a metric 1024 (IP6_RT_PRIO_USER) and reports it.
+/// The metric the kernel reports for a route with `metric` as written (None: none written).
+/// IPv4 keeps 0; IPv6 turns 0 into 1024 (IP6_RT_PRIO_USER).
 pub fn metric_of(dst: IpAddr, metric: Option<u32>) -> u32 {
     match (metric, dst) {
         (Some(m @ 1..), _) => m,
