@@ -271,9 +271,15 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
     }
     virtual_routes {
         10.99.50.0/24 via 10.99.40.1
+        fd99:50::/64 via fd99:40::1
+        fd99:51::/64 via fe80::1 dev eth0
     }
 }
 ";
+    let (via_global, via_link_local) = (
+        "fd99:50::/64 via fd99:40::1 dev eth0 proto keepalived metric 1024 pref medium",
+        "fd99:51::/64 via fe80::1 dev eth0 proto keepalived metric 1024 pref medium",
+    );
     let d = lab.vrrpd(1, conf);
     assert!(
         d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
@@ -285,8 +291,19 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
         "{}",
         d.log()
     );
-    // The gateway's subnet appears: the route follows.
+    assert!(
+        d.wait_log("cannot add route fd99:50::/64 via fd99:40::1", 2 * S),
+        "{}",
+        d.log()
+    );
+    assert!(
+        eventually(S, || routes6(&lab, 1) == [via_link_local]),
+        "{:?}",
+        routes6(&lab, 1)
+    );
+    // The gateways' subnets appear: the routes follow.
     lab.ip(1, &["addr", "add", "10.99.40.2/24", "dev", "eth0"]);
+    lab.ip(1, &["addr", "add", "fd99:40::2/64", "dev", "eth0", "nodad"]);
     assert!(
         eventually(3 * S, || routes(&lab, 1)
             == ["10.99.50.0/24 via 10.99.40.1 dev eth0 proto keepalived"]),
@@ -295,17 +312,34 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
         d.log()
     );
     assert!(
+        eventually(3 * S, || routes6(&lab, 1)
+            == sorted(&[via_global, via_link_local])),
+        "{:?}\n{}",
+        routes6(&lab, 1),
         d.log()
-            .contains("route 10.99.50.0/24 via 10.99.40.1 installed now")
     );
-    // The link goes down (the kernel drops the route silently) and up: it comes back.
+    for r in [
+        "10.99.50.0/24 via 10.99.40.1",
+        "fd99:50::/64 via fd99:40::1",
+    ] {
+        assert!(
+            d.log().contains(&format!("route {r} installed now")),
+            "{}",
+            d.log()
+        );
+    }
+    // The link goes down (the kernel drops the routes, and with IPv6 its global addresses)
+    // and up: they come back, but for the one whose gateway's subnet went with the address.
     lab.ip(1, &["link", "set", "eth0", "down"]);
-    assert!(eventually(3 * S, || routes(&lab, 1).is_empty()));
+    assert!(eventually(3 * S, || routes(&lab, 1).is_empty()
+        && routes6(&lab, 1).is_empty()));
     lab.ip(1, &["link", "set", "eth0", "up"]);
     assert!(
-        eventually(5 * S, || routes(&lab, 1).len() == 1),
-        "{:?}\n{}",
+        eventually(5 * S, || routes(&lab, 1).len() == 1
+            && routes6(&lab, 1) == [via_link_local]),
+        "{:?} {:?}\n{}",
         routes(&lab, 1),
+        routes6(&lab, 1),
         d.log()
     );
 }
