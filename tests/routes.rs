@@ -494,14 +494,17 @@ vrrp_instance VI_1 {{
         )
     };
     let a = conf(
-        "        10.99.21.0/24 via 10.99.0.254\n        10.99.22.0/24 via 10.99.0.254",
-        "        from 10.99.0.100 table 100 pref 100",
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.22.0/24 via 10.99.0.254
+        fd99:21::/64 via fe80::1 dev eth0\n        fd99:22::/64 via fe80::1 dev eth0",
+        "        from 10.99.0.100 table 100 pref 100\n        from fd99::1 table 100 pref 100",
         "        10.99.0.201/24 dev eth0",
         "    10.99.31.0/24 via 10.99.0.254\n    10.99.32.0/24 via 10.99.0.254",
     );
     let b = conf(
-        "        10.99.21.0/24 via 10.99.0.254\n        10.99.23.0/24 via 10.99.0.254",
-        "        from 10.99.0.100 table 100 pref 100\n        to 10.99.23.0/24 table 100 pref 101",
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.23.0/24 via 10.99.0.254
+        fd99:21::/64 via fe80::1 dev eth0\n        fd99:23::/64 via fe80::1 dev eth0",
+        "        from 10.99.0.100 table 100 pref 100\n        to 10.99.23.0/24 table 100 pref 101
+        from fd99::1 table 100 pref 100",
         "        10.99.0.202/24 dev eth0",
         "    10.99.31.0/24 via 10.99.0.254\n    10.99.33.0/24 via 10.99.0.254",
     );
@@ -514,6 +517,7 @@ vrrp_instance VI_1 {{
     let dsts = |lab: &Lab| {
         let mut v: Vec<String> = routes(lab, 1)
             .iter()
+            .chain(&routes6(lab, 1))
             .filter_map(|r| r.split(' ').next().map(String::from))
             .collect();
         v.sort();
@@ -525,21 +529,15 @@ vrrp_instance VI_1 {{
                 "10.99.21.0/24",
                 "10.99.22.0/24",
                 "10.99.31.0/24",
-                "10.99.32.0/24"
+                "10.99.32.0/24",
+                "fd99:21::/64",
+                "fd99:22::/64"
             ]),
         "{}",
         show(&lab, 1)
     );
     let mut monitor = std::process::Command::new("ip")
-        .args([
-            "-n",
-            &lab.ns(1),
-            "-4",
-            "monitor",
-            "route",
-            "rule",
-            "address",
-        ])
+        .args(["-n", &lab.ns(1), "monitor", "route", "rule", "address"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("ip monitor");
@@ -553,8 +551,11 @@ vrrp_instance VI_1 {{
                 "10.99.23.0/24",
                 "10.99.31.0/24",
                 "10.99.33.0/24",
+                "fd99:21::/64",
+                "fd99:23::/64",
             ]
             && rules(&lab, 1).len() == 2
+            && rules6(&lab, 1).len() == 1
             && lab.has_vip(1, "10.99.0.202")
             && !lab.has_vip(1, "10.99.0.201")
     });
@@ -568,6 +569,8 @@ vrrp_instance VI_1 {{
         "10.99.31.0/24",
         "from 10.99.0.100",
         "10.99.0.100/24",
+        "fd99:21::/64",
+        "from fd99::1",
     ] {
         assert!(
             !events
@@ -576,7 +579,12 @@ vrrp_instance VI_1 {{
             "{kept} was touched by the reload:\n{events}"
         );
     }
-    for gone in ["10.99.22.0/24", "10.99.32.0/24", "10.99.0.201/24"] {
+    for gone in [
+        "10.99.22.0/24",
+        "10.99.32.0/24",
+        "10.99.0.201/24",
+        "fd99:22::/64",
+    ] {
         assert!(
             events
                 .lines()
