@@ -1,6 +1,7 @@
 //! Route and rule encodings against what `ip` sent (captured with strace in a namespace where
 //! eth0 is ifindex 3; the commands are quoted above each case), and decodings of what the kernel
-//! answered to `ip route show` / `ip rule show` there.
+//! answered to `ip route show` / `ip rule show` there. `scripts/netlink-capture.sh send|recv
+//! IP-ARGS…` redoes such a capture.
 
 use std::net::IpAddr;
 
