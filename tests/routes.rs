@@ -271,9 +271,15 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
     }
     virtual_routes {
         10.99.50.0/24 via 10.99.40.1
+        fd99:50::/64 via fd99:40::1
+        fd99:51::/64 via fe80::1 dev eth0
     }
 }
 ";
+    let (via_global, via_link_local) = (
+        "fd99:50::/64 via fd99:40::1 dev eth0 proto keepalived metric 1024 pref medium",
+        "fd99:51::/64 via fe80::1 dev eth0 proto keepalived metric 1024 pref medium",
+    );
     let d = lab.vrrpd(1, conf);
     assert!(
         d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
@@ -285,8 +291,19 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
         "{}",
         d.log()
     );
-    // The gateway's subnet appears: the route follows.
+    assert!(
+        d.wait_log("cannot add route fd99:50::/64 via fd99:40::1", 2 * S),
+        "{}",
+        d.log()
+    );
+    assert!(
+        eventually(S, || routes6(&lab, 1) == [via_link_local]),
+        "{:?}",
+        routes6(&lab, 1)
+    );
+    // The gateways' subnets appear: the routes follow.
     lab.ip(1, &["addr", "add", "10.99.40.2/24", "dev", "eth0"]);
+    lab.ip(1, &["addr", "add", "fd99:40::2/64", "dev", "eth0", "nodad"]);
     assert!(
         eventually(3 * S, || routes(&lab, 1)
             == ["10.99.50.0/24 via 10.99.40.1 dev eth0 proto keepalived"]),
@@ -295,17 +312,34 @@ fn a_route_whose_gateway_is_unreachable_is_retried() {
         d.log()
     );
     assert!(
+        eventually(3 * S, || routes6(&lab, 1)
+            == sorted(&[via_global, via_link_local])),
+        "{:?}\n{}",
+        routes6(&lab, 1),
         d.log()
-            .contains("route 10.99.50.0/24 via 10.99.40.1 installed now")
     );
-    // The link goes down (the kernel drops the route silently) and up: it comes back.
+    for r in [
+        "10.99.50.0/24 via 10.99.40.1",
+        "fd99:50::/64 via fd99:40::1",
+    ] {
+        assert!(
+            d.log().contains(&format!("route {r} installed now")),
+            "{}",
+            d.log()
+        );
+    }
+    // The link goes down (the kernel drops the routes, and with IPv6 its global addresses)
+    // and up: they come back, but for the one whose gateway's subnet went with the address.
     lab.ip(1, &["link", "set", "eth0", "down"]);
-    assert!(eventually(3 * S, || routes(&lab, 1).is_empty()));
+    assert!(eventually(3 * S, || routes(&lab, 1).is_empty()
+        && routes6(&lab, 1).is_empty()));
     lab.ip(1, &["link", "set", "eth0", "up"]);
     assert!(
-        eventually(5 * S, || routes(&lab, 1).len() == 1),
-        "{:?}\n{}",
+        eventually(5 * S, || routes(&lab, 1).len() == 1
+            && routes6(&lab, 1) == [via_link_local]),
+        "{:?} {:?}\n{}",
         routes(&lab, 1),
+        routes6(&lab, 1),
         d.log()
     );
 }
@@ -317,41 +351,80 @@ fn virtual_only(priority: u8) -> String {
     c[at..].to_string()
 }
 
+/// What a failover must carry, as `ip` shows it on router `i`: the routes and rules tagged
+/// proto keepalived (sorted) and whether the excluded address is there.
+type Snapshot = (Vec<String>, Vec<String>, bool);
+
 #[test]
 fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
     let Some(lab) = Lab::new("urtk", 2) else {
         return;
     };
-    let mut k1 = lab.keepalived(1, &virtual_only(150));
+    let snap = |lab: &Lab, i: usize| -> Snapshot {
+        let mut r = routes(lab, i);
+        r.sort();
+        let mut u = rules(lab, i);
+        u.sort();
+        (r, u, lab.has_vip(i, "10.99.0.200"))
+    };
+    // keepalived's own: four routes and two rules, all proto keepalived.
+    agree_after_failovers(&lab, &virtual_only, &snap, (4, 2));
+}
+
+/// The same with IPv6 routes, rules and an IPv6 excluded address on an IPv4 instance.
+#[test]
+fn keepalived_master_and_vrrpd_backup_agree_on_the_ipv6_routing_state() {
+    let Some(lab) = Lab::new("rrtk", 2) else {
+        return;
+    };
+    let conf = |priority: u8| {
+        let c = config6(priority);
+        let at = c.find("vrrp_instance").expect("an instance");
+        c[at..].to_string()
+    };
+    let snap = |lab: &Lab, i: usize| -> Snapshot {
+        (
+            routes6(lab, i),
+            rules6(lab, i),
+            addrs6(lab, i, "eth0").contains(&"fd99::200".to_string()),
+        )
+    };
+    agree_after_failovers(&lab, &conf, &snap, (6, 3));
+}
+
+/// A keepalived master and a vrrpd backup run `conf`: after keepalived leaves, vrrpd's master
+/// state is exactly keepalived's (`counts`: its routes and rules); after keepalived returns and
+/// preempts, it is back there and vrrpd's side is clean.
+fn agree_after_failovers(
+    lab: &Lab,
+    conf: &dyn Fn(u8) -> String,
+    snap: &dyn Fn(&Lab, usize) -> Snapshot,
+    counts: (usize, usize),
+) {
+    let mut k1 = lab.keepalived(1, &conf(150));
     assert!(
         lab.wait_master("10.99.0.100", 1, 5 * S),
         "{}",
         describe(&k1)
     );
-    let d2 = lab.vrrpd(2, &virtual_only(100));
+    let d2 = lab.vrrpd(2, &conf(100));
     assert!(
         d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
         "{}",
         describe(&d2)
     );
-    // keepalived's own: four routes and two rules, all proto keepalived.
+    let clean: Snapshot = (Vec::new(), Vec::new(), false);
     assert!(
-        eventually(3 * S, || routes(&lab, 1).len() == 4
-            && rules(&lab, 1).len() == 2),
-        "{}\n{}",
-        show(&lab, 1),
+        eventually(3 * S, || {
+            let (r, u, x) = snap(lab, 1);
+            (r.len(), u.len(), x) == (counts.0, counts.1, true)
+        }),
+        "{:#?}\n{}",
+        snap(lab, 1),
         k1.log()
     );
-    let sorted = |mut v: Vec<String>| {
-        v.sort();
-        v
-    };
-    let (want_routes, want_rules) = (sorted(routes(&lab, 1)), sorted(rules(&lab, 1)));
-    assert!(
-        routes(&lab, 2).is_empty() && rules(&lab, 2).is_empty(),
-        "{}",
-        show(&lab, 2)
-    );
+    let want = snap(lab, 1);
+    assert_eq!(snap(lab, 2), clean);
 
     // keepalived leaves: vrrpd's master state is keepalived's, exactly.
     assert_eq!(k1.term(), Some(0), "{}", k1.log());
@@ -361,20 +434,15 @@ fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
         describe(&d2)
     );
     assert!(
-        eventually(3 * S, || sorted(routes(&lab, 2)) == want_routes
-            && sorted(rules(&lab, 2)) == want_rules
-            && routes(&lab, 1).is_empty()
-            && rules(&lab, 1).is_empty()
-            && lab.has_vip(2, "10.99.0.200")
-            && !lab.has_vip(1, "10.99.0.200")),
-        "keepalived's: {want_routes:#?} {want_rules:#?}\n{}\n{}\n{}",
-        show(&lab, 1),
-        show(&lab, 2),
+        eventually(3 * S, || snap(lab, 2) == want && snap(lab, 1) == clean),
+        "keepalived's: {want:#?}\nr1 {:#?}\nr2 {:#?}\n{}",
+        snap(lab, 1),
+        snap(lab, 2),
         d2.log()
     );
 
     // keepalived comes back and preempts: the state moves back, vrrpd's side is clean.
-    let k1 = lab.keepalived(1, &virtual_only(150));
+    let k1 = lab.keepalived(1, &conf(150));
     assert!(
         d2.wait_log("(VI_1) Entering BACKUP STATE", 8 * S),
         "{}\n{}",
@@ -382,13 +450,10 @@ fn keepalived_master_and_vrrpd_backup_agree_on_the_routing_state() {
         k1.log()
     );
     assert!(
-        eventually(3 * S, || sorted(routes(&lab, 1)) == want_routes
-            && sorted(rules(&lab, 1)) == want_rules
-            && routes(&lab, 2).is_empty()
-            && rules(&lab, 2).is_empty()),
-        "{}\n{}\n{}",
-        show(&lab, 1),
-        show(&lab, 2),
+        eventually(3 * S, || snap(lab, 1) == want && snap(lab, 2) == clean),
+        "r1 {:#?}\nr2 {:#?}\n{}",
+        snap(lab, 1),
+        snap(lab, 2),
         d2.log()
     );
 }
@@ -429,14 +494,17 @@ vrrp_instance VI_1 {{
         )
     };
     let a = conf(
-        "        10.99.21.0/24 via 10.99.0.254\n        10.99.22.0/24 via 10.99.0.254",
-        "        from 10.99.0.100 table 100 pref 100",
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.22.0/24 via 10.99.0.254
+        fd99:21::/64 via fe80::1 dev eth0\n        fd99:22::/64 via fe80::1 dev eth0",
+        "        from 10.99.0.100 table 100 pref 100\n        from fd99::1 table 100 pref 100",
         "        10.99.0.201/24 dev eth0",
         "    10.99.31.0/24 via 10.99.0.254\n    10.99.32.0/24 via 10.99.0.254",
     );
     let b = conf(
-        "        10.99.21.0/24 via 10.99.0.254\n        10.99.23.0/24 via 10.99.0.254",
-        "        from 10.99.0.100 table 100 pref 100\n        to 10.99.23.0/24 table 100 pref 101",
+        "        10.99.21.0/24 via 10.99.0.254\n        10.99.23.0/24 via 10.99.0.254
+        fd99:21::/64 via fe80::1 dev eth0\n        fd99:23::/64 via fe80::1 dev eth0",
+        "        from 10.99.0.100 table 100 pref 100\n        to 10.99.23.0/24 table 100 pref 101
+        from fd99::1 table 100 pref 100",
         "        10.99.0.202/24 dev eth0",
         "    10.99.31.0/24 via 10.99.0.254\n    10.99.33.0/24 via 10.99.0.254",
     );
@@ -449,6 +517,7 @@ vrrp_instance VI_1 {{
     let dsts = |lab: &Lab| {
         let mut v: Vec<String> = routes(lab, 1)
             .iter()
+            .chain(&routes6(lab, 1))
             .filter_map(|r| r.split(' ').next().map(String::from))
             .collect();
         v.sort();
@@ -460,21 +529,15 @@ vrrp_instance VI_1 {{
                 "10.99.21.0/24",
                 "10.99.22.0/24",
                 "10.99.31.0/24",
-                "10.99.32.0/24"
+                "10.99.32.0/24",
+                "fd99:21::/64",
+                "fd99:22::/64"
             ]),
         "{}",
         show(&lab, 1)
     );
     let mut monitor = std::process::Command::new("ip")
-        .args([
-            "-n",
-            &lab.ns(1),
-            "-4",
-            "monitor",
-            "route",
-            "rule",
-            "address",
-        ])
+        .args(["-n", &lab.ns(1), "monitor", "route", "rule", "address"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("ip monitor");
@@ -488,8 +551,11 @@ vrrp_instance VI_1 {{
                 "10.99.23.0/24",
                 "10.99.31.0/24",
                 "10.99.33.0/24",
+                "fd99:21::/64",
+                "fd99:23::/64",
             ]
             && rules(&lab, 1).len() == 2
+            && rules6(&lab, 1).len() == 1
             && lab.has_vip(1, "10.99.0.202")
             && !lab.has_vip(1, "10.99.0.201")
     });
@@ -503,6 +569,8 @@ vrrp_instance VI_1 {{
         "10.99.31.0/24",
         "from 10.99.0.100",
         "10.99.0.100/24",
+        "fd99:21::/64",
+        "from fd99::1",
     ] {
         assert!(
             !events
@@ -511,7 +579,12 @@ vrrp_instance VI_1 {{
             "{kept} was touched by the reload:\n{events}"
         );
     }
-    for gone in ["10.99.22.0/24", "10.99.32.0/24", "10.99.0.201/24"] {
+    for gone in [
+        "10.99.22.0/24",
+        "10.99.32.0/24",
+        "10.99.0.201/24",
+        "fd99:22::/64",
+    ] {
         assert!(
             events
                 .lines()
@@ -610,8 +683,8 @@ vrrp_sync_group G {{
     );
 }
 
-/// Lost netlink events (ENOBUFS): a route and a rule deleted while the queue overflowed are
-/// only noticed by the re-read, which puts them back.
+/// Lost netlink events (ENOBUFS): routes and rules of both families deleted while the queue
+/// overflowed are only noticed by the re-read, which puts them back.
 #[test]
 fn routes_deleted_during_lost_events_come_back() {
     let Some(lab) = Lab::new("urto", 1) else {
@@ -629,20 +702,31 @@ fn routes_deleted_during_lost_events_come_back() {
     }
     virtual_routes {
         10.99.51.0/24 via 10.99.0.254
+        fd99:51::/64 via fe80::1 dev eth0
     }
     virtual_rules {
         from 10.99.0.100 table 100 pref 100
+        from fd99::100 table 100 pref 100
     }
 }
 ";
+    let all_there = || {
+        [
+            routes(&lab, 1),
+            rules(&lab, 1),
+            routes6(&lab, 1),
+            rules6(&lab, 1),
+        ]
+        .iter()
+        .all(|v| v.len() == 1)
+    };
     let d = lab.vrrpd(1, conf);
     assert!(
         d.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
         "{}",
         describe(&d)
     );
-    assert!(eventually(3 * S, || routes(&lab, 1).len() == 1
-        && rules(&lab, 1).len() == 1));
+    assert!(eventually(3 * S, all_there));
     lab.ip(
         1,
         &[
@@ -664,6 +748,8 @@ fn routes_deleted_during_lost_events_come_back() {
     lab.ip(1, &["-batch", batch.to_str().expect("path")]);
     lab.ip(1, &["route", "del", "10.99.51.0/24"]);
     lab.ip(1, &["rule", "del", "pref", "100"]);
+    lab.ip(1, &["-6", "route", "del", "fd99:51::/64"]);
+    lab.ip(1, &["-6", "rule", "del", "pref", "100"]);
     d.signal(libc::SIGCONT);
     assert!(
         d.wait_count("netlink event queue overflowed", 1, 5 * S),
@@ -671,11 +757,385 @@ fn routes_deleted_during_lost_events_come_back() {
         d.log()
     );
     assert!(
-        eventually(3 * S, || routes(&lab, 1).len() == 1
-            && rules(&lab, 1).len() == 1),
-        "not restored after the re-read:\n{}\n{}",
+        eventually(3 * S, all_there),
+        "not restored after the re-read:\n{}\n{}\n{}",
         show(&lab, 1),
+        show6(&lab, 1),
         d.log()
     );
     assert_eq!(d.count("Entering MASTER STATE"), 1);
+}
+
+// IPv6: routes, rules and addresses of the other family on an IPv4 instance (dual stack in one
+// instance, as neutron's HA routers have it), and static IPv6 ones.
+
+/// Both routers' dual-stack config: an IPv4 instance that carries IPv6 excluded addresses,
+/// routes and rules; static IPv6 ones. Only the priority differs.
+fn config6(priority: u8) -> String {
+    format!(
+        "static_ipaddress {{
+    fd99:7::1/128 dev lo
+}}
+static_routes {{
+    fd99:8::/64 via fe80::254 dev eth0
+}}
+static_rules {{
+    from fd99:9::/64 table 200 preference 200
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 75
+    priority {priority}
+    advert_int 0.2
+    version 3
+    virtual_ipaddress {{
+        10.99.0.100/24 dev eth0
+    }}
+    virtual_ipaddress_excluded {{
+        fd99::200/64 dev eth0
+    }}
+    virtual_routes {{
+        fd99:5::/64 via fd99::254 dev eth0 table 100 metric 7
+        src fd99::200 to fd99:6::/64 dev eth0
+        blackhole fd99:4::/64
+        default via fe80::1 dev eth0 table 101
+        fd99:3::/64 via fd99::253 dev eth0 no_track
+        fd99:12::/64 from fd99::/64 dev eth0 pref high
+    }}
+    virtual_rules {{
+        from fd99::200/128 table 100 priority 100
+        fwmark 7 table 101 priority 102 inet6
+        to fd99:5::/64 table 100 priority 101 no_track
+    }}
+}}
+"
+    )
+}
+
+/// The virtual IPv6 routes as `ip -6 route show table all` prints them.
+const VIRTUAL_ROUTES6: [&str; 6] = [
+    "fd99:12::/64 from fd99::/64 dev eth0 proto keepalived metric 1024 pref high",
+    "fd99:5::/64 via fd99::254 dev eth0 table 100 proto keepalived metric 7 pref medium",
+    "fd99:6::/64 dev eth0 proto keepalived src fd99::200 metric 1024 pref medium",
+    "blackhole fd99:4::/64 dev lo proto keepalived metric 1024 pref medium",
+    "default via fe80::1 dev eth0 table 101 proto keepalived metric 1024 pref medium",
+    "fd99:3::/64 via fd99::253 dev eth0 proto keepalived metric 1024 pref medium",
+];
+const STATIC_ROUTE6: &str =
+    "fd99:8::/64 via fe80::254 dev eth0 proto keepalived metric 1024 pref medium";
+const VIRTUAL_RULES6: [&str; 3] = [
+    "100:\tfrom fd99::200 lookup 100 proto keepalived",
+    "101:\tfrom all to fd99:5::/64 lookup 100",
+    "102:\tfrom all fwmark 0x7 lookup 101 proto keepalived",
+];
+const STATIC_RULE6: &str = "200:\tfrom fd99:9::/64 lookup 200 proto keepalived";
+
+/// Router `i`'s IPv6 routes tagged proto keepalived, in every table.
+fn routes6(lab: &Lab, i: usize) -> Vec<String> {
+    let mut v: Vec<String> = lab
+        .ip(i, &["-6", "route", "show", "table", "all"])
+        .lines()
+        .filter(|l| l.contains("proto keepalived"))
+        .map(|l| l.trim().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Router `i`'s IPv6 rules but the kernel's two defaults.
+fn rules6(lab: &Lab, i: usize) -> Vec<String> {
+    let mut v: Vec<String> = lab
+        .ip(i, &["-6", "rule", "show"])
+        .lines()
+        .filter(|l| !["0:\t", "32766:\t"].iter().any(|p| l.starts_with(p)))
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// IPv6 addresses on router `i`'s `dev`, without their prefix length.
+fn addrs6(lab: &Lab, i: usize, dev: &str) -> Vec<String> {
+    let out = lab.ip(i, &["-6", "-o", "addr", "show", "dev", dev]);
+    let mut v = Vec::new();
+    for line in out.lines() {
+        let mut w = line.split_whitespace();
+        while let Some(word) = w.next() {
+            if word == "inet6" {
+                if let Some(a) = w.next().and_then(|a| a.split('/').next()) {
+                    v.push(a.to_string());
+                }
+            }
+        }
+    }
+    v
+}
+
+fn sorted(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Exactly the virtual IPv6 ones (as master) or none, plus the static ones, on router `i`.
+fn state6_is(lab: &Lab, i: usize, master: bool) -> bool {
+    let mut want_routes: Vec<&str> = if master {
+        VIRTUAL_ROUTES6.to_vec()
+    } else {
+        Vec::new()
+    };
+    want_routes.push(STATIC_ROUTE6);
+    let mut want_rules: Vec<&str> = if master {
+        VIRTUAL_RULES6.to_vec()
+    } else {
+        Vec::new()
+    };
+    want_rules.push(STATIC_RULE6);
+    routes6(lab, i) == sorted(&want_routes)
+        && rules6(lab, i) == sorted(&want_rules)
+        && addrs6(lab, i, "eth0").contains(&"fd99::200".to_string()) == master
+        && lab.has_vip(i, "10.99.0.100") == master
+        && addrs6(lab, i, "lo").contains(&"fd99:7::1".to_string())
+}
+
+fn show6(lab: &Lab, i: usize) -> String {
+    format!(
+        "r{i} routes: {:#?}\nr{i} rules: {:#?}\nr{i} eth0: {:?} {:?} lo {:?}",
+        routes6(lab, i),
+        rules6(lab, i),
+        lab.addrs(i),
+        addrs6(lab, i, "eth0"),
+        addrs6(lab, i, "lo")
+    )
+}
+
+#[test]
+fn ipv6_routes_rules_and_excluded_follow_an_ipv4_master() {
+    let Some(lab) = Lab::new("rrtsix", 2) else {
+        return;
+    };
+    let cap = lab.capture("vrrp or icmp6", Duration::from_secs(60));
+    let mut d1 = lab.vrrpd(1, &config6(150));
+    assert!(
+        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    let mut d2 = lab.vrrpd(2, &config6(100));
+    assert!(
+        d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 1, true)
+            && state6_is(&lab, 2, false)),
+        "{}\n{}\n{}\n{}",
+        show6(&lab, 1),
+        show6(&lab, 2),
+        d1.log(),
+        d2.log()
+    );
+    for d in [&d1, &d2] {
+        assert!(!d.log().contains("IPv6"), "{}", d.log());
+    }
+
+    // Deleted by hand on the master: tracked ones put back, no_track ones left alone; static
+    // ones put back on the backup.
+    lab.ip(1, &["-6", "route", "del", "fd99:5::/64", "table", "100"]);
+    lab.ip(1, &["-6", "route", "del", "default", "table", "101"]);
+    lab.ip(1, &["-6", "rule", "del", "pref", "100"]);
+    lab.ip(1, &["-6", "route", "del", "blackhole", "fd99:4::/64"]);
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 1, true)),
+        "not restored:\n{}\n{}",
+        show6(&lab, 1),
+        d1.log()
+    );
+    assert!(d1.wait_count("was removed by someone else; restoring it", 4, S));
+    lab.ip(1, &["-6", "route", "del", "fd99:3::/64"]);
+    lab.ip(1, &["-6", "rule", "del", "pref", "101"]);
+    lab.ip(2, &["-6", "route", "del", "fd99:8::/64"]);
+    lab.ip(2, &["-6", "rule", "del", "pref", "200"]);
+    lab.ip(2, &["addr", "del", "fd99:7::1/128", "dev", "lo"]);
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 2, false)),
+        "static ones not restored on the backup:\n{}\n{}",
+        show6(&lab, 2),
+        d2.log()
+    );
+    std::thread::sleep(S / 2);
+    let r1 = routes6(&lab, 1);
+    assert!(
+        !r1.iter().any(|r| r.starts_with("fd99:3::/64")),
+        "a no_track route came back: {r1:?}"
+    );
+    assert!(!rules6(&lab, 1).iter().any(|r| r.starts_with("101:")));
+
+    // kill -9: the backup takes the IPv6 routes, rules and address over.
+    d1.kill9();
+    assert!(
+        d2.wait_log("(VI_1) Entering MASTER STATE", 3 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 2, true)),
+        "{}\n{}",
+        show6(&lab, 2),
+        d2.log()
+    );
+    // A new run on r1 sweeps the killed one's leftovers, then preempts and installs again.
+    let d1 = lab.vrrpd(1, &config6(150));
+    assert!(
+        d1.wait_log("removing stale route", 3 * S),
+        "{}",
+        describe(&d1)
+    );
+    assert!(d1.log().contains("removing stale rule"), "{}", d1.log());
+    assert!(
+        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    // The no_track route and rule are not ours to sweep or restore: the killed run's
+    // fd99:3:: route is gone (deleted above), so the master state is the full one again.
+    assert!(
+        eventually(3 * S, || state6_is(&lab, 1, true)
+            && state6_is(&lab, 2, false)),
+        "{}\n{}",
+        show6(&lab, 1),
+        show6(&lab, 2)
+    );
+
+    // The IPv6 excluded address never rides an advert, but clients learn where it went:
+    // unsolicited neighbour advertisements from both masters.
+    let pcap = cap.stop();
+    let adverts = tshark_fields(&pcap, "vrrp", &["vrrp.ip_addr"]);
+    assert!(!adverts.is_empty());
+    for a in &adverts {
+        assert_eq!(a[0], "10.99.0.100", "{adverts:?}");
+    }
+    let nas = tshark_fields(
+        &pcap,
+        "icmpv6.type == 136 && icmpv6.nd.na.target_address == fd99::200",
+        &["eth.src"],
+    );
+    for mac in ["02:99:00:00:00:01", "02:99:00:00:00:02"] {
+        assert!(nas.iter().any(|g| g[0] == mac), "{nas:?}");
+    }
+
+    // SIGTERM: everything of ours goes, on both.
+    let mut d1 = d1;
+    assert_eq!(d1.term(), Some(0), "{}", d1.log());
+    assert_eq!(d2.term(), Some(0), "{}", d2.log());
+    for i in [1, 2] {
+        assert!(routes6(&lab, i).is_empty(), "{}", show6(&lab, i));
+        assert!(rules6(&lab, i).is_empty(), "{}", show6(&lab, i));
+        assert!(
+            !addrs6(&lab, i, "eth0").contains(&"fd99::200".to_string()),
+            "{}",
+            show6(&lab, i)
+        );
+        assert!(
+            !addrs6(&lab, i, "lo").contains(&"fd99:7::1".to_string()),
+            "{}",
+            show6(&lab, i)
+        );
+    }
+}
+
+/// The reverse: an IPv6 instance with an IPv4 excluded address, IPv4 and IPv6 routes and rules.
+#[test]
+fn ipv4_extras_follow_an_ipv6_master() {
+    let Some(lab) = Lab::new("rrtrev", 2) else {
+        return;
+    };
+    let conf = |priority: u8| {
+        format!(
+            "vrrp_instance VI_6 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 76
+    priority {priority}
+    advert_int 0.2
+    virtual_ipaddress {{
+        fe80::1:100/64 dev eth0
+        fd99::100/64 dev eth0
+    }}
+    virtual_ipaddress_excluded {{
+        10.99.0.201/24 dev eth0
+    }}
+    virtual_routes {{
+        10.99.52.0/24 via 10.99.0.254 dev eth0
+        fd99:52::/64 via fe80::1 dev eth0
+        default dev eth0 table 102
+    }}
+    virtual_rules {{
+        from 10.99.0.201 table 100 pref 100
+        from fd99::100 table 100 pref 100
+    }}
+}}
+"
+        )
+    };
+    let want4 = [
+        "10.99.52.0/24 via 10.99.0.254 dev eth0 proto keepalived",
+        // `default` with nothing else to say is IPv4, as keepalived.conf(5) has it.
+        "default dev eth0 table 102 proto keepalived",
+    ];
+    let want6 = ["fd99:52::/64 via fe80::1 dev eth0 proto keepalived metric 1024 pref medium"];
+    let master = |i: usize| {
+        sorted(&want4) == {
+            let mut r = routes(&lab, i);
+            r.sort();
+            r
+        } && routes6(&lab, i) == sorted(&want6)
+            && rules(&lab, i) == ["100:\tfrom 10.99.0.201 lookup 100 proto keepalived"]
+            && rules6(&lab, i) == ["100:\tfrom fd99::100 lookup 100 proto keepalived"]
+            && lab.has_vip(i, "10.99.0.201")
+    };
+    let clean = |i: usize| {
+        routes(&lab, i).is_empty()
+            && routes6(&lab, i).is_empty()
+            && rules(&lab, i).is_empty()
+            && rules6(&lab, i).is_empty()
+            && !lab.has_vip(i, "10.99.0.201")
+    };
+    let both = |i: usize| format!("{}\n{}", show(&lab, i), show6(&lab, i));
+    let mut d1 = lab.vrrpd(1, &conf(150));
+    assert!(
+        d1.wait_log("(VI_6) Entering MASTER STATE", 5 * S),
+        "{}",
+        describe(&d1)
+    );
+    let mut d2 = lab.vrrpd(2, &conf(100));
+    assert!(
+        d2.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || master(1) && clean(2)),
+        "{}\n{}\n{}",
+        both(1),
+        both(2),
+        d1.log()
+    );
+    assert_eq!(d1.term(), Some(0), "{}", d1.log());
+    assert!(
+        d2.wait_log("(VI_6) Entering MASTER STATE", 3 * S),
+        "{}",
+        describe(&d2)
+    );
+    assert!(
+        eventually(3 * S, || master(2) && clean(1)),
+        "{}\n{}\n{}",
+        both(1),
+        both(2),
+        d2.log()
+    );
+    assert_eq!(d2.term(), Some(0), "{}", d2.log());
+    assert!(clean(2), "{}", both(2));
 }

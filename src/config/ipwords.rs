@@ -2,7 +2,7 @@
 //! in decimal or hex, routing tables and protocols by number or name, ranges, and a cursor
 //! over an entry's words.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::diag::Sink;
 use super::tree::{Stmt, Word};
@@ -44,37 +44,99 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The family an entry's address belongs to, when it is not IPv4.
-pub(super) enum NotV4 {
-    V6,
-    Bad,
+/// A prefix as written: `default`/`all`/`any` (of no family yet) or an address and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Prefix {
+    Any,
+    Net(IpAddr, u8),
 }
 
-/// `ADDR[/LEN]`, `default`, `all` or `any`: an IPv4 prefix.
-pub(super) fn prefix(text: &str) -> Result<(Ipv4Addr, u8), NotV4> {
+/// `ADDR[/LEN]`, `default`, `all` or `any`, of either family; None if it is none of those.
+pub(super) fn prefix(text: &str) -> Option<Prefix> {
     if matches!(text, "default" | "all" | "any") {
-        return Ok((Ipv4Addr::UNSPECIFIED, 0));
+        return Some(Prefix::Any);
     }
     let (a, len) = match text.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (text, None),
     };
-    let Ok(addr) = a.parse::<Ipv4Addr>() else {
-        return Err(if a.parse::<Ipv6Addr>().is_ok() {
-            NotV4::V6
-        } else {
-            NotV4::Bad
-        });
-    };
+    let addr = a.parse::<IpAddr>().ok()?;
+    let max = if addr.is_ipv6() { 128 } else { 32 };
     let len = match len {
-        None => 32,
-        Some(l) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => match l.parse() {
-            Ok(n) if n <= 32 => n,
-            _ => return Err(NotV4::Bad),
-        },
-        Some(_) => return Err(NotV4::Bad),
+        None => max,
+        Some(l) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => {
+            l.parse().ok().filter(|n| *n <= max)?
+        }
+        Some(_) => return None,
     };
-    Ok((addr, len))
+    Some(Prefix::Net(addr, len))
+}
+
+/// The unspecified address of a family: what `default` and `all` stand for.
+pub(super) fn unspecified(v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
+}
+
+/// `addr` with the bits past `len` cleared.
+pub(super) fn network(addr: IpAddr, len: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => {
+            let m = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & m))
+        }
+        IpAddr::V6(a) => {
+            let m = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(a) & m))
+        }
+    }
+}
+
+/// The address family an entry settles on, as keepalived decides it: `inet6` or any IPv6
+/// address in it makes it IPv6, `inet` or an IPv4 address IPv4; with neither (`default dev
+/// eth0`) it is IPv4, as keepalived.conf(5) says. Words of both families are an error.
+#[derive(Default)]
+pub(super) struct FamilyOf {
+    /// The family and the word that decided it.
+    seen: Option<(bool, String)>,
+}
+
+impl FamilyOf {
+    /// Records that word `w` is of family `v6`; None (reported) if the entry has another.
+    pub fn see(&mut self, v6: bool, w: &Word, what: &str, sink: &mut Sink) -> Option<()> {
+        match &self.seen {
+            None => {
+                self.seen = Some((v6, w.text.clone()));
+                Some(())
+            }
+            Some((f, _)) if *f == v6 => Some(()),
+            Some((_, first)) => {
+                let name = |v6: bool| if v6 { "IPv6" } else { "IPv4" };
+                sink.error(
+                    w.pos,
+                    format!(
+                        "'{}' is {}, but '{first}' made the {what} {}: a {what} is of one address family",
+                        w.text,
+                        name(v6),
+                        name(!v6)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Records an address.
+    pub fn addr(&mut self, a: IpAddr, w: &Word, what: &str, sink: &mut Sink) -> Option<()> {
+        self.see(a.is_ipv6(), w, what, sink)
+    }
+
+    pub fn v6(&self) -> bool {
+        self.seen.as_ref().is_some_and(|(v6, _)| *v6)
+    }
 }
 
 /// A number in decimal or `0x` hex, as `ip` and keepalived read them.

@@ -6,11 +6,12 @@
 //! scope universe, type unicast, and `proto keepalived` unless `no_track` names another one.
 
 use core::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use super::diag::Sink;
 use super::ipwords::{
-    Cursor, NotV4, PROTO_KEEPALIVED, TABLE_MAIN, number, number_in, prefix, protocol, table, words,
+    Cursor, FamilyOf, PROTO_KEEPALIVED, Prefix, TABLE_MAIN, network, number, number_in, prefix,
+    protocol, table, unspecified, words,
 };
 use super::tree::{Stmt, Word};
 use super::value::ifname;
@@ -34,21 +35,24 @@ pub const RTN_UNICAST: u8 = 1;
 /// One next hop of a multipath route (`nexthop …`, or keepalived's older `via A or B`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nexthop {
-    pub via: Option<Ipv4Addr>,
+    pub via: Option<IpAddr>,
     pub dev: Option<String>,
     /// `weight W` (1..=256), as written; the kernel stores W - 1.
     pub weight: u16,
     pub onlink: bool,
 }
 
-/// One route.
+/// One route, IPv4 or IPv6: every address in it is of the family of `dst` (`default` is the
+/// unspecified address of its family).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    pub dst: Ipv4Addr,
+    pub dst: IpAddr,
     pub dst_len: u8,
+    /// `from PREFIX`: an IPv6 source-specific route (RTA_SRC); length 0 for none.
+    pub from: (IpAddr, u8),
     /// `src`: the preferred source address (RTA_PREFSRC).
-    pub pref_src: Option<Ipv4Addr>,
-    pub via: Option<Ipv4Addr>,
+    pub pref_src: Option<IpAddr>,
+    pub via: Option<IpAddr>,
     pub dev: Option<String>,
     /// Non-empty for a multipath route; `via` and `dev` are then unused.
     pub nexthops: Vec<Nexthop>,
@@ -64,6 +68,8 @@ pub struct Route {
     pub onlink: bool,
     /// `append`: after matching routes (`ip route append`), not before them.
     pub append: bool,
+    /// `pref low|medium|high` of an IPv6 route (RTA_PREF: 3, 0, 1); None sends none.
+    pub pref: Option<u8>,
     /// Restored when someone deletes it; false with `no_track`.
     pub track: bool,
 }
@@ -87,22 +93,22 @@ const ROUTE_IGNORED: &[(&str, bool)] = &[
     ("congctl", true),
     ("hoplimit", false),
     ("realms", false),
-    ("pref", false),
     ("expires", false),
     ("ttl-propagate", false),
     ("fastopen_no_cookie", false),
     ("track_group", false),
 ];
 
-/// Reads one route entry; None after an error or for an IPv6 route (reported).
+/// Reads one route entry; None after an error (reported).
 pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
     if stmt.block.is_some() {
         sink.error(stmt.pos(), "unexpected '{' in a route");
         return None;
     }
     let mut r = Route {
-        dst: Ipv4Addr::UNSPECIFIED,
+        dst: unspecified(false),
         dst_len: 0,
+        from: (unspecified(false), 0),
         pref_src: None,
         via: None,
         dev: None,
@@ -115,48 +121,24 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
         tos: 0,
         onlink: false,
         append: false,
+        pref: None,
         track: true,
     };
-    let mut dst_seen = false;
+    let mut dst: Option<Prefix> = None;
+    let mut from = Prefix::Any;
+    let mut from_at = None;
+    let mut pref_at = None;
+    let mut fam = FamilyOf::default();
+    let mut tos_at = None;
     let mut proto_given = None;
     let mut c = Cursor {
         words: words(stmt),
         at: 0,
     };
-    let v6 = |w: &Word, sink: &mut Sink| {
-        sink.warn(
-            w.pos,
-            format!(
-                "IPv6 route ('{}') is not supported by vrrpd yet; route ignored",
-                w.text
-            ),
-        );
-    };
-    // An address value of an option: IPv4, or the entry is dropped.
-    let addr = |w: &Word, opt: &str, sink: &mut Sink| -> Result<Ipv4Addr, bool> {
-        match w.text.parse::<Ipv4Addr>() {
-            Ok(a) => Ok(a),
-            Err(_) if w.text.parse::<Ipv6Addr>().is_ok() => {
-                v6(w, sink);
-                Err(false)
-            }
-            Err(_) => {
-                sink.error(
-                    w.pos,
-                    format!("'{}' is not a valid IPv4 address for '{opt}'", w.text),
-                );
-                Err(true)
-            }
-        }
-    };
     while let Some(w) = c.next() {
         let opt = w.text.as_str();
         match opt {
-            "inet" => {}
-            "inet6" => {
-                v6(w, sink);
-                return None;
-            }
+            "inet" | "inet6" => fam.see(opt == "inet6", w, "route", sink)?,
             "src" | "via" | "gw" | "or" => {
                 let what = if opt == "src" {
                     "a source address"
@@ -164,14 +146,11 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
                     "a gateway address"
                 };
                 let mut v = c.value(w, what, sink)?;
-                if (opt == "via" || opt == "gw") && v.text == "inet" {
+                if (opt == "via" || opt == "gw") && matches!(v.text.as_str(), "inet" | "inet6") {
+                    fam.see(v.text == "inet6", v, "route", sink)?;
                     v = c.value(w, what, sink)?;
                 }
-                if v.text == "inet6" {
-                    v6(v, sink);
-                    return None;
-                }
-                let a = addr(v, opt, sink).ok()?;
+                let a = address(v, opt, &mut fam, sink)?;
                 match opt {
                     "src" => r.pref_src = Some(a),
                     "or" => {
@@ -227,6 +206,41 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
             "tos" | "dsfield" => {
                 let v = c.value(w, "a TOS value", sink)?;
                 r.tos = number_in(v, "TOS value", 255, sink)? as u8;
+                tos_at = Some((w.pos, v.text.clone()));
+            }
+            "from" => {
+                let v = c.value(w, "a source prefix", sink)?;
+                let Some(p) = prefix(&v.text) else {
+                    sink.error(
+                        v.pos,
+                        format!("'{}' is not a valid prefix for 'from'", v.text),
+                    );
+                    return None;
+                };
+                if let Prefix::Net(a, _) = p {
+                    fam.addr(a, v, "route", sink)?;
+                }
+                from = p;
+                from_at = Some(w.pos);
+            }
+            "pref" => {
+                let v = c.value(w, "low, medium or high", sink)?;
+                r.pref = Some(match v.text.as_str() {
+                    "low" => 3,
+                    "medium" => 0,
+                    "high" => 1,
+                    _ => {
+                        sink.error(
+                            v.pos,
+                            format!(
+                                "'{}' is not a route preference (low, medium or high)",
+                                v.text
+                            ),
+                        );
+                        return None;
+                    }
+                });
+                pref_at = Some((w.pos, v.text.clone()));
             }
             "onlink" => r.onlink = true,
             "append" => r.append = true,
@@ -238,12 +252,14 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
                 }
                 // Everything after the first `nexthop` belongs to the next hops.
                 c.at -= 1;
-                read_nexthops(&mut c, &mut r, sink)?;
+                read_nexthops(&mut c, &mut r, &mut fam, sink)?;
             }
-            "encap" | "as" | "from" => {
+            "encap" | "as" => {
                 sink.error(
                     w.pos,
-                    format!("'{opt}' in a route is not supported by vrrpd (encapsulation, MPLS and IPv6 source routing)"),
+                    format!(
+                        "'{opt}' in a route is not supported by vrrpd (encapsulation and MPLS)"
+                    ),
                 );
                 return None;
             }
@@ -270,7 +286,7 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
                     r.kind = *kind;
                     w = c.value(w, "a destination", sink)?;
                 }
-                if dst_seen {
+                if dst.is_some() {
                     sink.error(
                         w.pos,
                         format!(
@@ -281,15 +297,13 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
                     return None;
                 }
                 match prefix(&w.text) {
-                    Ok((a, len)) => {
-                        (r.dst, r.dst_len) = (a, len);
-                        dst_seen = true;
+                    Some(p) => {
+                        if let Prefix::Net(a, _) = p {
+                            fam.addr(a, w, "route", sink)?;
+                        }
+                        dst = Some(p);
                     }
-                    Err(NotV4::V6) => {
-                        v6(w, sink);
-                        return None;
-                    }
-                    Err(NotV4::Bad) => {
+                    None => {
                         sink.error(
                             w.pos,
                             format!("unknown route keyword or bad destination '{}'", w.text),
@@ -300,25 +314,62 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
             }
         }
     }
-    if !dst_seen {
-        sink.error(
-            stmt.pos(),
-            "a route needs a destination (PREFIX or default)",
-        );
-        return None;
-    }
-    if r.dst_len < 32 && u32::from(r.dst) & !mask(r.dst_len) != 0 {
+    let v6 = fam.v6();
+    (r.dst, r.dst_len) = match dst {
+        None => {
+            sink.error(
+                stmt.pos(),
+                "a route needs a destination (PREFIX or default)",
+            );
+            return None;
+        }
+        Some(Prefix::Any) => (unspecified(v6), 0),
+        Some(Prefix::Net(a, l)) => (a, l),
+    };
+    let net = network(r.dst, r.dst_len);
+    if net != r.dst {
         sink.error(
             stmt.pos(),
             format!(
-                "route destination {}/{} has host bits set (did you mean {}/{}?)",
-                r.dst,
-                r.dst_len,
-                Ipv4Addr::from(u32::from(r.dst) & mask(r.dst_len)),
-                r.dst_len
+                "route destination {}/{} has host bits set (did you mean {net}/{}?)",
+                r.dst, r.dst_len, r.dst_len
             ),
         );
         return None;
+    }
+    if v6 {
+        r.from = match from {
+            Prefix::Net(a, l @ 1..) if network(a, l) != a => {
+                sink.error(
+                    stmt.pos(),
+                    format!(
+                        "route source {a}/{l} has host bits set (did you mean {}/{l}?)",
+                        network(a, l)
+                    ),
+                );
+                return None;
+            }
+            Prefix::Net(a, l @ 1..) => (a, l),
+            _ => (unspecified(true), 0),
+        };
+        ipv6_checks(&mut r, tos_at, stmt, sink)?;
+    } else {
+        // Linux has source-specific routes for IPv6 only; without `from` the route would
+        // match every source, which is not what was written.
+        if let Some(pos) = from_at {
+            sink.error(
+                pos,
+                "'from' (a source-specific route) is for IPv6 routes only",
+            );
+            return None;
+        }
+        if let Some((pos, text)) = pref_at {
+            sink.warn(
+                pos,
+                format!("'pref {text}' is for IPv6 routes only; the route is installed without it"),
+            );
+            r.pref = None;
+        }
     }
     match proto_given {
         Some((p, pos)) if r.track && p != PROTO_KEEPALIVED => sink.warn(
@@ -331,12 +382,63 @@ pub(crate) fn read_route(stmt: &Stmt, sink: &mut Sink) -> Option<Route> {
     Some(r)
 }
 
-fn mask(len: u8) -> u32 {
-    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
+/// The value of an address option (`src`, `via`, `gw`, `or`), of the route's family.
+fn address(v: &Word, opt: &str, fam: &mut FamilyOf, sink: &mut Sink) -> Option<IpAddr> {
+    let Ok(a) = v.text.parse::<IpAddr>() else {
+        sink.error(
+            v.pos,
+            format!("'{}' is not a valid IP address for '{opt}'", v.text),
+        );
+        return None;
+    };
+    fam.addr(a, v, "route", sink)?;
+    Some(a)
+}
+
+/// What Linux refuses or needs in an IPv6 route: no TOS (the kernel answers "option not
+/// available for IPv6"), and a link-local gateway is only meaningful with its interface.
+fn ipv6_checks(
+    r: &mut Route,
+    tos_at: Option<(super::diag::Pos, String)>,
+    stmt: &Stmt,
+    sink: &mut Sink,
+) -> Option<()> {
+    if let Some((pos, text)) = tos_at {
+        sink.warn(
+            pos,
+            format!("'tos {text}' is not available for IPv6 routes in Linux; the route is installed without it"),
+        );
+        r.tos = 0;
+    }
+    // A next hop without its own `dev` uses the route's.
+    let no_dev = std::iter::once((r.via, r.dev.is_none())).chain(
+        r.nexthops
+            .iter()
+            .map(|nh| (nh.via, nh.dev.is_none() && r.dev.is_none())),
+    );
+    let bare = no_dev
+        .filter(|(_, no_dev)| *no_dev)
+        .find_map(|(via, _)| match via {
+            Some(IpAddr::V6(g)) if g.is_unicast_link_local() => Some(g),
+            _ => None,
+        });
+    if let Some(g) = bare {
+        sink.error(
+            stmt.pos(),
+            format!("link-local gateway {g} needs 'dev' (the interface it is on)"),
+        );
+        return None;
+    }
+    Some(())
 }
 
 /// `nexthop [via A] [dev D] [weight W] [onlink] nexthop …` to the end of the entry.
-fn read_nexthops(c: &mut Cursor<'_>, r: &mut Route, sink: &mut Sink) -> Option<()> {
+fn read_nexthops(
+    c: &mut Cursor<'_>,
+    r: &mut Route,
+    fam: &mut FamilyOf,
+    sink: &mut Sink,
+) -> Option<()> {
     while let Some(w) = c.next() {
         if w.text != "nexthop" {
             sink.error(
@@ -357,19 +459,11 @@ fn read_nexthops(c: &mut Cursor<'_>, r: &mut Route, sink: &mut Sink) -> Option<(
                 "via" => {
                     c.next();
                     let mut v = c.value(w, "a gateway address", sink)?;
-                    if v.text == "inet" {
+                    if matches!(v.text.as_str(), "inet" | "inet6") {
+                        fam.see(v.text == "inet6", v, "route", sink)?;
                         v = c.value(w, "a gateway address", sink)?;
                     }
-                    match v.text.parse::<Ipv4Addr>() {
-                        Ok(a) => nh.via = Some(a),
-                        Err(_) => {
-                            sink.error(
-                                v.pos,
-                                format!("'{}' is not a valid IPv4 next-hop address", v.text),
-                            );
-                            return None;
-                        }
-                    }
+                    nh.via = Some(address(v, "via", fam, sink)?);
                 }
                 "dev" => {
                     c.next();
@@ -435,6 +529,9 @@ impl fmt::Display for Route {
             f.write_str("default")?;
         } else {
             write!(f, "{}/{}", self.dst, self.dst_len)?;
+        }
+        if let (a, l @ 1..) = self.from {
+            write!(f, " from {a}/{l}")?;
         }
         if let Some(v) = self.via {
             write!(f, " via {v}")?;

@@ -3,11 +3,12 @@
 //! in file order, with a warning; an untracked rule carries no protocol unless one is written.
 
 use core::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::diag::{Pos, Sink};
 use super::ipwords::{
-    Cursor, NotV4, PROTO_KEEPALIVED, number, number_in, prefix, protocol, range, table, words,
+    Cursor, FamilyOf, PROTO_KEEPALIVED, Prefix, number, number_in, prefix, protocol, range, table,
+    unspecified, words,
 };
 use super::tree::{Stmt, Word};
 use super::value::ifname;
@@ -40,11 +41,12 @@ impl RuleAction {
     }
 }
 
-/// One policy-routing rule.
+/// One policy-routing rule, IPv4 or IPv6: `from` and `to` are of its family, and "all" is
+/// the family's unspecified address with length 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    pub from: Option<(Ipv4Addr, u8)>,
-    pub to: Option<(Ipv4Addr, u8)>,
+    pub from: (IpAddr, u8),
+    pub to: (IpAddr, u8),
     /// Always set: keepalived's default (16384 downwards) when not written.
     pub priority: u32,
     pub action: RuleAction,
@@ -83,15 +85,15 @@ const RULE_IGNORED: &[&str] = &[
     "track_group",
 ];
 
-/// Reads one rule entry; None after an error or for an IPv6 rule (reported).
+/// Reads one rule entry; None after an error (reported).
 pub(crate) fn read_rule(stmt: &Stmt, sink: &mut Sink) -> Option<RawRule> {
     if stmt.block.is_some() {
         sink.error(stmt.pos(), "unexpected '{' in a rule");
         return None;
     }
     let mut r = Rule {
-        from: None,
-        to: None,
+        from: (unspecified(false), 0),
+        to: (unspecified(false), 0),
         priority: 0,
         action: RuleAction::Nop,
         invert: false,
@@ -116,15 +118,8 @@ pub(crate) fn read_rule(stmt: &Stmt, sink: &mut Sink) -> Option<RawRule> {
         words: words(stmt),
         at: 0,
     };
-    let v6 = |w: &Word, sink: &mut Sink| {
-        sink.warn(
-            w.pos,
-            format!(
-                "IPv6 rule ('{}') is not supported by vrrpd yet; rule ignored",
-                w.text
-            ),
-        );
-    };
+    let mut fam = FamilyOf::default();
+    let (mut from, mut to) = (Prefix::Any, Prefix::Any);
     let mut set_action = |a: RuleAction, w: &Word, sink: &mut Sink| -> Option<()> {
         if action.is_some() {
             sink.error(
@@ -139,33 +134,23 @@ pub(crate) fn read_rule(stmt: &Stmt, sink: &mut Sink) -> Option<RawRule> {
     while let Some(w) = c.next() {
         let opt = w.text.as_str();
         match opt {
-            "inet" => {}
-            "inet6" => {
-                v6(w, sink);
-                return None;
-            }
+            "inet" | "inet6" => fam.see(opt == "inet6", w, "rule", sink)?,
             "from" | "to" => {
                 let v = c.value(w, "a prefix", sink)?;
-                let p = match prefix(&v.text) {
-                    Ok(p) => p,
-                    Err(NotV4::V6) => {
-                        v6(v, sink);
-                        return None;
-                    }
-                    Err(NotV4::Bad) => {
-                        sink.error(
-                            v.pos,
-                            format!("'{}' is not a valid IPv4 prefix for '{opt}'", v.text),
-                        );
-                        return None;
-                    }
+                let Some(p) = prefix(&v.text) else {
+                    sink.error(
+                        v.pos,
+                        format!("'{}' is not a valid prefix for '{opt}'", v.text),
+                    );
+                    return None;
                 };
-                // `from all` is the default and goes on the wire as nothing.
-                let p = (p.1 > 0).then_some(p);
+                if let Prefix::Net(a, _) = p {
+                    fam.addr(a, v, "rule", sink)?;
+                }
                 if opt == "from" {
-                    r.from = p;
+                    from = p;
                 } else {
-                    r.to = p;
+                    to = p;
                 }
             }
             "table" | "lookup" => {
@@ -219,14 +204,16 @@ pub(crate) fn read_rule(stmt: &Stmt, sink: &mut Sink) -> Option<RawRule> {
                     Some(number_in(v, "prefix length", i32::MAX as u64, sink)? as u32);
                 table_option = Some(w.pos);
             }
-            "ipproto" => {
+            // `ip_proto` as keepalived.conf(5) spells it, `ipproto` as `ip rule` does.
+            "ipproto" | "ip_proto" => {
                 let v = c.value(w, "an IP protocol", sink)?;
-                let p = match v.text.as_str() {
+                let p = match v.text.to_ascii_lowercase().as_str() {
                     "icmp" => Some(1),
                     "tcp" => Some(6),
                     "udp" => Some(17),
                     "gre" => Some(47),
                     "esp" => Some(50),
+                    "ipv6-icmp" | "icmpv6" => Some(58),
                     "sctp" => Some(132),
                     t => number(t).and_then(|n| u8::try_from(n).ok()),
                 };
@@ -318,6 +305,13 @@ pub(crate) fn read_rule(stmt: &Stmt, sink: &mut Sink) -> Option<RawRule> {
         return None;
     };
     r.action = a;
+    // `all` (and a /0) is the family's unspecified address with length 0, sent as nothing.
+    let v6 = fam.v6();
+    let resolve = |p: Prefix| match p {
+        Prefix::Net(a, l) if l > 0 => (a, l),
+        _ => (unspecified(v6), 0),
+    };
+    (r.from, r.to) = (resolve(from), resolve(to));
     if let RuleAction::Goto(target) = a {
         if !pref_given {
             sink.error(
@@ -390,10 +384,10 @@ impl fmt::Display for Rule {
             f.write_str(" not")?;
         }
         match self.from {
-            Some((a, l)) => write!(f, " from {a}/{l}")?,
-            None => f.write_str(" from all")?,
+            (_, 0) => f.write_str(" from all")?,
+            (a, l) => write!(f, " from {a}/{l}")?,
         }
-        if let Some((a, l)) = self.to {
+        if let (a, l @ 1..) = self.to {
             write!(f, " to {a}/{l}")?;
         }
         if let Some((m, k)) = self.fwmark {

@@ -1758,8 +1758,8 @@ fn every_keepalived_sample_loads_but_three() {
                 "keepalived.conf.SSL_GET:20: error: auth_type AH is not supported by vrrpd (only PASS)",
             ],
             "keepalived.conf.vrrp.rules" => &[
-                "keepalived.conf.vrrp.rules:11: error: '192.168.100./24' is not a valid IPv4 prefix for 'to'",
-                "keepalived.conf.vrrp.rules:26: error: '192.168.200./24' is not a valid IPv4 prefix for 'to'",
+                "keepalived.conf.vrrp.rules:11: error: '192.168.100./24' is not a valid prefix for 'to'",
+                "keepalived.conf.vrrp.rules:26: error: '192.168.200./24' is not a valid prefix for 'to'",
             ],
             "keepalived.conf.vrrp.lvs_syncd" => &[
                 "keepalived.conf.vrrp.lvs_syncd:4: error: unknown keyword 'VI_2' in vrrp_sync_group",

@@ -3,9 +3,9 @@
 //! link or an address appears (a gateway that was not reachable may be now), restored when
 //! someone deletes one, and swept at start-up when a killed run left them behind.
 //!
-//! The kernel drops IPv4 routes without a word when their interface goes down or their source
-//! address goes away, so after such news every route counts as absent again and is re-added
-//! (an identical route answers EEXIST, which is success).
+//! IPv4 and IPv6 alike. The kernel drops IPv4 routes without a word when their interface goes
+//! down or their source address goes away, so after such news every route counts as absent
+//! again and is re-added (an identical route answers EEXIST, which is success).
 
 use log::{info, warn};
 
@@ -119,6 +119,7 @@ fn route_spec<'a>(
     Ok(RouteSpec {
         dst: r.dst,
         dst_len: r.dst_len,
+        src: r.from,
         tos: r.tos,
         table: r.table,
         protocol: r.protocol,
@@ -131,6 +132,7 @@ fn route_spec<'a>(
         metric: r.metric,
         nexthops: nhs,
         append: r.append,
+        pref: r.pref,
     })
 }
 
@@ -168,8 +170,9 @@ pub fn route_key(r: &Route) -> RouteKey {
         table: r.table,
         dst: r.dst,
         dst_len: r.dst_len,
+        src: r.from,
         tos: r.tos,
-        metric: r.metric.unwrap_or(0),
+        metric: netlink::metric_of(r.dst, r.metric),
         protocol: r.protocol,
         kind: r.kind,
     }

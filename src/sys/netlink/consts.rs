@@ -96,15 +96,19 @@ pub const RTNEXTHOP_LEN: usize = 8;
 /// Multicast groups (for NETLINK_ADD_MEMBERSHIP): IPv4 routes and IPv4 rules.
 pub const RTNLGRP_IPV4_ROUTE: libc::c_int = 7;
 pub const RTNLGRP_IPV4_RULE: libc::c_int = 8;
+pub const RTNLGRP_IPV6_ROUTE: libc::c_int = 11;
+pub const RTNLGRP_IPV6_RULE: libc::c_int = 19;
 pub const NETLINK_ADD_MEMBERSHIP: libc::c_int = 1;
 
 pub const RTA_DST: u16 = 1;
+pub const RTA_SRC: u16 = 2;
 pub const RTA_OIF: u16 = 4;
 pub const RTA_GATEWAY: u16 = 5;
 pub const RTA_PRIORITY: u16 = 6;
 pub const RTA_PREFSRC: u16 = 7;
 pub const RTA_MULTIPATH: u16 = 9;
 pub const RTA_TABLE: u16 = 15;
+pub const RTA_PREF: u16 = 20;
 pub const RTNH_F_ONLINK: u8 = 4;
 pub const RT_SCOPE_NOWHERE: u8 = 255;
 

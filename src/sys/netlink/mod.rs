@@ -22,7 +22,7 @@ use consts::*;
 use parse::{Attrs, Messages, align4, decode_event, read_i32, read_u32};
 pub use parse::{ParseError, parse_messages};
 use request::Request;
-pub use route::{NexthopSpec, RouteKey, RouteSpec, RuleKey, RuleSpec};
+pub use route::{NexthopSpec, RouteKey, RouteSpec, RuleKey, RuleSpec, metric_of};
 
 /// An interface as a link message describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,7 +221,7 @@ impl Netlink {
         self.transact(&mut req, seq, libc::ENOENT)
     }
 
-    /// Calls `f` for every IPv4 route of ours (proto keepalived), in every table.
+    /// Calls `f` for every IPv4 and IPv6 route of ours (proto keepalived), in every table.
     pub fn dump_routes(&mut self, f: &mut dyn FnMut(RouteKey)) -> io::Result<()> {
         self.dump(RTM_GETROUTE, &mut |ev| {
             if let Event::RouteAdded(k) = ev {
@@ -230,7 +230,7 @@ impl Netlink {
         })
     }
 
-    /// Calls `f` for every IPv4 rule of ours (proto keepalived).
+    /// Calls `f` for every IPv4 and IPv6 rule of ours (proto keepalived).
     pub fn dump_rules(&mut self, f: &mut dyn FnMut(RuleKey)) -> io::Result<()> {
         self.dump(RTM_GETRULE, &mut |ev| {
             if let Event::RuleAdded(k) = ev {
@@ -335,9 +335,8 @@ impl Netlink {
                 req.push(&[0u8; IFINFOMSG_LEN])?;
                 req.attr(IFLA_EXT_MASK, &RTEXT_FILTER_SKIP_STATS.to_ne_bytes())?;
             } else if ty == RTM_GETROUTE || ty == RTM_GETRULE {
-                let mut m = [0u8; RTMSG_LEN];
-                m[0] = AF_INET;
-                req.push(&m)?;
+                // AF_UNSPEC: IPv4 and IPv6 (and other families, which the decoders skip).
+                req.push(&[AF_UNSPEC; RTMSG_LEN])?;
             } else {
                 // AF_UNSPEC: the addresses of every family.
                 let mut all = [0u8; IFADDRMSG_LEN];
@@ -415,10 +414,16 @@ impl Monitor {
         })
     }
 
-    /// Also reports IPv4 route and rule changes (only those tagged proto keepalived reach the
-    /// caller), for a configuration that installs routes or rules.
+    /// Also reports IPv4 and IPv6 route and rule changes (only those tagged proto keepalived
+    /// reach the caller), for a configuration that installs routes or rules.
     pub fn watch_routes(&self) -> io::Result<()> {
-        for group in [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE] {
+        let groups = [
+            RTNLGRP_IPV4_ROUTE,
+            RTNLGRP_IPV4_RULE,
+            RTNLGRP_IPV6_ROUTE,
+            RTNLGRP_IPV6_RULE,
+        ];
+        for group in groups {
             os::setsockopt(&self.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group)?;
         }
         Ok(())

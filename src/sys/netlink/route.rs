@@ -7,7 +7,7 @@
 //! what `ip` was seen sending (tests.rs).
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::consts::*;
 use super::parse::{Attrs, read_u32};
@@ -21,18 +21,21 @@ pub const PROTO_OURS: u8 = 18;
 /// One next hop of a multipath route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NexthopSpec {
-    pub via: Option<Ipv4Addr>,
+    pub via: Option<IpAddr>,
     pub ifindex: u32,
     /// 1..=256, as written (`weight`); the kernel stores it minus one.
     pub weight: u16,
     pub onlink: bool,
 }
 
-/// A route to add or delete, with interfaces resolved to indexes.
+/// A route to add or delete, with interfaces resolved to indexes. Its family is that of `dst`;
+/// every other address in it must be of the same one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteSpec<'a> {
-    pub dst: Ipv4Addr,
+    pub dst: IpAddr,
     pub dst_len: u8,
+    /// Source prefix of an IPv6 source-specific route (RTA_SRC); length 0 for none.
+    pub src: (IpAddr, u8),
     pub tos: u8,
     pub table: u32,
     pub protocol: u8,
@@ -41,13 +44,15 @@ pub struct RouteSpec<'a> {
     /// RTN_*.
     pub kind: u8,
     pub onlink: bool,
-    pub pref_src: Option<Ipv4Addr>,
-    pub via: Option<Ipv4Addr>,
+    pub pref_src: Option<IpAddr>,
+    pub via: Option<IpAddr>,
     pub oif: Option<u32>,
     pub metric: Option<u32>,
     pub nexthops: &'a [NexthopSpec],
     /// Add after matching routes instead of before them (NLM_F_APPEND).
     pub append: bool,
+    /// IPv6 router preference (RTA_PREF: 3 low, 0 medium, 1 high).
+    pub pref: Option<u8>,
 }
 
 impl RouteSpec<'_> {
@@ -58,32 +63,48 @@ impl RouteSpec<'_> {
             table: self.table,
             dst: self.dst,
             dst_len: self.dst_len,
+            src: self.src,
             tos: self.tos,
-            metric: self.metric.unwrap_or(0),
+            metric: metric_of(self.dst, self.metric),
             protocol: self.protocol,
             kind: self.kind,
         }
     }
 }
 
+/// The metric the kernel reports for a route with `metric` as written (None: none written).
+/// IPv4 keeps 0; IPv6 turns 0 into 1024 (IP6_RT_PRIO_USER).
+pub fn metric_of(dst: IpAddr, metric: Option<u32>) -> u32 {
+    match (metric, dst) {
+        (Some(m @ 1..), _) => m,
+        (_, IpAddr::V6(_)) => IP6_RT_PRIO_USER,
+        (_, IpAddr::V4(_)) => 0,
+    }
+}
+
+const IP6_RT_PRIO_USER: u32 = 1024;
+
 /// A route as identified in dumps and events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteKey {
     pub table: u32,
-    pub dst: Ipv4Addr,
+    pub dst: IpAddr,
     pub dst_len: u8,
+    /// (unspecified, 0) but for an IPv6 source-specific route.
+    pub src: (IpAddr, u8),
     pub tos: u8,
     pub metric: u32,
     pub protocol: u8,
     pub kind: u8,
 }
 
-/// A policy rule to add or delete.
+/// A policy rule to add or delete. Its family is that of `from` (length 0 for "all"); `to` is
+/// of the same one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleSpec<'a> {
     pub priority: u32,
-    pub from: Option<(Ipv4Addr, u8)>,
-    pub to: Option<(Ipv4Addr, u8)>,
+    pub from: (IpAddr, u8),
+    pub to: (IpAddr, u8),
     /// FR_ACT_*.
     pub action: u8,
     /// For FR_ACT_TO_TBL; 0 for an l3mdev rule.
@@ -107,8 +128,8 @@ impl RuleSpec<'_> {
     pub fn key(&self) -> RuleKey {
         RuleKey {
             priority: self.priority,
-            from: self.from.unwrap_or((Ipv4Addr::UNSPECIFIED, 0)),
-            to: self.to.unwrap_or((Ipv4Addr::UNSPECIFIED, 0)),
+            from: self.from,
+            to: self.to,
             action: self.action,
             table: self.table,
             protocol: self.protocol,
@@ -133,9 +154,9 @@ fn name(n: Option<&str>) -> heapless::String<16> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleKey {
     pub priority: u32,
-    /// (0.0.0.0, 0) for "all".
-    pub from: (Ipv4Addr, u8),
-    pub to: (Ipv4Addr, u8),
+    /// (0.0.0.0, 0) or (::, 0) for "all".
+    pub from: (IpAddr, u8),
+    pub to: (IpAddr, u8),
     pub action: u8,
     pub table: u32,
     pub protocol: u8,
@@ -151,10 +172,20 @@ pub struct RuleKey {
 /// keepalived (and `ip route prepend`), it goes in front of a matching route of another
 /// protocol, and an identical one answers EEXIST.
 pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Request> {
-    if r.dst_len > 32 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "IPv4 prefix length over 32",
+    let v6 = r.dst.is_ipv6();
+    let gateways = r.nexthops.iter().filter_map(|nh| nh.via);
+    let mixed = r
+        .pref_src
+        .into_iter()
+        .chain(r.via)
+        .chain(gateways)
+        .chain([r.src.0])
+        .any(|a| a.is_ipv6() != v6);
+    // Linux has source-specific routes for IPv6 only.
+    let bad_src = r.src.1 > max_len(r.src.0) || (!v6 && r.src.1 > 0);
+    if r.dst_len > max_len(r.dst) || mixed || bad_src {
+        return Err(invalid(
+            "route: prefix too long or addresses of two families",
         ));
     }
     let (ty, flags) = if add {
@@ -169,13 +200,18 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
     let mut req = Request::new(ty, flags, seq);
     // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags u32.
     let mut m = [0u8; RTMSG_LEN];
-    m[0] = AF_INET;
+    m[0] = family(r.dst);
     m[1] = r.dst_len;
+    m[2] = r.src.1;
     m[3] = r.tos;
     m[4] = u8::try_from(r.table).unwrap_or(0);
     m[5] = r.protocol;
-    // A delete matches any scope.
-    m[6] = if add { r.scope } else { RT_SCOPE_NOWHERE };
+    // An IPv4 delete matches any scope with NOWHERE; IPv6 routes have no scope (`ip` sends 0).
+    m[6] = match (add, v6) {
+        (true, _) => r.scope,
+        (false, false) => RT_SCOPE_NOWHERE,
+        (false, true) => 0,
+    };
     m[7] = r.kind;
     let flags = if r.onlink {
         u32::from(RTNH_F_ONLINK)
@@ -188,37 +224,45 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
         req.attr(RTA_TABLE, &r.table.to_ne_bytes())?;
     }
     if r.dst_len > 0 {
-        req.attr(RTA_DST, &r.dst.octets())?;
+        req.attr(RTA_DST, &octets(r.dst))?;
+    }
+    if r.src.1 > 0 {
+        req.attr(RTA_SRC, &octets(r.src.0))?;
     }
     if let Some(src) = r.pref_src {
-        req.attr(RTA_PREFSRC, &src.octets())?;
+        req.attr(RTA_PREFSRC, &octets(src))?;
     }
     if let Some(via) = r.via {
-        req.attr(RTA_GATEWAY, &via.octets())?;
+        req.attr(RTA_GATEWAY, &octets(via))?;
     }
     if let Some(metric) = r.metric {
         req.attr(RTA_PRIORITY, &metric.to_ne_bytes())?;
+    }
+    if let Some(pref) = r.pref.filter(|_| v6) {
+        req.attr(RTA_PREF, &[pref])?;
     }
     if let Some(oif) = r.oif {
         req.attr(RTA_OIF, &oif.to_ne_bytes())?;
     }
     if !r.nexthops.is_empty() {
         // struct rtnexthop (len u16, flags u8, hops u8, ifindex i32), then its attributes.
-        let mut mp = [0u8; 8 * (RTNEXTHOP_LEN + RTA_HDRLEN + 4)];
+        let mut mp = [0u8; 8 * (RTNEXTHOP_LEN + RTA_HDRLEN + 16)];
         let mut len = 0;
         for nh in r.nexthops {
-            let nh_len = RTNEXTHOP_LEN + if nh.via.is_some() { RTA_HDRLEN + 4 } else { 0 };
+            let gw = nh.via.map(octets);
+            let gw_len = gw.as_ref().map_or(0, |g| RTA_HDRLEN + g.len());
+            let nh_len = RTNEXTHOP_LEN + gw_len;
             let out = mp
                 .get_mut(len..len + nh_len)
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "too many next hops"))?;
+                .ok_or_else(|| invalid("too many next hops"))?;
             out[..2].copy_from_slice(&(nh_len as u16).to_ne_bytes());
             out[2] = if nh.onlink { RTNH_F_ONLINK } else { 0 };
             out[3] = u8::try_from(nh.weight.clamp(1, 256) - 1).unwrap_or(255);
             out[4..8].copy_from_slice(&nh.ifindex.to_ne_bytes());
-            if let Some(via) = nh.via {
-                out[8..10].copy_from_slice(&((RTA_HDRLEN + 4) as u16).to_ne_bytes());
+            if let Some(g) = gw {
+                out[8..10].copy_from_slice(&(gw_len as u16).to_ne_bytes());
                 out[10..12].copy_from_slice(&RTA_GATEWAY.to_ne_bytes());
-                out[12..16].copy_from_slice(&via.octets());
+                out[12..nh_len].copy_from_slice(&g);
             }
             len += nh_len;
         }
@@ -230,6 +274,12 @@ pub(super) fn route_request(r: &RouteSpec, add: bool, seq: u32) -> io::Result<Re
 /// Builds an RTM_NEWRULE (`add`, exclusive: an identical rule answers EEXIST, as with
 /// `ip rule add`) or RTM_DELRULE request.
 pub(super) fn rule_request(r: &RuleSpec, add: bool, seq: u32) -> io::Result<Request> {
+    let (from, to) = (r.from.0, r.to.0);
+    if from.is_ipv6() != to.is_ipv6() || r.from.1 > max_len(from) || r.to.1 > max_len(to) {
+        return Err(invalid(
+            "rule: prefix too long or addresses of two families",
+        ));
+    }
     let (ty, flags) = if add {
         (
             RTM_NEWRULE,
@@ -241,9 +291,9 @@ pub(super) fn rule_request(r: &RuleSpec, add: bool, seq: u32) -> io::Result<Requ
     let mut req = Request::new(ty, flags, seq);
     // struct fib_rule_hdr: family, dst_len, src_len, tos, table, res1, res2, action, flags u32.
     let mut h = [0u8; RTMSG_LEN];
-    h[0] = AF_INET;
-    h[1] = r.to.map_or(0, |t| t.1);
-    h[2] = r.from.map_or(0, |f| f.1);
+    h[0] = family(from);
+    h[1] = r.to.1;
+    h[2] = r.from.1;
     h[3] = r.tos;
     h[4] = u8::try_from(r.table).unwrap_or(0);
     h[7] = r.action;
@@ -251,12 +301,11 @@ pub(super) fn rule_request(r: &RuleSpec, add: bool, seq: u32) -> io::Result<Requ
     h[8..].copy_from_slice(&flags.to_ne_bytes());
     req.push(&h)?;
     req.attr(FRA_PRIORITY, &r.priority.to_ne_bytes())?;
-    if let Some((a, l)) = r.from.filter(|f| f.1 > 0) {
-        let _ = l;
-        req.attr(FRA_SRC, &a.octets())?;
+    if r.from.1 > 0 {
+        req.attr(FRA_SRC, &octets(from))?;
     }
-    if let Some((a, _)) = r.to.filter(|t| t.1 > 0) {
-        req.attr(FRA_DST, &a.octets())?;
+    if r.to.1 > 0 {
+        req.attr(FRA_DST, &octets(to))?;
     }
     if let Some((mark, mask)) = r.fwmark {
         req.attr(FRA_FWMARK, &mark.to_ne_bytes())?;
@@ -267,9 +316,9 @@ pub(super) fn rule_request(r: &RuleSpec, add: bool, seq: u32) -> io::Result<Requ
     for (ty, n) in [(FRA_IIFNAME, r.iif), (FRA_OIFNAME, r.oif)] {
         if let Some(n) = n {
             let mut buf = [0u8; libc::IFNAMSIZ];
-            let b = buf.get_mut(..n.len()).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "interface name too long")
-            })?;
+            let b = buf
+                .get_mut(..n.len())
+                .ok_or_else(|| invalid("interface name too long"))?;
             b.copy_from_slice(n.as_bytes());
             req.attr(ty, &buf[..=n.len()])?;
         }
@@ -307,33 +356,72 @@ pub(super) fn rule_request(r: &RuleSpec, add: bool, seq: u32) -> io::Result<Requ
     Ok(req)
 }
 
-fn ipv4(data: &[u8]) -> Result<Ipv4Addr, ParseError> {
-    let o: [u8; 4] = data.try_into().map_err(|_| ParseError::BadValue)?;
-    Ok(Ipv4Addr::from(o))
+fn invalid(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what)
 }
 
-/// An IPv4 route message of ours (protocol 18) as an event; None for any other.
+fn family(a: IpAddr) -> u8 {
+    if a.is_ipv6() { AF_INET6 } else { AF_INET }
+}
+
+fn max_len(a: IpAddr) -> u8 {
+    if a.is_ipv6() { 128 } else { 32 }
+}
+
+fn octets(a: IpAddr) -> heapless::Vec<u8, 16> {
+    super::addr_octets(&a)
+}
+
+/// The unspecified address of address family `af` (AF_INET or AF_INET6); None for another.
+fn unspecified(af: u8) -> Option<IpAddr> {
+    match af {
+        AF_INET => Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        AF_INET6 => Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        _ => None,
+    }
+}
+
+/// An address attribute of the family of `like`.
+fn address(like: IpAddr, data: &[u8]) -> Result<IpAddr, ParseError> {
+    Ok(match like {
+        IpAddr::V4(_) => {
+            let o: [u8; 4] = data.try_into().map_err(|_| ParseError::BadValue)?;
+            IpAddr::V4(Ipv4Addr::from(o))
+        }
+        IpAddr::V6(_) => {
+            let o: [u8; 16] = data.try_into().map_err(|_| ParseError::BadValue)?;
+            IpAddr::V6(Ipv6Addr::from(o))
+        }
+    })
+}
+
+/// An IPv4 or IPv6 route message of ours (protocol 18) as an event; None for any other.
 pub(super) fn decode_route(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError> {
     let h = p.get(..RTMSG_LEN).ok_or(ParseError::Truncated)?;
-    if h[0] != AF_INET || h[5] != PROTO_OURS {
+    let Some(any) = unspecified(h[0]) else {
+        return Ok(None);
+    };
+    if h[5] != PROTO_OURS {
         return Ok(None);
     }
     let mut key = RouteKey {
         table: u32::from(h[4]),
-        dst: Ipv4Addr::UNSPECIFIED,
+        dst: any,
         dst_len: h[1],
+        src: (any, h[2]),
         tos: h[3],
         metric: 0,
         protocol: h[5],
         kind: h[7],
     };
-    if key.dst_len > 32 {
+    if key.dst_len > max_len(any) || key.src.1 > max_len(any) {
         return Err(ParseError::BadValue);
     }
     for attr in Attrs::new(&p[RTMSG_LEN..]) {
         match attr? {
             (RTA_TABLE, d) => key.table = read_u32(d, 0).ok_or(ParseError::BadValue)?,
-            (RTA_DST, d) => key.dst = ipv4(d)?,
+            (RTA_DST, d) => key.dst = address(any, d)?,
+            (RTA_SRC, d) => key.src.0 = address(any, d)?,
             (RTA_PRIORITY, d) => key.metric = read_u32(d, 0).ok_or(ParseError::BadValue)?,
             _ => {}
         }
@@ -345,16 +433,19 @@ pub(super) fn decode_route(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseErro
     }))
 }
 
-/// An IPv4 rule message of ours (protocol 18) as an event; None for any other.
+/// An IPv4 or IPv6 rule message of ours (protocol 18) as an event; None for any other.
 pub(super) fn decode_rule(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError> {
     let h = p.get(..RTMSG_LEN).ok_or(ParseError::Truncated)?;
-    if h[0] != AF_INET {
+    let Some(any) = unspecified(h[0]) else {
         return Ok(None);
+    };
+    if h[1] > max_len(any) || h[2] > max_len(any) {
+        return Err(ParseError::BadValue);
     }
     let mut key = RuleKey {
         priority: 0,
-        from: (Ipv4Addr::UNSPECIFIED, h[2]),
-        to: (Ipv4Addr::UNSPECIFIED, h[1]),
+        from: (any, h[2]),
+        to: (any, h[1]),
         action: h[7],
         table: u32::from(h[4]),
         protocol: 0,
@@ -372,8 +463,8 @@ pub(super) fn decode_rule(ty: u16, p: &[u8]) -> Result<Option<Event>, ParseError
         let u32_of = |d: &[u8]| read_u32(d, 0).ok_or(ParseError::BadValue);
         match attr? {
             (FRA_PRIORITY, d) => key.priority = u32_of(d)?,
-            (FRA_SRC, d) => key.from.0 = ipv4(d)?,
-            (FRA_DST, d) => key.to.0 = ipv4(d)?,
+            (FRA_SRC, d) => key.from.0 = address(any, d)?,
+            (FRA_DST, d) => key.to.0 = address(any, d)?,
             (FRA_TABLE, d) => key.table = u32_of(d)?,
             (FRA_PROTOCOL, d) => key.protocol = *d.first().ok_or(ParseError::BadValue)?,
             (FRA_FWMARK, d) => key.fwmark.0 = u32_of(d)?,
