@@ -586,3 +586,258 @@ fn adverts_leave_from_the_macvlan_or_with_vmac_xmit_base_from_the_interface() {
         assert!(garps.iter().all(|r| r == &[VMAC, VMAC]), "{garps:?}");
     }
 }
+
+// ---- IPv6: the virtual MAC is 00:00:5e:00:02:VRID ----
+
+const VMAC6: &str = "00:00:5e:00:02:33";
+/// The advertised VIPs: a link-local first (RFC 5798 section 5.2.9), then a global one.
+const LL_VIP6: &str = "fe80::1:100";
+const VIP6: &str = "fd99::100";
+const CLIENT_IP6: &str = "fd99::250";
+
+/// VI_6 (VRRPv3 over IPv6, 0.1 s, VRID 51) with `use_vmac` and the extra lines `more`; the
+/// VIPs name no `dev`, so they go on the macvlan.
+fn vmac6_conf(priority: u8, more: &str) -> String {
+    format!(
+        "vrrp_instance VI_6 {{\n    state BACKUP\n    interface eth0\n    use_vmac\n{more}    virtual_router_id 51\n    priority {priority}\n    advert_int 0.1\n    virtual_ipaddress {{\n        {LL_VIP6}/64\n        {VIP6}/64\n    }}\n}}\n"
+    )
+}
+
+/// Router `i`'s kernel link-local on eth0 (EUI-64 of its MAC).
+fn router_ll(i: usize) -> String {
+    format!("fe80::99:ff:fe00:{i:x}")
+}
+
+/// IPv6 addresses on `dev` of router `i`, "ADDR/LEN flags…".
+fn addrs6_on(lab: &Lab, i: usize, dev: &str) -> Vec<String> {
+    let r = lab.try_ip(i, &["-6", "-o", "addr", "show", "dev", dev]);
+    r.stdout
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace().skip_while(|w| *w != "inet6");
+            w.next()?;
+            let addr = w.next()?.to_string();
+            Some(format!("{addr} {}", w.collect::<Vec<_>>().join(" ")))
+        })
+        .collect()
+}
+
+fn has6_on(lab: &Lab, i: usize, dev: &str, addr: &str) -> bool {
+    addrs6_on(lab, i, dev)
+        .iter()
+        .any(|a| a.split('/').next() == Some(addr))
+}
+
+fn holds_vip6_on_vmac(lab: &Lab, i: usize) -> bool {
+    has6_on(lab, i, "vrrp.51", VIP6)
+}
+
+/// Every router's eth0 link-local has passed duplicate address detection.
+fn wait_dad(lab: &Lab) {
+    for i in 1..=lab.n {
+        let ok = wait_until(10 * S, S / 20, || {
+            addrs6_on(lab, i, "eth0")
+                .iter()
+                .any(|a| a.starts_with("fe80::") && !a.contains("tentative"))
+        });
+        assert!(ok, "r{i}: no usable link-local");
+    }
+}
+
+/// Counts per port the frames from the IPv6 virtual MAC, and counts and drops every
+/// unsolicited neighbour advertisement (to all nodes) before the bridge learns from it.
+fn filter_switch6(lab: &Lab) {
+    let rules = format!(
+        "table bridge vm6 {{\n\
+         \x20 counter una {{ }}\n\
+         \x20 counter from_p1 {{ }}\n\
+         \x20 counter from_p2 {{ }}\n\
+         \x20 chain pre {{\n\
+         \x20   type filter hook prerouting priority -200; policy accept;\n\
+         \x20   iifname \"p1\" ether saddr {VMAC6} counter name from_p1\n\
+         \x20   iifname \"p2\" ether saddr {VMAC6} counter name from_p2\n\
+         \x20   ip6 daddr ff02::1 icmpv6 type nd-neighbor-advert counter name una drop\n\
+         \x20 }}\n\
+         }}\n"
+    );
+    lab.sw_nft(&rules);
+}
+
+/// The client gets fd99::250/64 and resolves VIP6 (a datagram there makes it solicit).
+fn client_learns6(lab: &Lab) {
+    let r = lab.client_exec(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("{CLIENT_IP6}/64"),
+        "dev",
+        "eth0",
+        "nodad",
+    ]);
+    assert!(r.ok(), "{}", r.stderr);
+    assert!(reach6(lab), "client cannot reach {VIP6}");
+}
+
+/// The client reaches VIP6: a TCP connection to a closed port is refused by its holder (no
+/// ping here; an answer either way proves the path both ways).
+fn reach6(lab: &Lab) -> bool {
+    let to = std::net::SocketAddr::from((
+        VIP6.parse::<std::net::Ipv6Addr>()
+            .unwrap_or(std::net::Ipv6Addr::LOCALHOST),
+        9,
+    ));
+    in_netns(
+        &lab.client_ns(),
+        move || match std::net::TcpStream::connect_timeout(&to, S) {
+            Ok(_) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+        },
+    )
+    .join()
+    .unwrap_or(false)
+}
+
+fn client_neigh6(lab: &Lab) -> Option<String> {
+    let r = lab.client_exec(&["ip", "-6", "neigh", "show", "to", VIP6, "dev", "eth0"]);
+    let words: Vec<&str> = r.stdout.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "lladdr")?;
+    words.get(at + 1).map(|s| s.to_string())
+}
+
+fn sysctl6(lab: &Lab, i: usize, dev: &str, key: &str) -> String {
+    let r = lab.exec(i, &["cat", &format!("/proc/sys/net/ipv6/conf/{dev}/{key}")]);
+    r.stdout.trim().to_string()
+}
+
+#[test]
+fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
+    let Some(mut lab) = Lab::new("xvpair", 2) else {
+        return;
+    };
+    lab.add_client();
+    wait_dad(&lab);
+    filter_switch6(&lab);
+    let minute = Duration::from_secs(60);
+    // What each router sends (before the bridge's filter), and the backup's frames from the
+    // virtual MAC.
+    let cap1 = lab.capture_on("p1", &["-Q", "in"], "icmp6 or proto 112", minute);
+    let cap2 = lab.capture_on("p2", &["-Q", "in"], &format!("ether src {VMAC6}"), minute);
+    let lo = Vi::v3(100);
+    let mut d1 = lab.vrrpd(1, &vmac6_conf(150, ""));
+    let ok = wait_until(lo.master_down() + 2 * MARGIN, S / 20, || {
+        holds_vip6_on_vmac(&lab, 1)
+    });
+    assert!(ok, "{}", describe(&d1));
+    let mut d2 = lab.vrrpd(2, &vmac6_conf(100, ""));
+    assert!(
+        d2.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+
+    // The master's macvlan: the IPv6 virtual MAC, up, with both VIPs and eth0's link-local
+    // copied to send from, all without DAD; eth0 holds no VIP. The backup's is down, bare.
+    let l1 = vmac_link(&lab, 1).expect("r1 has vrrp.51");
+    assert!(
+        l1.contains("vrrp.51@eth0") && l1.contains(&format!("link/ether {VMAC6}")),
+        "{l1}"
+    );
+    assert!(
+        l1.contains(",UP") && l1.contains("addrgenmode none"),
+        "{l1}"
+    );
+    let a1 = addrs6_on(&lab, 1, "vrrp.51");
+    for want in [LL_VIP6, VIP6, router_ll(1).as_str()] {
+        assert!(
+            a1.iter()
+                .any(|a| a.starts_with(&format!("{want}/")) && a.contains("nodad")),
+            "{want}: {a1:?}\n{}",
+            describe(&d1)
+        );
+    }
+    assert!(!has6_on(&lab, 1, "eth0", VIP6) && !has6_on(&lab, 1, "eth0", LL_VIP6));
+    let l2 = vmac_link(&lab, 2).expect("r2 has vrrp.51");
+    assert!(
+        !l2.contains(",UP") && l2.contains("addrgenmode none"),
+        "{l2}"
+    );
+    assert_eq!(addrs6_on(&lab, 2, "vrrp.51"), Vec::<String>::new());
+    for key in ["accept_ra", "accept_dad"] {
+        assert_eq!(sysctl6(&lab, 2, "vrrp.51", key), "0", "{key}");
+    }
+
+    // The client resolves the VIP to the virtual MAC and reaches it.
+    client_learns6(&lab);
+    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    // Steady state with the backup running: nothing from the virtual MAC on its port.
+    std::thread::sleep(2 * S);
+    assert_eq!(lab.sw_counter("vm6", "from_p2"), 0, "{}", describe(&d2));
+    assert!(lab.sw_counter("vm6", "from_p1") > 0);
+    assert!(
+        lab.sw_counter("vm6", "una") > 0,
+        "the master's unsolicited NAs were dropped"
+    );
+    let backup_frames = tshark_fields(&cap2.stop(), "", &["frame.number"]);
+    assert!(backup_frames.is_empty(), "r2 sent {backup_frames:?}");
+
+    // The master dies; its port drops everything, as when the box dies. r2 takes over, and
+    // with every unsolicited NA dropped the client still has, and reaches, the virtual MAC.
+    d1.kill9();
+    lab.sw_nft("add rule bridge vm6 pre iifname \"p1\" drop\n");
+    let nas = lab.sw_counter("vm6", "una");
+    let ok = wait_until(lo.master_down() + MARGIN, S / 20, || {
+        holds_vip6_on_vmac(&lab, 2)
+    });
+    assert!(ok, "{}", describe(&d2));
+    assert!(
+        has6_on(&lab, 2, "vrrp.51", &router_ll(2)),
+        "{:?}",
+        addrs6_on(&lab, 2, "vrrp.51")
+    );
+    assert!(
+        wait_until(3 * S, S / 10, || reach6(&lab)),
+        "{}\n{}",
+        describe(&d2),
+        lab.sw_ip(&["-s", "neigh"])
+    );
+    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    assert!(lab.sw_counter("vm6", "una") > nas, "r2's NAs were dropped");
+    assert!(lab.sw_counter("vm6", "from_p2") > 0);
+
+    // r1's frames: adverts from the virtual MAC with eth0's link-local as source, and
+    // unsolicited NAs for both VIPs from the virtual MAC, naming it as target link-layer
+    // address.
+    let pcap = cap1.stop();
+    let adverts = tshark_fields(&pcap, "vrrp", &["eth.src", "ipv6.src", "ipv6.hlim"]);
+    assert!(adverts.len() > 2, "{adverts:?}");
+    let want = [VMAC6.to_string(), router_ll(1), "255".to_string()];
+    assert!(adverts.iter().all(|r| r[..] == want), "{adverts:?}");
+    let nas = tshark_fields(
+        &pcap,
+        "icmpv6.type == 136 && ipv6.dst == ff02::1",
+        &[
+            "eth.src",
+            "icmpv6.nd.na.target_address",
+            "icmpv6.opt.linkaddr",
+        ],
+    );
+    for target in [VIP6, LL_VIP6] {
+        assert!(
+            nas.iter().any(|n| n[1] == target),
+            "no NA for {target}: {nas:?}"
+        );
+    }
+    assert!(
+        nas.iter().all(|n| n[0] == VMAC6 && n[2] == VMAC6),
+        "{nas:?}"
+    );
+
+    // Stop: priority 0, then the VIPs and the macvlan go; eth0 is as it was.
+    assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
+    assert_eq!(vmac_link(&lab, 2), None);
+    assert!(!has6_on(&lab, 2, "eth0", VIP6) && !has6_on(&lab, 2, "eth0", LL_VIP6));
+    for key in ["arp_ignore", "arp_filter", "arp_announce"] {
+        let r = lab.exec(2, &["cat", &format!("/proc/sys/net/ipv4/conf/eth0/{key}")]);
+        assert_eq!(r.stdout.trim(), "0", "{key}\n{}", describe(&d2));
+    }
+}

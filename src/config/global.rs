@@ -33,6 +33,7 @@ pub(crate) struct GlobalBuilder {
     process_scan_interval: Option<std::time::Duration>,
     sched: Sched,
     min_garp: bool,
+    vmac_prefix: Option<String>,
     /// Where `vrrp_strict` was.
     pub strict: Option<super::diag::Pos>,
 }
@@ -65,6 +66,7 @@ impl GlobalBuilder {
                 .process_scan_interval
                 .unwrap_or(d.process_scan_interval),
             sched: self.sched,
+            vmac_prefix: self.vmac_prefix.unwrap_or(d.vmac_prefix),
         }
     }
 
@@ -164,6 +166,11 @@ impl GlobalBuilder {
                         self.max_script_children = u32::try_from(n).ok();
                     }
                 }
+                "vmac_prefix" => {
+                    if let Some(p) = vmac_prefix(stmt, self.vmac_prefix.is_some(), sink) {
+                        self.vmac_prefix = Some(p);
+                    }
+                }
                 "track_process_scan_interval" => {
                     let d = super::process::scan_interval(stmt, sink);
                     self.process_scan_interval = d.or(self.process_scan_interval);
@@ -172,6 +179,32 @@ impl GlobalBuilder {
             }
         }
     }
+}
+
+/// `vmac_prefix WORD`: default macvlan names become `WORD.VRID`, so WORD leaves room for the
+/// dot and three digits in an interface name. The first one given counts, as in keepalived.
+fn vmac_prefix(stmt: &Stmt, again: bool, sink: &mut Sink) -> Option<String> {
+    let w = arg(stmt, "a name prefix", sink)?;
+    let max = super::value::IFNAME_MAX - ".255".len();
+    let bad = |c: char| c == '/' || c == ':' || c.is_whitespace();
+    if w.text.is_empty() || w.text.len() > max || w.text.contains(bad) {
+        sink.error(
+            w.pos,
+            format!(
+                "'{}' is not a valid vmac_prefix (1-{max} bytes of an interface name, no '/' or ':')",
+                w.text
+            ),
+        );
+        return None;
+    }
+    if again {
+        sink.warn(
+            w.pos,
+            format!("vmac_prefix was given already; '{}' ignored", w.text),
+        );
+        return None;
+    }
+    Some(w.text.clone())
 }
 
 fn unknown(stmt: &Stmt, sink: &mut Sink) {

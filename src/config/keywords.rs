@@ -92,7 +92,6 @@ const SNMP: &str = "vrrpd has no SNMP or D-Bus interface";
 const FIFO: &str = "vrrpd has no notify FIFO; use notify scripts";
 const OTHER_PROCESS: &str = "vrrpd is a single process; it has no checker or BFD process to tune";
 const TRACK_GROUP: &str = "deleting a static address, route or rule moves no instance to backup; vrrpd restores it instead";
-const VMAC_NAMES: &str = "vrrpd names its macvlans vrrp.VRID, or as use_vmac says";
 const VMAC_ADDR: &str = "addresses on other interfaces keep those interfaces' own MAC (use_vmac \
                          covers the addresses on the instance's interface)";
 const NETNS: &str = "vrrpd does not switch network namespaces; start it inside one (ip netns exec)";
@@ -245,8 +244,8 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "tmp_config_directory").lost("vrrpd writes no temporary config files"),
     value(Global, "umask").lost("vrrpd keeps the umask it was started with"),
     value(Global, "use_pid_dir").lost("vrrpd writes the one pid file given by -p"),
-    value(Global, "vmac_addr_prefix").lost(VMAC_NAMES),
-    value(Global, "vmac_prefix").lost(VMAC_NAMES),
+    value(Global, "vmac_addr_prefix").lost(VMAC_ADDR),
+    value(Global, "vmac_prefix"),
     value(Global, "vrrp_check_unicast_src").lost("vrrpd accepts unicast adverts only from the listed peers, whatever the source check"),
     value(Global, "vrrp_cpu_affinity").lost("vrrpd runs on any CPU; use taskset"),
     value(Global, "vrrp_down_timer_adverts").lost("a backup waits the RFC's 3 advert intervals plus skew"),

@@ -258,11 +258,10 @@ pub(crate) fn resolve(
              'vmac_xmit_base' (which keepalived requires here)",
         );
     }
-    let vmac = raw
-        .vmac
-        .as_ref()
-        .zip(raw.vrid)
-        .map(|(v, vrid)| vmac::resolve(v, vrid, raw.vmac_xmit_base.is_some() || unicast_base));
+    let vmac = raw.vmac.as_ref().zip(raw.vrid).map(|(v, vrid)| {
+        let xmit_base = raw.vmac_xmit_base.is_some() || unicast_base;
+        vmac::resolve(v, vrid, family, &g.vmac_prefix, xmit_base)
+    });
 
     // Addresses of the other family join the excluded ones, after those written so.
     let extras = extras.map(|mut x| {

@@ -78,6 +78,8 @@ pub struct Global {
     /// `track_process_scan_interval` (vrrpd's own): /proc scans for tracked processes when the
     /// process connector is not available. Default 1 s.
     pub process_scan_interval: Duration,
+    /// `vmac_prefix`: `use_vmac` without a name makes `PREFIX.VRID` (default `vrrp`).
+    pub vmac_prefix: String,
 }
 
 /// Scheduling of the daemon. Adverts are only as punctual as the process that sends them, so a
@@ -123,6 +125,7 @@ impl Default for Global {
             max_script_children: 32,
             sched: Sched::default(),
             process_scan_interval: Duration::from_secs(1),
+            vmac_prefix: super::vmac::DEFAULT_NAME_PREFIX.to_string(),
         }
     }
 }

@@ -3,11 +3,16 @@
 
 use super::diag::{Pos, Sink};
 use super::tree::Stmt;
-use super::types::Vmac;
+use super::types::{Family, Vmac};
 use super::value::ifname;
 
 /// The IPv4 virtual MAC is this prefix and the VRID (RFC 5798 §7.3).
 pub const IPV4_PREFIX: [u8; 5] = [0x00, 0x00, 0x5e, 0x00, 0x01];
+/// The IPv6 one.
+pub const IPV6_PREFIX: [u8; 5] = [0x00, 0x00, 0x5e, 0x00, 0x02];
+
+/// keepalived's default `vmac_prefix`: macvlans are named `vrrp.VRID`.
+pub const DEFAULT_NAME_PREFIX: &str = "vrrp";
 
 /// `use_vmac` as written.
 #[derive(Debug)]
@@ -60,9 +65,15 @@ pub(crate) fn read(s: &Stmt, sink: &mut Sink) -> Option<RawVmac> {
     Some(raw)
 }
 
-/// The macvlan of instance `vrid`: keepalived's default name `vrrp.VRID`, and the IPv4 virtual
-/// MAC unless another was given.
-pub(crate) fn resolve(raw: &RawVmac, vrid: u8, xmit_base: bool) -> Vmac {
+/// The macvlan of instance `vrid`: keepalived's default name `PREFIX.VRID` (`vmac_prefix`,
+/// default `vrrp`), and the virtual MAC of the instance's family unless another was given.
+pub(crate) fn resolve(
+    raw: &RawVmac,
+    vrid: u8,
+    family: Family,
+    name_prefix: &str,
+    xmit_base: bool,
+) -> Vmac {
     let mut full = [0u8; 6];
     match raw.mac {
         Some(Mac::Full(m)) => full = m,
@@ -71,12 +82,19 @@ pub(crate) fn resolve(raw: &RawVmac, vrid: u8, xmit_base: bool) -> Vmac {
             full[5] = vrid;
         }
         None => {
-            full[..5].copy_from_slice(&IPV4_PREFIX);
+            let prefix = match family {
+                Family::V4 => IPV4_PREFIX,
+                Family::V6 => IPV6_PREFIX,
+            };
+            full[..5].copy_from_slice(&prefix);
             full[5] = vrid;
         }
     }
     Vmac {
-        name: raw.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}")),
+        name: raw
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{name_prefix}.{vrid}")),
         mac: full,
         xmit_base,
     }

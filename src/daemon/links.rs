@@ -94,6 +94,9 @@ impl Daemon {
         if !added && self.restore_static_addr(a.ifindex, a.addr) {
             return;
         }
+        if !added && self.vmac_source_removed(a.ifindex, a.addr) {
+            return;
+        }
         let Some(i) = self.ifaces.iter().position(|f| f.ifindex == a.ifindex) else {
             return;
         };
@@ -143,6 +146,7 @@ impl Daemon {
     /// Tells the instances on interface `i` where their adverts come from now. One left without
     /// a source address goes to FAULT, and comes back when it has one (`track_apply`).
     pub(super) fn primary_changed(&mut self, now: Instant, i: usize) {
+        self.vmac_source_moved(i);
         for k in 0..self.routers.len() {
             if self.routers[k].iface == i {
                 if let Some(src) = self.routers[k].source(&self.ifaces) {

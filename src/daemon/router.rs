@@ -35,6 +35,8 @@ pub struct Router {
     pub vmac: Option<usize>,
     /// The macvlan was found or made and set up (sysctls, state) since the link last changed.
     pub vmac_ready: bool,
+    /// The IPv6 source address copied onto the macvlan while master (daemon/vmac.rs).
+    pub vmac_source: Option<Ipv6Addr>,
     pub drops: Counters,
     pub adverts_rx: u64,
     pub adverts_tx: u64,
@@ -115,6 +117,7 @@ impl Router {
             iface: 0,
             vmac: None,
             vmac_ready: false,
+            vmac_source: None,
             drops: Counters::default(),
             adverts_rx: 0,
             adverts_tx: 0,
@@ -246,6 +249,9 @@ impl Router {
                     routes::install(who, &self.cfg.extras, &mut self.extras, netlink);
                 }
                 Action::RemoveVips => {
+                    // The macvlan goes down first: then IPv6 says nothing more from the
+                    // virtual MAC (no MLD reports for the addresses leaving).
+                    self.set_vmac_up(false, netlink, ifaces);
                     let who = routes::Owner(&self.cfg.name);
                     routes::withdraw(who, &self.cfg.extras, &mut self.extras, netlink);
                     self.remove_vips(netlink, ifaces);
@@ -264,20 +270,6 @@ impl Router {
         match (&self.cfg.vmac, self.vmac) {
             (Some(m), Some(i)) if !m.xmit_base => i,
             _ => self.iface,
-        }
-    }
-
-    /// Brings the macvlan up or down (nothing without `use_vmac` or before it exists).
-    pub fn set_vmac_up(&self, up: bool, netlink: &mut Netlink, ifaces: &[Iface]) {
-        let Some(f) = self.vmac.and_then(|i| ifaces.get(i)) else {
-            return;
-        };
-        if f.ifindex == 0 {
-            return;
-        }
-        if let Err(e) = netlink.set_link_up(f.ifindex, up) {
-            let word = if up { "up" } else { "down" };
-            warn!("({}) cannot set {} {word}: {e}", self.cfg.name, f.name);
         }
     }
 
@@ -486,8 +478,14 @@ impl Router {
                         self.cfg.name, v.addr
                     );
                 }
-                // Read once per address and burst: the Router flag follows the sysctl.
-                router = v.addr.is_ipv6() && sysctl::ipv6_forwarding(name);
+                // Read once per address and burst: the Router flag follows the sysctl, the
+                // parent's for the macvlan (which took the default when it was made).
+                let fwd = if self.cfg.vmac.as_ref().is_some_and(|m| m.name == name) {
+                    self.cfg.interface.as_str()
+                } else {
+                    name
+                };
+                router = v.addr.is_ipv6() && sysctl::ipv6_forwarding(fwd);
             }
             let mut frame = [0u8; MAX_FRAME];
             let n = match v.addr {

@@ -22,11 +22,15 @@
 //!
 //! The changed sysctls are logged; the parent's are put back at stop (keepalived leaves them).
 
-use log::{error, info, warn};
+use std::net::IpAddr;
+
+use log::{debug, error, info, warn};
 
 use super::Daemon;
-use super::iface::Iface;
+use super::iface::{self, Iface};
+use super::router::Router;
 use crate::limits::MAX_INTERFACES;
+use crate::sys::netlink::{Netlink, VipSpec};
 use crate::sys::sysctl;
 
 /// The driver a macvlan reports.
@@ -148,7 +152,7 @@ impl Daemon {
         }
         // Best effort: a kernel without IPv6 refuses, and then there is nothing to turn off.
         if let Err(e) = self.netlink.set_addrgenmode_none(self.ifaces[m].ifindex) {
-            log::debug!("({name}) addrgenmode none on {vmac}: {e}");
+            debug!("({name}) addrgenmode none on {vmac}: {e}");
         }
         for (dev, key, value) in [
             (parent.as_str(), "arp_ignore", 1),
@@ -171,6 +175,15 @@ impl Daemon {
                 Err(e) => warn!("({name}) cannot set net.ipv4.conf.{dev}.{key}: {e}"),
             }
         }
+        // IPv6 on the macvlan: no router adverts taken (they would make SLAAC addresses and a
+        // default route from the shared MAC), and no duplicate address detection, so nothing
+        // there waits for or sends a solicitation from the virtual MAC. A kernel without IPv6
+        // has nothing to turn off.
+        for key in ["accept_ra", "accept_dad"] {
+            if let Err(e) = sysctl::set_ipv6_conf(&vmac, key, 0) {
+                debug!("({name}) net.ipv6.conf.{vmac}.{key}: {e}");
+            }
+        }
         if sysctl::ipv4_conf("all", "rp_filter").is_ok_and(|v| v == 1) {
             warn!(
                 "({name}) net.ipv4.conf.all.rp_filter is 1 (strict): traffic for the VIPs on \
@@ -178,7 +191,7 @@ impl Daemon {
             );
         }
         self.open_socket(m);
-        let r = &self.routers[k];
+        let r = &mut self.routers[k];
         let master = r.is_master();
         r.set_vmac_up(master, &mut self.netlink, &self.ifaces);
         if master {
@@ -204,15 +217,52 @@ impl Daemon {
         let Some(k) = self.vmac_owner(i) else {
             return;
         };
-        let r = &self.routers[k];
+        let r = &mut self.routers[k];
         if r.vmac_ready && !r.is_master() {
-            log::debug!(
+            debug!(
                 "({}) {} is up while not master; down again",
-                r.cfg.name,
-                self.ifaces[i].name
+                r.cfg.name, self.ifaces[i].name
             );
             r.set_vmac_up(false, &mut self.netlink, &self.ifaces);
         }
+    }
+
+    /// The source address of the instances on interface `i` may have moved: a master sending
+    /// from its macvlan copies the new one there.
+    pub(super) fn vmac_source_moved(&mut self, i: usize) {
+        for r in self.routers.iter_mut().filter(|r| r.iface == i) {
+            if r.vmac_source.is_some() {
+                r.sync_vmac_source(&mut self.netlink, &self.ifaces);
+            }
+        }
+    }
+
+    /// An address left macvlan `ifindex`: if it was a master's copied source, put it back
+    /// (its adverts cannot leave without it). True if it was one.
+    pub(super) fn vmac_source_removed(&mut self, ifindex: u32, addr: IpAddr) -> bool {
+        let IpAddr::V6(a) = addr else {
+            return false;
+        };
+        let on = |r: &Router| {
+            r.vmac
+                .and_then(|m| self.ifaces.get(m))
+                .is_some_and(|f| f.ifindex == ifindex && f.up)
+        };
+        let Some(k) = self
+            .routers
+            .iter()
+            .position(|r| r.vmac_source == Some(a) && r.is_master() && on(r))
+        else {
+            return false;
+        };
+        let r = &mut self.routers[k];
+        warn!(
+            "({}) {a} was removed from its macvlan; restoring it",
+            r.cfg.name
+        );
+        r.vmac_source = None;
+        r.sync_vmac_source(&mut self.netlink, &self.ifaces);
+        true
     }
 
     /// Instance `k` uses a virtual MAC and its macvlan is missing or not ours.
@@ -269,6 +319,71 @@ impl Daemon {
             }
             self.routers[k].vmac_ready = false;
         }
+    }
+}
+
+impl Router {
+    /// Brings the macvlan up or down (nothing without `use_vmac` or before it exists). Up, an
+    /// IPv6 instance that sends from it gets its source address there (`sync_vmac_source`);
+    /// down, the kernel drops the macvlan's IPv6 addresses without a frame.
+    pub fn set_vmac_up(&mut self, up: bool, netlink: &mut Netlink, ifaces: &[Iface]) {
+        let Some(f) = self.vmac.and_then(|i| ifaces.get(i)) else {
+            return;
+        };
+        if f.ifindex == 0 {
+            return;
+        }
+        if let Err(e) = netlink.set_link_up(f.ifindex, up) {
+            let word = if up { "up" } else { "down" };
+            warn!("({}) cannot set {} {word}: {e}", self.cfg.name, f.name);
+        }
+        self.sync_vmac_source(netlink, ifaces);
+    }
+
+    /// An IPv6 master sending from its macvlan needs its source address on it: the kernel
+    /// sends from an address of the sending link only, and RFC 5798 wants a link-local. The
+    /// parent's (the one the election compares) is copied there without duplicate address
+    /// detection, as keepalived does; a link-local made from the virtual MAC would be the same
+    /// on every router and break the tie-break. Only while master: the copy is made after the
+    /// link comes up and goes (removed after it is down, so without an MLD report) when it
+    /// goes down. With `vmac_xmit_base` the macvlan sends no adverts and needs none.
+    pub fn sync_vmac_source(&mut self, netlink: &mut Netlink, ifaces: &[Iface]) {
+        let Some(f) = self.vmac.and_then(|i| ifaces.get(i)) else {
+            return;
+        };
+        let want = match self.source(ifaces) {
+            Some(IpAddr::V6(a)) if self.is_master() && self.tx_iface() != self.iface => Some(a),
+            _ => None,
+        };
+        if want == self.vmac_source || f.ifindex == 0 {
+            return;
+        }
+        if let Some(a) = want {
+            let spec = VipSpec {
+                ifindex: f.ifindex,
+                addr: IpAddr::V6(a),
+                prefix_len: 64,
+                brd: None,
+                scope: if iface::is_link_local(a) { 253 } else { 0 },
+                label: None,
+            };
+            match netlink.add_addr(&spec) {
+                Ok(()) => info!(
+                    "({}) {a} copied onto {} to send from",
+                    self.cfg.name, f.name
+                ),
+                Err(e) => {
+                    warn!("({}) cannot add {a} to {}: {e}", self.cfg.name, f.name);
+                    return;
+                }
+            }
+        }
+        if let Some(old) = self.vmac_source.take() {
+            if let Err(e) = netlink.del_addr(f.ifindex, IpAddr::V6(old), 64) {
+                debug!("({}) removing {old} from {}: {e}", self.cfg.name, f.name);
+            }
+        }
+        self.vmac_source = want;
     }
 }
 

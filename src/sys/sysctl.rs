@@ -1,15 +1,24 @@
-//! Per-interface settings under /proc/sys/net/ipv4/conf/IFNAME/ (and IPv6 forwarding).
+//! Per-interface settings under /proc/sys/net/ipv4/conf/IFNAME/ and /proc/sys/net/ipv6/conf/IFNAME/.
 
 use std::io;
 
 /// Sets `net.ipv4.conf.IFNAME.KEY` to `value`; the value it had if that was another.
 pub fn set_ipv4_conf(ifname: &str, key: &str, value: u32) -> io::Result<Option<u32>> {
-    let path = path(ifname, key)?;
-    let old = read(&path)?;
+    set(&path(ifname, key)?, value)
+}
+
+/// Sets `net.ipv6.conf.IFNAME.KEY` to `value`; the value it had if that was another.
+pub fn set_ipv6_conf(ifname: &str, key: &str, value: u32) -> io::Result<Option<u32>> {
+    let path = path(ifname, key)?.replacen("/ipv4/", "/ipv6/", 1);
+    set(&path, value)
+}
+
+fn set(path: &str, value: u32) -> io::Result<Option<u32>> {
+    let old = read(path)?;
     if old == value {
         return Ok(None);
     }
-    std::fs::write(&path, format!("{value}\n"))?;
+    std::fs::write(path, format!("{value}\n"))?;
     Ok(Some(old))
 }
 

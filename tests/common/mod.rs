@@ -565,6 +565,12 @@ impl Lab {
     /// Starts tcpdump on the bridge with a BPF `filter` ("" for all), writing a pcap, for at
     /// most `max`. Returns once tcpdump is listening.
     pub fn capture(&self, filter: &str, max: Duration) -> Capture {
+        self.capture_on("br0", &[], filter, max)
+    }
+
+    /// `capture` on another interface of the switch, with more tcpdump options: on port
+    /// `p{i}` with `-Q in`, what router `i` sent, before the bridge's filters see it.
+    pub fn capture_on(&self, iface: &str, opts: &[&str], filter: &str, max: Duration) -> Capture {
         let k = self.next();
         let pcap = self.path(&format!("cap-{k}.pcap"));
         let errlog = self.path(&format!("cap-{k}.log"));
@@ -576,7 +582,7 @@ impl Lab {
             secs,
             t().tcpdump.display().to_string(),
             "-i".into(),
-            "br0".into(),
+            iface.into(),
             "-n".into(),
             "-U".into(),
             // Hand each packet over at once, or a stop can lose the last ring block.
@@ -587,6 +593,7 @@ impl Lab {
             "-w".into(),
             pcap.display().to_string(),
         ];
+        argv.extend(opts.iter().map(|o| o.to_string()));
         argv.extend(filter.split_whitespace().map(str::to_string));
         let child = spawn_in(&self.sw(), &argv, &errlog);
         let mut cap = Capture {
