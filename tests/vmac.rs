@@ -598,8 +598,13 @@ const CLIENT_IP6: &str = "fd99::250";
 /// VI_6 (VRRPv3 over IPv6, 0.1 s, VRID 51) with `use_vmac` and the extra lines `more`; the
 /// VIPs name no `dev`, so they go on the macvlan.
 fn vmac6_conf(priority: u8, more: &str) -> String {
+    vmac6_instance(priority, "0.1", &[LL_VIP6, VIP6], more)
+}
+
+fn vmac6_instance(priority: u8, advert_int: &str, vips: &[&str], more: &str) -> String {
+    let vips: String = vips.iter().map(|v| format!("        {v}/64\n")).collect();
     format!(
-        "vrrp_instance VI_6 {{\n    state BACKUP\n    interface eth0\n    use_vmac\n{more}    virtual_router_id 51\n    priority {priority}\n    advert_int 0.1\n    virtual_ipaddress {{\n        {LL_VIP6}/64\n        {VIP6}/64\n    }}\n}}\n"
+        "vrrp_instance VI_6 {{\n    state BACKUP\n    interface eth0\n    use_vmac\n{more}    virtual_router_id 51\n    priority {priority}\n    advert_int {advert_int}\n    virtual_ipaddress {{\n{vips}    }}\n}}\n"
     )
 }
 
@@ -840,4 +845,178 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
         let r = lab.exec(2, &["cat", &format!("/proc/sys/net/ipv4/conf/eth0/{key}")]);
         assert_eq!(r.stdout.trim(), "0", "{key}\n{}", describe(&d2));
     }
+}
+
+/// r1 (priority 150) and r2 (100), 1 s adverts (FRR's first IPv6 advert comes late), FRR on
+/// `frr_on` (its macvlan vrrp6-51 has the virtual MAC) and vrrpd with use_vmac on the other;
+/// unsolicited NAs dropped on the bridge. Election, the backup silent on the virtual MAC,
+/// the client at the virtual MAC before and after a graceful stop of the master.
+fn with_frr6(prefix: &str, frr_on: usize) {
+    if !frr_available() {
+        return;
+    }
+    let Some(mut lab) = Lab::new(prefix, 2) else {
+        return;
+    };
+    lab.add_client();
+    wait_dad(&lab);
+    filter_switch6(&lab);
+    let vrrpd_on = 3 - frr_on;
+    let prio = |i: usize| if i == 1 { 150 } else { 100 };
+    let conf = |i: usize| vmac6_instance(prio(i), "1", &[VIP6], "");
+    let fvr = |i: usize| FrrVr {
+        advert_ms: 1000,
+        ..FrrVr::v6(prio(i))
+    };
+    let secs = |p: u8| Vi {
+        advert_int: "1",
+        ..Vi::v3(p)
+    };
+    let (hi, lo) = (secs(150), secs(100));
+    let first = hi.master_down() + 2 * MARGIN + 2 * S;
+    let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
+    let master = |lab: &Lab, f: &Frr, i: usize| {
+        if i == frr_on {
+            f.is_master(Af::V6)
+        } else {
+            holds_vip6_on_vmac(lab, i)
+        }
+    };
+    let (mut frr, mut d) = if frr_on == 1 {
+        let f = lab.frr(1, &fvr(1));
+        assert!(f.wait_state(Af::V6, "Master", first), "{}", f.describe());
+        let d = lab.vrrpd(2, &conf(2));
+        assert!(
+            d.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
+            "{}",
+            why(&f, &d)
+        );
+        (f, d)
+    } else {
+        let d = lab.vrrpd(1, &conf(1));
+        let ok = wait_until(first, S / 20, || holds_vip6_on_vmac(&lab, 1));
+        assert!(ok, "{}", describe(&d));
+        let f = lab.frr(2, &fvr(2));
+        assert!(f.wait_state(Af::V6, "Backup", 5 * S), "{}", why(&f, &d));
+        (f, d)
+    };
+    // Past the backup's Master_Down_Interval: r1 alone is master.
+    std::thread::sleep(lo.master_down() + S / 2);
+    assert!(
+        master(&lab, &frr, 1) && !master(&lab, &frr, 2),
+        "{}",
+        why(&frr, &d)
+    );
+    client_learns6(&lab);
+    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    if vrrpd_on == 2 {
+        assert_eq!(lab.sw_counter("vm6", "from_p2"), 0, "{}", describe(&d));
+        let x = d.must_dump("VI_6");
+        assert!(x.get("adverts_rx") > 0, "{x:?}");
+        for k in ["len", "ttl", "version", "checksum", "interval", "addrs"] {
+            assert_eq!(x.get(k), 0, "dropped {k}: {x:?}");
+        }
+    }
+
+    // Graceful stop of r1: r2 takes over within Skew_Time, the client stays at the virtual
+    // MAC and reaches the VIP, with every unsolicited NA dropped.
+    if frr_on == 1 {
+        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
+    } else {
+        assert_eq!(d.term(), Some(0), "{}", describe(&d));
+        assert_eq!(vmac_link(&lab, 1), None);
+    }
+    let ok = wait_until(lo.skew() + MARGIN, S / 50, || master(&lab, &frr, 2));
+    assert!(ok, "{}", why(&frr, &d));
+    assert!(
+        wait_until(3 * S, S / 10, || reach6(&lab)),
+        "{}",
+        why(&frr, &d)
+    );
+    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    assert!(lab.sw_counter("vm6", "from_p2") > 0);
+    if vrrpd_on == 2 {
+        assert_eq!(d.term(), Some(0), "{}", describe(&d));
+        assert_eq!(vmac_link(&lab, 2), None);
+    } else {
+        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
+    }
+}
+
+#[test]
+fn ipv6_frr_master_vrrpd_backup() {
+    with_frr6("xvfab", 1);
+}
+
+#[test]
+fn ipv6_vrrpd_master_frr_backup() {
+    with_frr6("xvfba", 2);
+}
+
+/// keepalived 2.2.7 with use_vmac over IPv6 and vrrpd with use_vmac, vrrpd on `vrrpd_on`:
+/// election, the client at the virtual MAC, a graceful hand-over within Skew_Time, and no
+/// macvlan left by either. Unsolicited NAs pass (keepalived's backup keeps its macvlan up).
+fn with_keepalived6(prefix: &str, vrrpd_on: usize) {
+    let Some(mut lab) = Lab::new(prefix, 2) else {
+        return;
+    };
+    lab.add_client();
+    wait_dad(&lab);
+    let kind = |i| {
+        if i == vrrpd_on {
+            Kind::Vrrpd
+        } else {
+            Kind::Keepalived
+        }
+    };
+    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
+    let mut d1 = lab.daemon(kind(1), 1, &vmac6_conf(150, ""));
+    let ok = wait_until(hi.master_down() + 2 * MARGIN, S / 20, || {
+        holds_vip6_on_vmac(&lab, 1)
+    });
+    assert!(ok, "{}", describe(&d1));
+    let mut d2 = lab.daemon(kind(2), 2, &vmac6_conf(100, ""));
+    assert!(
+        d2.wait_log("Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    std::thread::sleep(lo.master_down() + S / 2);
+    assert!(
+        holds_vip6_on_vmac(&lab, 1) && !holds_vip6_on_vmac(&lab, 2),
+        "{}\n{}",
+        describe(&d1),
+        describe(&d2)
+    );
+    assert!(vmac_link(&lab, 2).is_some(), "{}", describe(&d2));
+    client_learns6(&lab);
+    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    let vrrpd = if vrrpd_on == 1 { &d1 } else { &d2 };
+    let x = vrrpd.must_dump("VI_6");
+    for k in ["len", "ttl", "version", "checksum", "interval", "addrs"] {
+        assert_eq!(x.get(k), 0, "dropped {k}: {x:?}");
+    }
+
+    assert_eq!(d1.term(), Some(0), "{}", describe(&d1));
+    let ok = wait_until(lo.skew() + MARGIN, S / 50, || holds_vip6_on_vmac(&lab, 2));
+    assert!(ok, "{}\n{}", describe(&d1), describe(&d2));
+    assert!(
+        wait_until(3 * S, S / 10, || reach6(&lab)),
+        "{}",
+        describe(&d2)
+    );
+    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    assert_eq!(vmac_link(&lab, 1), None, "{}", describe(&d1));
+    assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
+    assert_eq!(vmac_link(&lab, 2), None, "{}", describe(&d2));
+}
+
+#[test]
+fn ipv6_vrrpd_master_keepalived_backup() {
+    with_keepalived6("xvkab", 1);
+}
+
+#[test]
+fn ipv6_keepalived_master_vrrpd_backup() {
+    with_keepalived6("xvkba", 2);
 }

@@ -148,6 +148,45 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_instances_get_the_ipv6_virtual_mac() {
+        let conf = "vrrp_instance VI_6 {\n    interface eth0\n    virtual_router_id 51\n    use_vmac\n    virtual_ipaddress {\n        fd99::100/64\n    }\n}\n";
+        let l = load_str(conf, "t.conf");
+        let v = l.config.unwrap().instances[0].vmac.clone().unwrap();
+        assert_eq!(
+            (v.name.as_str(), v.mac),
+            ("vrrp.51", [0, 0, 0x5e, 0, 2, 51])
+        );
+    }
+
+    #[test]
+    fn vmac_prefix_names_the_default_macvlans() {
+        let body = format!(
+            "global_defs {{\n    vmac_prefix gw\n    vmac_prefix other\n}}\n{}{}",
+            instance("A", "eth0", 7, "    use_vmac"),
+            instance("B", "eth1", 8, "    use_vmac named")
+        );
+        let l = load_str(&body, "t.conf");
+        assert_eq!(
+            diags(&l),
+            vec!["t.conf:3: warning: vmac_prefix was given already; 'other' ignored"]
+        );
+        let c = l.config.unwrap();
+        let names: Vec<_> = c
+            .instances
+            .iter()
+            .map(|i| i.vmac.clone().unwrap().name)
+            .collect();
+        assert_eq!(names, ["gw.7", "named"]);
+        let l = load_str("global_defs {\n    vmac_prefix twelve_bytes\n}\n", "t.conf");
+        assert_eq!(
+            diags(&l),
+            vec![
+                "t.conf:2: error: 'twelve_bytes' is not a valid vmac_prefix (1-11 bytes of an interface name, no '/' or ':')"
+            ]
+        );
+    }
+
+    #[test]
     fn name_mac_and_xmit_base() {
         let body = "    use_vmac gw0 02:00:5e:10:00\n    vmac_xmit_base";
         let l = load_str(&instance("VI_1", "eth0", 7, body), "t.conf");
