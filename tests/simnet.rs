@@ -89,6 +89,7 @@ impl Lan {
                         refresh_repeat: 1,
                         interval: Duration::ZERO,
                         extra_addrs: 0,
+                        extra_if: Duration::ZERO,
                     },
                     auth: None,
                     vips: [vip].into_iter().collect(),

@@ -1020,3 +1020,58 @@ fn ipv6_vrrpd_master_keepalived_backup() {
 fn ipv6_keepalived_master_vrrpd_backup() {
     with_keepalived6("xvkba", 2);
 }
+
+/// With `vmac_xmit_base` the adverts leave from eth0 with its own MAC and nothing refreshes
+/// the switches' entry for the virtual MAC; `garp_extra_if` (keepalived's `vmac_garp_intvl`)
+/// sends one unsolicited NA from the macvlan at its period. The macvlan, sending no adverts,
+/// gets no copy of eth0's link-local.
+#[test]
+fn ipv6_vmac_xmit_base_with_garp_extra_if_refreshes_the_virtual_mac() {
+    let Some(lab) = Lab::new("xvxmit", 1) else {
+        return;
+    };
+    wait_dad(&lab);
+    let more = "    vmac_xmit_base\n    garp_extra_if 1\n    garp_master_delay 0\n";
+    let cap = lab.capture_on(
+        "p1",
+        &["-Q", "in"],
+        "icmp6 or proto 112",
+        Duration::from_secs(30),
+    );
+    let mut d = lab.vrrpd(1, &vmac6_conf(150, more));
+    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
+        holds_vip6_on_vmac(&lab, 1)
+    });
+    assert!(ok, "{}", describe(&d));
+    std::thread::sleep(3 * S + S / 2);
+    assert!(
+        !has6_on(&lab, 1, "vrrp.51", &router_ll(1)),
+        "{:?}",
+        addrs6_on(&lab, 1, "vrrp.51")
+    );
+    assert_eq!(d.term(), Some(0), "{}", describe(&d));
+    let pcap = cap.stop();
+    let adverts = tshark_fields(&pcap, "vrrp", &["eth.src", "ipv6.src"]);
+    assert!(adverts.len() > 10, "{adverts:?}");
+    let want = [router_mac(1), router_ll(1)];
+    assert!(adverts.iter().all(|r| r[..] == want), "{adverts:?}");
+    // The burst on becoming master (five per VIP), then one NA a second for the first VIP.
+    let nas = tshark_fields(
+        &pcap,
+        "icmpv6.type == 136 && ipv6.dst == ff02::1",
+        &[
+            "frame.time_relative",
+            "eth.src",
+            "icmpv6.nd.na.target_address",
+        ],
+    );
+    assert!(nas.iter().all(|n| n[1] == VMAC6), "{nas:?}");
+    let count = |t: &str| nas.iter().filter(|n| n[2] == t).count();
+    assert_eq!(count(VIP6), 5, "{nas:?}");
+    let extra = count(LL_VIP6) - 5;
+    assert!((2..=4).contains(&extra), "{extra} extra: {nas:?}");
+    assert!(
+        d.log()
+            .contains("Sending unsolicited neighbour adverts on vrrp.51 for fe80::1:100")
+    );
+}

@@ -34,6 +34,7 @@ pub(crate) struct GlobalBuilder {
     sched: Sched,
     min_garp: bool,
     vmac_prefix: Option<String>,
+    garp_extra_if: Option<super::types::ExtraIf>,
     /// Where `vrrp_strict` was.
     pub strict: Option<super::diag::Pos>,
 }
@@ -67,6 +68,7 @@ impl GlobalBuilder {
                 .unwrap_or(d.process_scan_interval),
             sched: self.sched,
             vmac_prefix: self.vmac_prefix.unwrap_or(d.vmac_prefix),
+            garp_extra_if: self.garp_extra_if.unwrap_or(d.garp_extra_if),
         }
     }
 
@@ -164,6 +166,11 @@ impl GlobalBuilder {
                     let max = crate::limits::MAX_CHILDREN as i64;
                     if let Some(n) = stmt_int(stmt, 1, max, sink) {
                         self.max_script_children = u32::try_from(n).ok();
+                    }
+                }
+                "vrrp_vmac_garp_intvl" | "vrrp_garp_extra_if" => {
+                    if let Some(x) = super::vmac::extra_if(stmt, 1, sink) {
+                        self.garp_extra_if = Some(x);
                     }
                 }
                 "vmac_prefix" => {

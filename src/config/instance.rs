@@ -56,6 +56,7 @@ pub(crate) struct RawInstance {
     pub garp_master_repeat: Option<u32>,
     pub garp_master_refresh: Option<u32>,
     pub garp_master_refresh_repeat: Option<u32>,
+    pub garp_extra_if: Option<super::types::ExtraIf>,
     pub v3_checksum_as_v2: Option<bool>,
     pub kernel_rx_buf_size: Option<u32>,
     pub notify: Notify,
@@ -103,6 +104,7 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         garp_master_repeat: None,
         garp_master_refresh: None,
         garp_master_refresh_repeat: None,
+        garp_extra_if: None,
         v3_checksum_as_v2: None,
         kernel_rx_buf_size: None,
         notify: Notify::default(),
@@ -253,6 +255,9 @@ impl RawInstance {
                 if let Some(v) = stmt_u32(s, 0, sink) {
                     self.garp_master_refresh_repeat = Some(at_least_one(s, v, sink));
                 }
+            }
+            "vmac_garp_intvl" | "garp_extra_if" => {
+                self.garp_extra_if = vmac::extra_if(s, 0, sink).or(self.garp_extra_if)
             }
             "use_vmac" => {
                 if let Some(v) = vmac::read(s, sink) {

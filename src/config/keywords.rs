@@ -92,8 +92,9 @@ const SNMP: &str = "vrrpd has no SNMP or D-Bus interface";
 const FIFO: &str = "vrrpd has no notify FIFO; use notify scripts";
 const OTHER_PROCESS: &str = "vrrpd is a single process; it has no checker or BFD process to tune";
 const TRACK_GROUP: &str = "deleting a static address, route or rule moves no instance to backup; vrrpd restores it instead";
-const VMAC_ADDR: &str = "addresses on other interfaces keep those interfaces' own MAC (use_vmac \
-                         covers the addresses on the instance's interface)";
+const VMAC_ADDR: &str = "vrrpd makes one macvlan per instance: addresses on other interfaces keep \
+                         those interfaces' own MAC, and excluded addresses of the other family \
+                         go on the instance's macvlan (use_vmac covers the instance's interface)";
 const NETNS: &str = "vrrpd does not switch network namespaces; start it inside one (ip netns exec)";
 const FIREWALL: &str =
     "vrrpd installs no firewall rules; traffic to the VIPs is accepted, as with 'accept'";
@@ -249,7 +250,8 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "vrrp_check_unicast_src").lost("vrrpd accepts unicast adverts only from the listed peers, whatever the source check"),
     value(Global, "vrrp_cpu_affinity").lost("vrrpd runs on any CPU; use taskset"),
     value(Global, "vrrp_down_timer_adverts").lost("a backup waits the RFC's 3 advert intervals plus skew"),
-    value(Global, "vrrp_garp_extra_if").lost("gratuitous ARPs go out on the instance's interface only"),
+    value(Global, "vrrp_garp_extra_if"),
+    value(Global, "vrrp_vmac_garp_intvl"),
     value(Global, "vrrp_garp_lower_prio_delay").lost(LOWER_PRIO),
     value(Global, "vrrp_garp_lower_prio_repeat").lost(LOWER_PRIO),
     value(Global, "vrrp_gna_interval"),
@@ -323,7 +325,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Instance, "debug").lost("use -D for debug logging"),
     value(Instance, "dont_track_primary").lost("the instance always goes to FAULT when its interface is down"),
     value(Instance, "down_timer_adverts").lost("a backup waits the RFC's 3 advert intervals plus skew"),
-    value(Instance, "garp_extra_if").lost("gratuitous ARPs go out on the instance's interface only"),
+    value(Instance, "garp_extra_if"),
     value(Instance, "garp_lower_prio_delay").lost(LOWER_PRIO),
     value(Instance, "garp_lower_prio_repeat").lost(LOWER_PRIO),
     value(Instance, "higher_prio_send_advert").lost("a master that hears a higher priority becomes backup without a last advert"),
@@ -351,7 +353,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     block(Instance, "virtual_ipaddress_excluded"),
     block(Instance, "virtual_routes"),
     block(Instance, "virtual_rules"),
-    value(Instance, "vmac_garp_intvl").lost("vrrpd sends no extra gratuitous ARPs for the virtual MAC; use garp_master_refresh"),
+    value(Instance, "vmac_garp_intvl"),
     value(Instance, "vmac_xmit_base"),
     value(Instance, "vrf").lost("vrrpd does not bind to a VRF"),
     // ---- authentication ----

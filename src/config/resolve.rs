@@ -311,6 +311,7 @@ pub(crate) fn resolve(
             Family::V4 => g.garp_interval,
             Family::V6 => g.gna_interval,
         },
+        garp_extra_if: raw.garp_extra_if.unwrap_or(g.garp_extra_if),
         v3_checksum_as_v2: raw.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2),
         kernel_rx_buf_size: raw.kernel_rx_buf_size,
         notify_master: raw.notify.master.clone(),

@@ -440,6 +440,7 @@ fn realistic_config() {
         garp_master_refresh: 60,
         garp_master_refresh_repeat: 1,
         garp_interval: Duration::from_millis(1),
+        garp_extra_if: Default::default(),
         v3_checksum_as_v2: false,
         kernel_rx_buf_size: None,
         notify_master: Some("/etc/keepalived/notify.sh master WAN".into()),

@@ -80,6 +80,8 @@ pub struct Global {
     pub process_scan_interval: Duration,
     /// `vmac_prefix`: `use_vmac` without a name makes `PREFIX.VRID` (default `vrrp`).
     pub vmac_prefix: String,
+    /// `vrrp_garp_extra_if`, the default of instances' `garp_extra_if`.
+    pub garp_extra_if: ExtraIf,
 }
 
 /// Scheduling of the daemon. Adverts are only as punctual as the process that sends them, so a
@@ -126,6 +128,7 @@ impl Default for Global {
             sched: Sched::default(),
             process_scan_interval: Duration::from_secs(1),
             vmac_prefix: super::vmac::DEFAULT_NAME_PREFIX.to_string(),
+            garp_extra_if: ExtraIf::default(),
         }
     }
 }
@@ -170,6 +173,7 @@ pub struct Instance {
     /// The global `vrrp_garp_interval` (IPv4) or `vrrp_gna_interval` (IPv6): gap between the
     /// announcements of a burst.
     pub garp_interval: std::time::Duration,
+    pub garp_extra_if: ExtraIf,
     pub v3_checksum_as_v2: bool,
     /// `kernel_rx_buf_size`: bytes of receive queue this instance adds to its link's VRRP
     /// socket (SO_RCVBUF); None leaves the system default (net.core.rmem_default).
@@ -190,6 +194,16 @@ pub struct Instance {
     pub extras: Extras,
     /// `use_vmac`: the VIPs live on a macvlan with the virtual MAC.
     pub vmac: Option<Vmac>,
+}
+
+/// `garp_extra_if [all] SECS` (keepalived's older name: `vmac_garp_intvl`): while master, one
+/// gratuitous ARP or NA every `secs` on each interface holding VIPs that sends no adverts —
+/// the macvlan with `vmac_xmit_base`, and with `all` the other VIP interfaces too — so
+/// switches keep those MACs. `secs` 0 is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExtraIf {
+    pub secs: u32,
+    pub all: bool,
 }
 
 /// The macvlan of a `use_vmac` instance.

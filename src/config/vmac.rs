@@ -3,8 +3,8 @@
 
 use super::diag::{Pos, Sink};
 use super::tree::Stmt;
-use super::types::{Family, Vmac};
-use super::value::ifname;
+use super::types::{ExtraIf, Family, Vmac};
+use super::value::{ifname, int_in};
 
 /// The IPv4 virtual MAC is this prefix and the VRID (RFC 5798 §7.3).
 pub const IPV4_PREFIX: [u8; 5] = [0x00, 0x00, 0x5e, 0x00, 0x01];
@@ -100,6 +100,35 @@ pub(crate) fn resolve(
     }
 }
 
+/// `garp_extra_if [all] SECS` and its older names: seconds from `min` to a day, as keepalived.
+pub(crate) fn extra_if(s: &Stmt, min: u32, sink: &mut Sink) -> Option<ExtraIf> {
+    let kw = s.key.text.as_str();
+    let mut x = ExtraIf::default();
+    let mut secs = None;
+    for w in &s.args {
+        if w.text == "all" && !x.all {
+            x.all = true;
+        } else if secs.is_none() {
+            secs = Some(int_in(w, kw, i64::from(min), 86_400, sink)?);
+        } else {
+            sink.error(
+                w.pos,
+                format!(
+                    "unexpected '{}' after '{kw}' (expected [all] SECONDS)",
+                    w.text
+                ),
+            );
+            return None;
+        }
+    }
+    let Some(secs) = secs else {
+        sink.error(s.pos(), format!("expected [all] SECONDS after '{kw}'"));
+        return None;
+    };
+    x.secs = u32::try_from(secs).ok()?;
+    Some(x)
+}
+
 /// `xx:xx:xx:xx:xx[:xx]`, hex octets of one or two digits, not multicast and not all zero.
 fn mac(text: &str) -> Option<Mac> {
     let mut octets = [0u8; 6];
@@ -184,6 +213,42 @@ mod tests {
                 "t.conf:2: error: 'twelve_bytes' is not a valid vmac_prefix (1-11 bytes of an interface name, no '/' or ':')"
             ]
         );
+    }
+
+    #[test]
+    fn garp_extra_if_and_its_older_names() {
+        let body = "global_defs {\n    vrrp_vmac_garp_intvl all 60\n}\n".to_string()
+            + &instance("A", "eth0", 1, "    use_vmac")
+            + &instance("B", "eth1", 2, "    use_vmac\n    garp_extra_if 100")
+            + &instance("C", "eth2", 3, "    use_vmac\n    vmac_garp_intvl 0");
+        let l = load_str(&body, "t.conf");
+        assert!(l.diagnostics.is_empty(), "{:?}", diags(&l));
+        let got: Vec<_> = l
+            .config
+            .unwrap()
+            .instances
+            .iter()
+            .map(|i| i.garp_extra_if)
+            .collect();
+        let x = |secs, all| crate::config::types::ExtraIf { secs, all };
+        assert_eq!(got, [x(60, true), x(100, false), x(0, false)]);
+        for (body, want) in [
+            (
+                "    garp_extra_if all",
+                "t.conf:7: error: expected [all] SECONDS after 'garp_extra_if'",
+            ),
+            (
+                "    garp_extra_if 86401",
+                "t.conf:7: error: garp_extra_if 86401 is out of range (0-86400)",
+            ),
+            (
+                "    garp_extra_if 5 6",
+                "t.conf:7: error: unexpected '6' after 'garp_extra_if' (expected [all] SECONDS)",
+            ),
+        ] {
+            let l = load_str(&instance("A", "eth0", 1, body), "t.conf");
+            assert!(diags(&l).iter().any(|d| d == want), "{:?}", diags(&l));
+        }
     }
 
     #[test]
@@ -306,7 +371,7 @@ mod tests {
         assert_eq!(
             diags(&l),
             vec![
-                "t.conf:7: warning: 'use_vmac_addr' is not supported by vrrpd; ignored: addresses on other interfaces keep those interfaces' own MAC (use_vmac covers the addresses on the instance's interface)",
+                "t.conf:7: warning: 'use_vmac_addr' is not supported by vrrpd; ignored: vrrpd makes one macvlan per instance: addresses on other interfaces keep those interfaces' own MAC, and excluded addresses of the other family go on the instance's macvlan (use_vmac covers the instance's interface)",
                 "t.conf:8: warning: 'vmac_xmit_base' without 'use_vmac' has no effect",
             ]
         );

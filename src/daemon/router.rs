@@ -69,6 +69,7 @@ pub fn spec_of(cfg: &config::Instance) -> Spec {
             refresh_repeat: cfg.garp_master_refresh_repeat,
             interval: cfg.garp_interval,
             extra_addrs: cfg.extras.addrs.len(),
+            extra_if: Duration::from_secs(u64::from(cfg.garp_extra_if.secs)),
         },
         auth: cfg.auth_pass,
         // The reader refuses more than the limits, so nothing is cut here.
@@ -259,6 +260,7 @@ impl Router {
                 Action::Announce { first, end, repeat } => {
                     self.announce(first, end, repeat.max(1), garp, ifaces)
                 }
+                Action::AnnounceLinks => self.announce_links(garp, ifaces),
             }
         }
     }
@@ -510,6 +512,27 @@ impl Router {
                     self.cfg.name, v.addr, dev.name
                 );
             }
+        }
+    }
+}
+
+impl Router {
+    /// `garp_extra_if`: one announcement, for its first address, on each link holding our
+    /// addresses that sends no adverts (adverts keep switches at the MAC they come from): the
+    /// macvlan with `vmac_xmit_base`, and with `all` the VIPs' other links too.
+    fn announce_links(&self, garp: &PacketSocket, ifaces: &[Iface]) {
+        let tx = ifaces.get(self.tx_iface()).map(|f| f.name.as_str());
+        let vmac = self.cfg.vmac.as_ref().map(|m| m.name.as_str());
+        let mut done: heapless::Vec<&str, { crate::limits::MAX_INTERFACES }> = heapless::Vec::new();
+        for (k, v) in self.all_vips().enumerate() {
+            let dev = self.dev_of(v);
+            let wanted = Some(dev) == vmac || self.cfg.garp_extra_if.all;
+            if !wanted || Some(dev) == tx || done.contains(&dev) {
+                continue;
+            }
+            let _ = done.push(dev);
+            let k = u32::try_from(k).unwrap_or(u32::MAX);
+            self.announce(k, k.saturating_add(1), 1, garp, ifaces);
         }
     }
 }

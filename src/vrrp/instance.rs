@@ -163,6 +163,9 @@ pub enum Action {
         end: u32,
         repeat: u32,
     },
+    /// Send one announcement on each link that holds VIPs but sends no adverts, so that
+    /// switches keep its MAC (`garp_extra_if`; which links is the daemon's to know).
+    AnnounceLinks,
 }
 
 /// Enough for the longest reaction (become master: transition, advert, VIPs, GARP).
@@ -183,6 +186,8 @@ pub struct Instance {
     garp_at: Option<Instant>,
     /// The burst being sent, one frame per `Garp::interval`.
     burst: Option<Burst>,
+    /// The next `Action::AnnounceLinks`.
+    links_at: Option<Instant>,
     /// With preempt_delay: when we first heard a lower-priority master since becoming backup.
     lower_seen_at: Option<Instant>,
     /// Last time we answered another router's advert out of turn (a lower master, or one
@@ -211,6 +216,7 @@ impl Instance {
             master_down_at: None,
             garp_at: None,
             burst: None,
+            links_at: None,
             lower_seen_at: None,
             answered_at: None,
         }
@@ -240,10 +246,16 @@ impl Instance {
     /// The earliest instant at which this instance wants [`Input::Timer`].
     pub fn next_deadline(&self) -> Option<Instant> {
         let burst = self.burst.map(|b| b.next_at);
-        [self.adver_at, self.master_down_at, self.garp_at, burst]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.adver_at,
+            self.master_down_at,
+            self.garp_at,
+            burst,
+            self.links_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn interval(&self) -> Duration {
@@ -406,6 +418,10 @@ impl Instance {
             }
         }
         self.send_due_frames(now, out);
+        if self.links_at.is_some_and(|t| t <= now) {
+            push(out, Action::AnnounceLinks);
+            self.links_at = Some(now + self.spec.garp.extra_if);
+        }
     }
 
     /// Starts announcing every VIP `repeat` times. A spaced burst waits for the timer, which is
@@ -534,6 +550,7 @@ impl Instance {
             self.send_due_frames(now, out);
         }
         let g = self.spec.garp;
+        self.links_at = (!g.extra_if.is_zero()).then(|| now + g.extra_if);
         self.garp_at = if !g.delay.is_zero() {
             Some(now + g.delay)
         } else if !g.refresh.is_zero() {
@@ -550,6 +567,7 @@ impl Instance {
         self.master_down_at = None;
         self.garp_at = None;
         self.burst = None;
+        self.links_at = None;
         self.lower_seen_at = None;
         if was_master && to != State::Backup && self.fault != Some(Fault::Source) {
             // Tell the backups now rather than after Master_Down_Interval (if we can).

@@ -66,6 +66,10 @@ pub struct Garp {
     /// Addresses announced after the VIPs that no advert carries (virtual_ipaddress_excluded):
     /// clients must learn where they moved too.
     pub extra_addrs: usize,
+    /// `garp_extra_if`: [`Action::AnnounceLinks`] at this period while master; zero for none.
+    ///
+    /// [`Action::AnnounceLinks`]: crate::vrrp::Action::AnnounceLinks
+    pub extra_if: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -105,6 +105,7 @@ mod tests {
                 refresh_repeat: 1,
                 interval: Duration::ZERO,
                 extra_addrs: 0,
+                extra_if: Duration::ZERO,
             },
             auth: None,
             vips: heapless::Vec::new(),

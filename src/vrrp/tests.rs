@@ -29,6 +29,7 @@ fn params(priority: u8, v3: bool) -> Spec {
             refresh_repeat: 1,
             interval: Duration::ZERO,
             extra_addrs: 0,
+            extra_if: Duration::ZERO,
         },
         auth: None,
         vips: [IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100))]
@@ -115,6 +116,30 @@ fn v3_skew_scales_with_interval() {
     let i = Instance::new(p, ME);
     // (256-150)/256 × 100 ms = 41.40625 ms
     assert_eq!(i.skew_time(), Duration::from_nanos(41_406_250));
+}
+
+#[test]
+fn garp_extra_if_announces_the_links_while_master_only() {
+    let mut spec = params(255, true);
+    spec.garp.delay = Duration::ZERO;
+    spec.garp.extra_if = Duration::from_secs(10);
+    let mut i = Instance::new(spec, ME);
+    let out = step(&mut i, at(0), Input::Start);
+    assert!(!out.contains(&Action::AnnounceLinks), "{out:?}");
+    let links = |i: &mut Instance, until: u64| {
+        let mut seen = Vec::new();
+        while let Some(t) = i.next_deadline().filter(|&t| t <= at(until)) {
+            if step(i, t, Input::Timer).contains(&Action::AnnounceLinks) {
+                seen.push(t);
+            }
+        }
+        seen
+    };
+    // Every 10 s from becoming master, between the adverts.
+    assert_eq!(links(&mut i, 35_000), [at(10_000), at(20_000), at(30_000)]);
+    // Not after leaving.
+    step(&mut i, at(35_000), Input::Shutdown);
+    assert_eq!(links(&mut i, 60_000), Vec::<Instant>::new());
 }
 
 #[test]
