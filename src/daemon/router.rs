@@ -250,8 +250,9 @@ impl Router {
                     routes::install(who, &self.cfg.extras, &mut self.extras, netlink);
                 }
                 Action::RemoveVips => {
-                    // The macvlan goes down first: then IPv6 says nothing more from the
-                    // virtual MAC (no MLD reports for the addresses leaving).
+                    // The macvlan goes down first: the kernel then drops its IPv6 addresses
+                    // itself, and the MLD reports it queues for addresses removed from an up
+                    // link can never leave from the virtual MAC.
                     self.set_vmac_up(false, netlink, ifaces);
                     let who = routes::Owner(&self.cfg.name);
                     routes::withdraw(who, &self.cfg.extras, &mut self.extras, netlink);
