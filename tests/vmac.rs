@@ -1121,3 +1121,32 @@ fn ipv6_preempted_master_sends_no_mld_from_the_virtual_mac() {
     assert_eq!(vmac_link(&lab, 2).map(|l| l.contains(",UP")), Some(false));
     assert_eq!(addrs6_on(&lab, 2, "vrrp.51"), Vec::<String>::new());
 }
+
+/// The copy of eth0's link-local on the macvlan follows the source: a lower link-local on
+/// eth0 becomes the source and moves there (the old one goes); removed by hand, it comes back.
+#[test]
+fn ipv6_vmac_source_follows_the_link_local() {
+    let Some(lab) = Lab::new("xvsrc", 1) else {
+        return;
+    };
+    wait_dad(&lab);
+    let d = lab.vrrpd(1, &vmac6_conf(150, ""));
+    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
+        holds_vip6_on_vmac(&lab, 1) && has6_on(&lab, 1, "vrrp.51", &router_ll(1))
+    });
+    assert!(ok, "{}", describe(&d));
+    lab.ip(1, &["addr", "add", "fe80::5/64", "dev", "eth0", "nodad"]);
+    let ok = wait_until(2 * S, S / 20, || {
+        has6_on(&lab, 1, "vrrp.51", "fe80::5") && !has6_on(&lab, 1, "vrrp.51", &router_ll(1))
+    });
+    assert!(ok, "{:?}\n{}", addrs6_on(&lab, 1, "vrrp.51"), describe(&d));
+    lab.ip(1, &["addr", "del", "fe80::5/64", "dev", "vrrp.51"]);
+    let ok = wait_until(2 * S, S / 20, || has6_on(&lab, 1, "vrrp.51", "fe80::5"));
+    assert!(ok, "{:?}\n{}", addrs6_on(&lab, 1, "vrrp.51"), describe(&d));
+    assert!(
+        d.log()
+            .contains("fe80::5 was removed from its macvlan; restoring it")
+    );
+    let x = d.must_dump("VI_6");
+    assert!(x.get("adverts_tx") > 0, "{x:?}");
+}
