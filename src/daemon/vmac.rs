@@ -19,6 +19,9 @@
 //!   MAC — which with keepalived flips a client's entry for the VIP to the physical MAC.
 //! - `rp_filter=0` on the macvlan: traffic for the VIP arrives there while the route back to
 //!   the sender is through the parent.
+//! - IPv6 on the macvlan: `addrgenmode none` (no link-local of its own), `accept_ra=0` and
+//!   `accept_dad=0`. An IPv6 master sends its adverts from the parent's link-local, copied
+//!   onto the macvlan while it is up (`Router::sync_vmac_source`).
 //!
 //! The changed sysctls are logged; the parent's are put back at stop (keepalived leaves them).
 
@@ -230,10 +233,12 @@ impl Daemon {
     /// The source address of the instances on interface `i` may have moved: a master sending
     /// from its macvlan copies the new one there.
     pub(super) fn vmac_source_moved(&mut self, i: usize) {
-        for r in self.routers.iter_mut().filter(|r| r.iface == i) {
-            if r.vmac_source.is_some() {
-                r.sync_vmac_source(&mut self.netlink, &self.ifaces);
-            }
+        for r in self
+            .routers
+            .iter_mut()
+            .filter(|r| r.iface == i && r.vmac.is_some())
+        {
+            r.sync_vmac_source(&mut self.netlink, &self.ifaces);
         }
     }
 
