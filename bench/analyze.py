@@ -8,6 +8,7 @@ $EPOCHREALTIME all use that clock, so they can be subtracted directly.
 """
 
 import datetime
+import ipaddress
 import os
 import re
 import statistics
@@ -16,8 +17,11 @@ import sys
 
 ETH_IP = 0x0800
 ETH_ARP = 0x0806
+ETH_IP6 = 0x86DD
 ETH_VLAN = 0x8100
 PROTO_VRRP = 112
+PROTO_ICMP6 = 58
+ICMP6_NA = 136
 
 
 # --- pcap ---------------------------------------------------------------------
@@ -59,10 +63,24 @@ def ip4(b):
     return ".".join(str(x) for x in b)
 
 
+def ip6(b):
+    return ipaddress.IPv6Address(bytes(b)).compressed
+
+
+def norm(addr):
+    """An address as the decoders print it (IPv6 compressed), so text from the shell and
+    from `ip monitor` compares equal to the packets'."""
+    try:
+        return ipaddress.ip_address(addr).compressed
+    except ValueError:
+        return addr
+
+
 def packets(path):
     """Decode the frames we care about.
 
-    Yields ("vrrp", ts, src_ip, vrid, prio) or ("arp", ts, spa, tpa).
+    Yields ("vrrp", ts, src_ip, vrid, prio), ("arp", ts, spa, tpa) or, for an IPv6
+    neighbour advertisement, ("na", ts, target, src_ip).
     """
     for ts, fr in read_pcap(path):
         if len(fr) < 14:
@@ -88,6 +106,15 @@ def packets(path):
                 continue
             a = off
             yield ("arp", ts, ip4(fr[a + 14 : a + 18]), ip4(fr[a + 24 : a + 28]))
+        elif etype == ETH_IP6:
+            # No extension headers: both daemons send VRRP and NAs without them.
+            if len(fr) < off + 40:
+                continue
+            nh, src, v = fr[off + 6], ip6(fr[off + 8 : off + 24]), off + 40
+            if nh == PROTO_VRRP and len(fr) >= v + 3 and fr[v] & 0x0F == 1:
+                yield ("vrrp", ts, src, fr[v + 1], fr[v + 2])
+            elif nh == PROTO_ICMP6 and len(fr) >= v + 24 and fr[v] == ICMP6_NA:
+                yield ("na", ts, ip6(fr[v + 8 : v + 24]), src)
 
 
 # --- /proc ----------------------------------------------------------------------
@@ -212,11 +239,11 @@ def cmd_first_advert(args):
     print("NA")
 
 
-MON_RE = re.compile(r"^\[(\S+)\] (Deleted )?\d+: \S+\s+inet (\d+\.\d+\.\d+\.\d+)/")
+MON_RE = re.compile(r"^\[(\S+)\] (Deleted )?\d+: \S+\s+inet6? ([0-9a-f.:]+)/")
 
 
 def read_monitor(path):
-    """(ts, ip) for every IPv4 address *added* in an `ip -ts monitor address` log."""
+    """(ts, ip) for every address *added* in an `ip -ts monitor address` log."""
     out = []
     try:
         f = open(path)
@@ -231,7 +258,7 @@ def read_monitor(path):
                 dt = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f")
             except ValueError:
                 continue
-            out.append((dt.replace(tzinfo=datetime.timezone.utc).timestamp(), m.group(3)))
+            out.append((dt.replace(tzinfo=datetime.timezone.utc).timestamp(), norm(m.group(3))))
     return out
 
 
@@ -240,9 +267,10 @@ def cmd_failover(args):
 
     REPS lines: `<t0> <mode> <master ns> <backup ns> <master ip>`.
     Output lines: `<mode> <vip from kill> <garp from kill> <vip from last> <garp from last>`
-    in ms, NA where the event was not seen before the next repetition.
+    in ms, NA where the event was not seen before the next repetition.  Over IPv6 the
+    "garp" is the first unsolicited neighbour advertisement for the VIP.
     """
-    path, reps_path, vip = args[0], args[1], args[2]
+    path, reps_path, vip = args[0], args[1], norm(args[2])
     mons = {}
     for a in args[3:]:
         ns, _, log = a.partition("=")
@@ -252,13 +280,14 @@ def cmd_failover(args):
         for line in f:
             w = line.split()
             if len(w) >= 5:
-                reps.append((float(w[0]), w[1], w[2], w[3], w[4]))
+                reps.append((float(w[0]), w[1], w[2], w[3], norm(w[4])))
     pk = list(packets(path))
     for i, (t0, mode, _mns, bns, mip) in enumerate(reps):
         t_end = reps[i + 1][0] if i + 1 < len(reps) else float("inf")
         vip_t = next((t for t, a in mons.get(bns, []) if a == vip and t0 <= t < t_end), None)
         garp_t = next(
-            (p[1] for p in pk if p[0] == "arp" and p[2] == vip and t0 <= p[1] < t_end), None
+            (p[1] for p in pk if p[0] in ("arp", "na") and p[2] == vip and t0 <= p[1] < t_end),
+            None,
         )
         # The master's last advert before the backup took over: for SIGKILL the
         # last one before the kill, for SIGTERM its priority-0 goodbye.

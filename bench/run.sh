@@ -14,7 +14,7 @@ export LC_ALL=C # "." as the decimal point in $EPOCHREALTIME and printf
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
-FIGURES="failover timer cpu memory startup size flaps process"
+FIGURES="failover timer cpu memory startup size flaps process failover6 cpu6"
 
 usage() {
 	cat <<EOF
@@ -70,6 +70,13 @@ IP_R1=10.99.0.11 IP_R2=10.99.0.12 VIP=10.99.0.100
 # interface address that is not a VIP, so r1 keeps 10.99.0.11 as primary.
 OWNER_IP=10.99.0.21
 DAEMONS="keepalived vrrpd"
+
+# The address family of the figure being run; set_family switches it (IPv4 unless a
+# figure asks for IPv6).  VIP is the address that failover times, VIPS all of the
+# failover instance's addresses, KEY6 keeps IPv6 row ids and raw files apart, and the
+# capture filter and snap length fit the family's adverts and announcements.
+FAM=4 VIPS=$VIP/24 KEY6="" ANNOUNCE=GARP FAM_LABEL=""
+CAP_FILTER='ip proto 112 or arp' CAP_SNAP=64
 
 RESULTS=$HERE/results
 RAW=$RESULTS/raw
@@ -227,7 +234,10 @@ reset_addrs() {
 	for i in 1 2; do
 		ip -n "vb-r$i" addr flush dev eth0
 		ip -n "vb-r$i" addr add "10.99.0.1$i/24" dev eth0
+		# VRRPv3 over IPv6 sends from a link-local; nodad makes it usable at once.
+		[ "$FAM" = 6 ] && ip -n "vb-r$i" addr add "fe80::1$i/64" dev eth0 nodad
 	done
+	return 0
 }
 
 cleanup() {
@@ -248,8 +258,8 @@ trap 'exit 130' INT TERM
 
 # cap_start FILE: capture VRRP and ARP on the bridge; sets CAPPID once it listens.
 cap_start() {
-	ip netns exec "$NS_SW" tcpdump -i br0 -n -s 64 -B 32768 --time-stamp-precision=micro \
-		-w "$1" 'ip proto 112 or arp' 2>"$1.err" &
+	ip netns exec "$NS_SW" tcpdump -i br0 -n -s "$CAP_SNAP" -B 32768 --time-stamp-precision=micro \
+		-w "$1" "$CAP_FILTER" 2>"$1.err" &
 	CAPPID=$!
 	track "$CAPPID"
 	local end=$(($(now_ms) + 5000))
@@ -298,16 +308,18 @@ fail_note() {
 #   VIPS: vip (10.99.0.100/24), owner (10.99.0.21/24, an address r1 holds),
 #   multi (10.99.<vrid>.1/32, one per instance).  VRIDs are 1..COUNT.
 gen_conf() {
-	local f=$1 n=$2 ver=$3 ims=$4 state=$5 prio=$6 kind=$7 i addr adv
+	local f=$1 n=$2 ver=$3 ims=$4 state=$5 prio=$6 kind=$7 i addr adv a vips
 	adv=$(adv_int "$ims")
 	{
 		echo "# bench/run.sh: $n instance(s), VRRPv$ver, advert_int $adv"
 		for ((i = 1; i <= n; i++)); do
 			case $kind in
-			vip) addr=$VIP/24 ;;
+			vip) addr=$VIPS ;;
 			owner) addr=$OWNER_IP/24 ;;
-			*) addr=10.99.$i.1/32 ;;
+			*) [ "$FAM" = 6 ] && addr=$(printf 'fe80::1:%x/64' "$i") || addr=10.99.$i.1/32 ;;
 			esac
+			vips=""
+			for a in $addr; do vips+="        $a dev eth0"$'\n'; done
 			cat <<EOF
 vrrp_instance VI_$i {
     state $state
@@ -317,7 +329,7 @@ vrrp_instance VI_$i {
     advert_int $adv
     version $ver
     virtual_ipaddress {
-        $addr dev eth0
+${vips%$'\n'}
     }
 }
 EOF
@@ -380,13 +392,13 @@ us2ms() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }
 FO_SETTINGS="2:1000 3:100 3:10"
 
 fo_label() { # VERSION INTERVAL_MS
-	echo "v$1 $(adv_int "$2") s"
+	echo "v$1 $FAM_LABEL$(adv_int "$2") s"
 }
 
-fo_rows() {
+fo_rows() { # [SETTINGS]
 	local s ver ims key mode m lbl mdi skew
-	for s in $FO_SETTINGS; do
-		ver=${s%%:*} ims=${s##*:} key=v$ver-$ims
+	for s in ${1:-$FO_SETTINGS}; do
+		ver=${s%%:*} ims=${s##*:} key=v$ver-$ims$KEY6
 		mdi=$(us2ms "$(mdi_us "$ims")") skew=$(us2ms "$(skew_us "$ims")")
 		for mode in kill term; do
 			if [ $mode = kill ]; then
@@ -396,8 +408,8 @@ fo_rows() {
 			fi
 			row "fo-$key-$mode-vip-kill" "Failover $(fo_label "$ver" "$ims"), $m: VIP up, from signal, ms ($lbl)" 1
 			row "fo-$key-$mode-vip-last" "Failover $(fo_label "$ver" "$ims"), $m: VIP up, from master's last advert, ms" 1
-			row "fo-$key-$mode-garp-kill" "Failover $(fo_label "$ver" "$ims"), $m: first GARP, from signal, ms" 1
-			row "fo-$key-$mode-garp-last" "Failover $(fo_label "$ver" "$ims"), $m: first GARP, from master's last advert, ms" 1
+			row "fo-$key-$mode-garp-kill" "Failover $(fo_label "$ver" "$ims"), $m: first $ANNOUNCE, from signal, ms" 1
+			row "fo-$key-$mode-garp-last" "Failover $(fo_label "$ver" "$ims"), $m: first $ANNOUNCE, from master's last advert, ms" 1
 		done
 	done
 }
@@ -419,7 +431,8 @@ FO_D="" FO_KEY="" FO_CONF="" FO_N=0 FO_MDI=0 FO_FAIL="" FO_RESTARTS=0
 fo_start() {
 	local tag=fo-$FO_KEY-$FO_D-$FO_N
 	FO_N=$((FO_N + 1))
-	ip -n "$1" addr del "$VIP/24" dev eth0 2>/dev/null # a SIGKILLed master leaves it
+	local a
+	for a in $VIPS; do ip -n "$1" addr del "$a" dev eth0 2>/dev/null; done # a SIGKILLed master leaves them
 	start_daemon "$FO_D" "$1" "$FO_CONF" "$tag"
 	FO_PID[$1]=$DPID FO_TAG[$1]=$tag
 }
@@ -463,7 +476,7 @@ fo_steady() {
 # over, restarts the signalled router (it comes back as backup) and swaps roles, so
 # the backup is always a daemon that has never been master.
 failover_run() {
-	local d=$1 ver=$2 ims=$3 key=v$2-$3 pcap reps mode rep tries m b toks t0 pids rc
+	local d=$1 ver=$2 ims=$3 key=v$2-$3$KEY6 pcap reps mode rep tries m b toks t0 pids rc
 	local -A ip
 	FO_D=$d FO_KEY=$key FO_CONF=$RAW/fo-$key.conf FO_N=0 FO_FAIL="" FO_RESTARTS=0
 	FO_MDI=$(($(mdi_us "$ims") / 1000))
@@ -548,12 +561,12 @@ failover_run() {
 		done
 }
 
-fig_failover() {
+fig_failover() { # [SETTINGS]
 	local s d
-	fo_rows
-	for s in $FO_SETTINGS; do
+	fo_rows "${1:-$FO_SETTINGS}"
+	for s in ${1:-$FO_SETTINGS}; do
 		for d in $DAEMONS; do
-			log "failover v${s%%:*} $(adv_int "${s##*:}") s: $d"
+			log "failover $(fo_label "${s%%:*}" "${s##*:}"): $d"
 			failover_run "$d" "${s%%:*}" "${s##*:}"
 		done
 	done
@@ -565,8 +578,8 @@ fig_failover() {
 
 declare -A MR
 master_run() {
-	local d=$1 n=$2 ims=$3 key=$2-$3-$1 conf pcap tag a b mem cap
-	conf=$RAW/m-$n-$ims.conf pcap=$RAW/m-$key.pcap tag=m-$key
+	local d=$1 n=$2 ims=$3 key=$2-$3$KEY6-$1 conf pcap tag a b mem cap
+	conf=$RAW/m-$n-$ims$KEY6.conf pcap=$RAW/m-$key.pcap tag=m-$key
 	MR[$key.ok]=0
 	gen_conf "$conf" "$n" 3 "$ims" BACKUP 150 multi
 	reset_addrs
@@ -895,6 +908,69 @@ fig_process() {
 	reset_addrs
 }
 
+# --- IPv6 figures (failover6, cpu6) -------------------------------------------------------------
+# The same measurements over VRRPv3/IPv6.  Only these figures turn IPv6 on, and only on the
+# routers' eth0, so the IPv4 figures' captures stay free of DAD, MLD and router solicitations.
+
+# set_family 4|6: switch the figures that follow to IPv4 or IPv6.  For IPv6 each router's
+# eth0 gets IPv6 with no address of the kernel's own (addrgenmode none) and no DAD, and
+# reset_addrs gives it a nodad link-local (fe80::11, fe80::12), the advert source both
+# daemons need.  The failover VIPs are a link-local first (RFC 5798 section 5.2.9, as
+# keepalived warns otherwise) and a global one, which is the one timed.
+set_family() {
+	local i on=0
+	FAM=$1
+	if [ "$1" = 6 ]; then
+		IP_R1=fe80::11 IP_R2=fe80::12 VIP=fd99::100 VIPS="fe80::100/64 fd99::100/64"
+		KEY6=-ip6 ANNOUNCE=NA FAM_LABEL="IPv6 "
+		# VRRP, and ICMPv6 neighbour advertisements (type 136; no extension headers).
+		CAP_FILTER='ip6 proto 112 or (icmp6 and ip6[40] == 136)' CAP_SNAP=96
+	else
+		IP_R1=10.99.0.11 IP_R2=10.99.0.12 VIP=10.99.0.100 VIPS=$VIP/24
+		KEY6="" ANNOUNCE=GARP FAM_LABEL=""
+		CAP_FILTER='ip proto 112 or arp' CAP_SNAP=64
+		on=1
+	fi
+	for i in 1 2; do
+		ip -n "vb-r$i" link set eth0 addrgenmode none 2>/dev/null
+		ip netns exec "vb-r$i" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 \
+			net.ipv6.conf.eth0.router_solicitations=0 net.ipv6.conf.eth0.disable_ipv6=$on
+	done
+	reset_addrs
+}
+
+fig_failover6() {
+	set_family 6
+	fig_failover "3:100 3:10"
+	set_family 4
+}
+
+CPU6_RUNS="50:100 255:10"
+
+fig_cpu6() {
+	local r d n ims key
+	set_family 6
+	for r in $CPU6_RUNS; do
+		n=${r%%:*} ims=${r##*:}
+		row "cpu6-$r-total" "CPU: master, IPv6, $n inst. at $(adv_int "$ims") s — total CPU over ${WINDOW} s, % of one core" 1
+		row "cpu6-$r-per" "CPU: master, IPv6, $n inst. at $(adv_int "$ims") s — CPU per advert sent, µs" 1
+		row "cpu6-$r-adv" "CPU: master, IPv6, $n inst. at $(adv_int "$ims") s — adverts sent per second (nominal $((n * 1000 / ims)))" 0
+		for d in $DAEMONS; do
+			log "master $n instance(s) at $(adv_int "$ims") s over IPv6: $d"
+			master_run "$d" "$n" "$ims"
+			key=$n-$ims$KEY6-$d
+			mr_put "$key" cpu_pct "$d" "cpu6-$r-total"
+			mr_put "$key" rate "$d" "cpu6-$r-adv"
+			if [ "${MR[$key.ok]:-0}" = 1 ] && [ "${MR[$key.adverts]}" -gt 0 ]; then
+				val "cpu6-$r-per" "$d" "$(calc "${MR[$key.cpu_ms]} * 1000 / ${MR[$key.adverts]}")"
+			else
+				na "cpu6-$r-per" "$d" "failed"
+			fi
+		done
+	done
+	set_family 4
+}
+
 # --- main ------------------------------------------------------------------------------------------
 
 START=$(now_ms)
@@ -918,6 +994,8 @@ want startup && fig_startup
 want size && fig_size
 want flaps && fig_flaps
 want process && fig_process
+want failover6 && fig_failover6
+want cpu6 && fig_cpu6
 
 ELAPSED=$((($(now_ms) - START) / 1000))
 VVER=$("$VRRPD" -v 2>&1 | head -n 1) || VVER="not runnable"
