@@ -103,8 +103,9 @@ const RELOAD: &str = "vrrpd reloads on SIGHUP only";
 const STARTUP: &str = "vrrpd runs no start-up or shutdown scripts; use the init system";
 const PROCESS_BUFS: &str =
     "vrrpd sizes the process connector's buffer itself (1 MiB) and rescans /proc on overflow";
-const LOWER_PRIO: &str = "vrrpd answers a lower-priority master with one advert and a gratuitous ARP \
-                          burst, at most once per interval (no burst in strict mode)";
+const LOWER_PRIO: &str = "vrrpd answers a lower-priority master with one advert and a burst of \
+                          gratuitous ARPs or unsolicited NAs, at most once per interval (no burst \
+                          in strict mode)";
 const NOTIFY_EXTRA: &str = "vrrpd runs notify scripts on state changes only";
 
 use Ctx::*;
@@ -189,7 +190,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "fifo_write_vrrp_states_on_reload").lost(FIFO),
     value(Global, "include_check").lost("vrrpd warns when an include matches nothing and errs when a file cannot be read"),
     value(Global, "instance").lost("vrrpd runs one instance per config file; use separate -f and -p"),
-    value(Global, "json_version").lost("vrrpd writes no JSON dump; SIGUSR1 logs the state"),
+    value(Global, "json_version").lost("keepalived.json (SIGRTMIN+2) has keepalived 2.2's layout"),
     value(Global, "linkbeat_use_polling").lost("vrrpd follows netlink link events on every interface"),
     value(Global, "log_unknown_vrids").lost("vrrpd counts adverts for unknown VRIDs per link (SIGUSR1)"),
     value(Global, "lvs_flush").lost(LVS),
@@ -276,9 +277,9 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "vrrp_delay_after_boot").lost("instances start at once"),
     value(Global, "use_symlink_paths").lost("script paths are used as written"),
     value(Global, "set_supplementary_groups").lost("scripts run with the supplementary groups vrrpd has"),
-    value(Global, "state_file_location").lost("vrrpd writes no state files; SIGUSR1 logs the state"),
-    value(Global, "stats_file_location").lost("vrrpd writes no stats files; SIGUSR1 logs the counters"),
-    value(Global, "json_file_location").lost("vrrpd writes no JSON dump; SIGUSR1 logs the state"),
+    value(Global, "state_file_location").lost("keepalived.data (SIGUSR1) goes to $TMPDIR, else /tmp"),
+    value(Global, "stats_file_location").lost("keepalived.stats (SIGUSR2) goes to $TMPDIR, else /tmp"),
+    value(Global, "json_file_location").lost("keepalived.json (SIGRTMIN+2) goes to $TMPDIR, else /tmp"),
     value(Global, "iproute_usr_dir").lost("vrrpd reads table and protocol names from /etc/iproute2, /usr/share/iproute2 and /usr/lib/iproute2 only"),
     value(Global, "iproute_etc_dir").lost("vrrpd reads table and protocol names from /etc/iproute2, /usr/share/iproute2 and /usr/lib/iproute2 only"),
     value(Global, "snmp_vs_stats_update_interval").lost(SNMP),
@@ -332,7 +333,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Instance, "linkbeat_use_polling").lost("vrrpd follows netlink link events"),
     value(Instance, "lower_prio_no_advert").lost(LOWER_PRIO),
     value(Instance, "lvs_sync_daemon_interface").lost(LVS),
-    value(Instance, "mcast_dst_ip").lost("adverts go to 224.0.0.18, the RFC's group"),
+    value(Instance, "mcast_dst_ip").lost("adverts go to the RFC's group, 224.0.0.18 or ff02::12"),
     value(Instance, "native_ipv6"),
     value(Instance, "notify_deleted").lost(NOTIFY_EXTRA),
     value(Instance, "notify_master_rx_lower_pri").lost(NOTIFY_EXTRA),
@@ -346,7 +347,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     block(Instance, "track_process"),
     value(Instance, "track_src_ip").lost("a vanished unicast_src_ip is not tracked"),
     value(Instance, "unicast_fault_no_peer").lost("an instance without unicast peers uses multicast"),
-    value(Instance, "unicast_ttl").lost("unicast adverts are sent with TTL 255"),
+    value(Instance, "unicast_ttl").lost("unicast adverts are sent with TTL (IPv6: hop limit) 255"),
     value(Instance, "use_ipvlan").lost("vrrpd makes no ipvlan; use_vmac gives the VIPs a macvlan with the virtual MAC"),
     value(Instance, "use_vmac"),
     value(Instance, "use_vmac_addr").lost(VMAC_ADDR),

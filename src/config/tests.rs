@@ -1904,6 +1904,34 @@ fn ipv6_unicast_and_mcast_src_and_native_ipv6() {
     );
 }
 
+/// What an IPv6 instance loses with keepalived's keywords vrrpd does not implement: the texts
+/// name both families (they said 224.0.0.18 and TTL before IPv6 existed), and the state-file
+/// locations name the files vrrpd does write.
+#[test]
+fn ipv6_lost_messages_name_both_families() {
+    let text = [
+        "global_defs {\n    json_file_location /run/k.json\n}\n".to_string(),
+        v6inst(
+            "VI_6",
+            "eth0",
+            51,
+            "    mcast_dst_ip ff02::12\n    unicast_ttl 64\n    garp_lower_prio_repeat 2\n",
+            "        fe80::1\n",
+        ),
+    ]
+    .concat();
+    let (_, d) = warned(&text);
+    assert_eq!(
+        d,
+        vec![
+            "t.conf:2: warning: 'json_file_location' is not supported by vrrpd; ignored: keepalived.json (SIGRTMIN+2) goes to $TMPDIR, else /tmp",
+            "t.conf:7: warning: 'mcast_dst_ip' is not supported by vrrpd; ignored: adverts go to the RFC's group, 224.0.0.18 or ff02::12",
+            "t.conf:8: warning: 'unicast_ttl' is not supported by vrrpd; ignored: unicast adverts are sent with TTL (IPv6: hop limit) 255",
+            "t.conf:9: warning: 'garp_lower_prio_repeat' is not supported by vrrpd; ignored: vrrpd answers a lower-priority master with one advert and a burst of gratuitous ARPs or unsolicited NAs, at most once per interval (no burst in strict mode)",
+        ]
+    );
+}
+
 #[test]
 fn dual_stack_and_a_link_local_vip_on_several_links() {
     // The same VRID for both families on one link, and fe80::1 on eth0 and eth1.
