@@ -491,6 +491,61 @@ fn no_link_local_is_fault_until_one_appears() {
     );
 }
 
+/// An IPv4 address listed in an IPv6 instance's `virtual_ipaddress` is warned about and follows
+/// the master as an excluded address would (keepalived 2.2.7 drops it): on the master only, and
+/// on the backup after a graceful hand-over.
+#[test]
+fn ipv4_address_in_an_ipv6_instance_follows_the_master() {
+    let Some(lab) = Lab::new("dvex", 2) else {
+        return;
+    };
+    wait_dad(&lab);
+    const V4: &str = "10.99.0.100";
+    let conf = |p| {
+        v6_instance(
+            "VI_6",
+            51,
+            p,
+            &[
+                &format!("{LL_VIP}/64"),
+                &format!("{VIP6}/64"),
+                &format!("{V4}/24"),
+            ],
+        )
+    };
+    let mut d1 = lab.vrrpd(1, &conf(150));
+    assert!(
+        d1.wait_log(
+            "virtual address 10.99.0.100 is not of the instance's address family (IPv6)",
+            5 * S
+        ),
+        "{}",
+        describe(&d1)
+    );
+    assert!(
+        wait_holders6(&lab, VIP6, &[1], vi(150).master_down() + 2 * MARGIN),
+        "{}",
+        describe(&d1)
+    );
+    assert!(lab.wait_holders(V4, &[1], S), "{}", describe(&d1));
+    let d2 = lab.vrrpd(2, &conf(100));
+    assert!(
+        d2.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
+        "{}",
+        describe(&d2)
+    );
+    std::thread::sleep(vi(100).master_down());
+    assert_eq!(lab.holders(V4), [1], "{}", describe(&d2));
+    assert_eq!(d1.term_within(5 * S), Some(0), "{}", describe(&d1));
+    assert!(
+        lab.wait_holders(V4, &[2], vi(100).skew() + MARGIN),
+        "{:?}\n{}",
+        lab.holders(V4),
+        describe(&d2)
+    );
+    assert!(wait_holders6(&lab, VIP6, &[2], S), "{}", describe(&d2));
+}
+
 // ---- keepalived 2.2.7 over IPv6, in both roles ----
 
 /// Nothing dropped for a reason that would mean the two daemons disagree on the wire format.

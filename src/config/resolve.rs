@@ -379,7 +379,9 @@ fn with_group_tracking(
 }
 
 /// The advertised addresses (the instance's family), and the virtual addresses of the other
-/// family, which keepalived moves to `virtual_ipaddress_excluded` (with a warning, as here).
+/// family, handled as `virtual_ipaddress_excluded` with a warning. keepalived 2.2.7 warns and
+/// drops them ("address family must match VRRP instance … - ignoring"); adding them with the
+/// instance keeps what the user listed following the master.
 fn sort_vips(raw: &RawInstance, family: Family, sink: &mut Sink) -> (Vec<Vip>, Vec<Vip>) {
     let mut vips = Vec::new();
     let mut excluded = Vec::new();
@@ -390,7 +392,7 @@ fn sort_vips(raw: &RawInstance, family: Family, sink: &mut Sink) -> (Vec<Vip>, V
             sink.warn(
                 *at,
                 format!(
-                    "virtual address {} is not of the instance's address family ({}): it is handled as virtual_ipaddress_excluded (not advertised)",
+                    "virtual address {} is not of the instance's address family ({}): it is handled as virtual_ipaddress_excluded (not advertised; keepalived 2.2.7 ignores it)",
                     v.addr,
                     match family {
                         Family::V4 => "IPv4",

@@ -1840,7 +1840,7 @@ fn ipv6_instance_other_family_is_excluded_and_version_is_3() {
         d,
         vec![
             "t.conf:1: warning: vrrp_instance 'VI_6' is IPv6, which needs VRRPv3: 'version 2' ignored (as in keepalived)",
-            "t.conf:8: warning: virtual address 10.99.0.1 is not of the instance's address family (IPv6): it is handled as virtual_ipaddress_excluded (not advertised)",
+            "t.conf:8: warning: virtual address 10.99.0.1 is not of the instance's address family (IPv6): it is handled as virtual_ipaddress_excluded (not advertised; keepalived 2.2.7 ignores it)",
         ]
     );
     let i = &c.instances[0];
