@@ -322,7 +322,8 @@ pub fn data(global: &config::Global, views: &[View<'_>]) -> String {
     }
     let _ = writeln!(
         o,
-        " VRRP IPv4 mcast group = 224.0.0.18\n Gratuitous ARP delay = {}\n \
+        " VRRP IPv4 mcast group = 224.0.0.18\n VRRP IPv6 mcast group = ff02::12\n \
+         Gratuitous ARP delay = {}\n \
          Gratuitous ARP repeat = {}\n Gratuitous ARP refresh timer = {}\n \
          Gratuitous ARP refresh repeat = {}\n VRRP default protocol version = {}",
         global.garp_master_delay,
@@ -335,12 +336,14 @@ pub fn data(global: &config::Global, views: &[View<'_>]) -> String {
     for v in views {
         let c = v.cfg;
         let t = v.last_transition();
+        let v6 = c.family == crate::vrrp::Family::V6;
         let _ = write!(
             o,
-            " VRRP Instance = {}\n   VRRP Version = {}\n   State = {}\n   Flags: none\n   \
+            " VRRP Instance = {}\n   VRRP Version = {}\n{}   State = {}\n   Flags: none\n   \
              Wantstate = {}\n   Last transition = {} ({})\n   Interface = {}\n",
             c.name,
             c.version,
+            if v6 { "   Using Native IPv6\n" } else { "" },
             v.state,
             v.state,
             Epoch(t),
@@ -353,7 +356,12 @@ pub fn data(global: &config::Global, views: &[View<'_>]) -> String {
         if c.uses_unicast() {
             let _ = writeln!(o, "   Unicast Peer = {}", List(&c.unicast_peers));
         } else {
-            o.push_str("   Multicast address 224.0.0.18\n");
+            // keepalived adds ", ifindex N" for IPv6; the group is what readers look for.
+            o.push_str(if v6 {
+                "   Multicast address ff02::12\n"
+            } else {
+                "   Multicast address 224.0.0.18\n"
+            });
         }
         let _ = write!(
             o,
@@ -565,6 +573,46 @@ mod tests {
             UtcTime(leap).to_string(),
             "Thu Feb 29 12:00:00.000000 2024 UTC"
         );
+    }
+
+    /// An IPv6 instance's topology names its family and ff02::12, as keepalived 2.2.7's does.
+    #[test]
+    fn data_of_an_ipv6_instance_names_ff02_12() {
+        let text = "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 51\n \
+                    virtual_ipaddress {\n fe80::1/64\n }\n}\n\
+                    vrrp_instance VI_4 {\n interface eth0\n virtual_router_id 51\n \
+                    virtual_ipaddress {\n 10.0.0.1/24\n }\n}\n";
+        let loaded = config::load_str(text, "t.conf");
+        let c = loaded.config.expect("a valid config");
+        let stats = Stats::default();
+        let views: Vec<View<'_>> = c
+            .instances
+            .iter()
+            .map(|cfg| View {
+                cfg,
+                state: State::Backup,
+                priority: 100,
+                master_adver_int_cs: 100,
+                adverts_rx: 0,
+                adverts_tx: 0,
+                drops: Counters::default(),
+                stats: &stats,
+                src: None,
+            })
+            .collect();
+        let d = data(&c.global, &views);
+        assert!(
+            d.contains(" VRRP IPv4 mcast group = 224.0.0.18\n VRRP IPv6 mcast group = ff02::12\n"),
+            "{d}"
+        );
+        let (six, four) = d.split_at(d.find(" VRRP Instance = VI_4").expect("VI_4"));
+        assert!(
+            six.contains("   VRRP Version = 3\n   Using Native IPv6\n"),
+            "{d}"
+        );
+        assert!(six.contains("   Multicast address ff02::12\n"), "{d}");
+        assert!(!four.contains("Native IPv6"), "{d}");
+        assert!(four.contains("   Multicast address 224.0.0.18\n"), "{d}");
     }
 
     #[test]
