@@ -36,37 +36,6 @@ fn fvr(version: u8, priority: u8) -> FrrVr {
     }
 }
 
-/// Who is master: FRR by its macvlan, vrrpd by the VIP on eth0.
-fn masters(lab: &Lab, frr: &Frr) -> Vec<usize> {
-    (1..=lab.n)
-        .filter(|&i| {
-            if i == frr.router {
-                frr.is_master(Af::V4)
-            } else {
-                lab.has_vip(i, VIP)
-            }
-        })
-        .collect()
-}
-
-fn wait_masters(lab: &Lab, frr: &Frr, who: &[usize], timeout: Duration) -> bool {
-    wait_until(timeout, Duration::from_millis(20), || {
-        masters(lab, frr) == who
-    })
-}
-
-fn steady(lab: &Lab, frr: &Frr, who: &[usize], dur: Duration) -> Result<(), Vec<usize>> {
-    let end = Instant::now() + dur;
-    while Instant::now() < end {
-        let m = masters(lab, frr);
-        if m != who {
-            return Err(m);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
-}
-
 /// vrrpd heard adverts and dropped none for a reason that would mean a wire disagreement.
 fn assert_clean(d: &Daemon) {
     let x = d.must_dump("VI_1");
@@ -100,97 +69,52 @@ fn handover(prefix: &str, frr_on: usize, version: u8) {
     let start_vrrpd = |i: usize| lab.vrrpd(i, &conf(&[vi(version, prio(i))]));
     let start_frr = |i: usize| lab.frr(i, &fvr(version, prio(i)));
     let vrrpd_on = 3 - frr_on;
-    let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
+    // vrrpd is master when its VIP is on eth0.
+    let holds = |i: usize| lab.has_vip(i, VIP);
 
     // Election: r1 first becomes master alone, then r2 joins as backup.
-    let (mut frr, mut d) = if frr_on == 1 {
-        let f = start_frr(1);
-        assert!(
-            f.wait_state(Af::V4, "Master", hi.master_down() + 2 * MARGIN),
-            "{}",
-            f.describe()
-        );
-        let d = start_vrrpd(2);
-        assert!(
-            d.wait_log("Entering BACKUP STATE", 5 * S),
-            "{}",
-            why(&f, &d)
-        );
-        (f, d)
-    } else {
-        let d = start_vrrpd(1);
-        assert!(
-            lab.wait_master(VIP, 1, hi.master_down() + 2 * MARGIN),
-            "{}",
-            describe(&d)
-        );
-        let f = start_frr(2);
-        assert!(f.wait_state(Af::V4, "Backup", 5 * S), "{}", why(&f, &d));
-        (f, d)
-    };
+    let first = hi.master_down() + 2 * MARGIN;
+    let mut m = Mixed::elect(
+        &lab,
+        frr_on,
+        Af::V4,
+        first,
+        &start_frr,
+        &start_vrrpd,
+        &holds,
+    );
     // Past the backup's Master_Down_Interval: it accepts the master's adverts.
-    let r = steady(&lab, &frr, &[1], lo.master_down() + S);
-    assert_eq!(r, Ok(()), "{}", why(&frr, &d));
+    let r = m.steady(&[1], lo.master_down() + S);
+    assert_eq!(r, Ok(()), "{}", m.why());
     if vrrpd_on == 2 {
-        assert_clean(&d);
+        assert_clean(&m.vrrpd);
     }
 
     // Graceful stop of the master: priority 0, so the backup takes over after Skew_Time.
     let t0 = Instant::now();
-    if frr_on == 1 {
-        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
-    } else {
-        d.sigterm();
-    }
-    let ok = wait_masters(&lab, &frr, &[2], lo.skew() + MARGIN);
+    m.stop_r1();
+    let ok = m.wait_masters(&[2], lo.skew() + MARGIN);
     let took = t0.elapsed();
-    assert!(
-        ok,
-        "{:?} after stop\n{}",
-        masters(&lab, &frr),
-        why(&frr, &d)
-    );
+    assert!(ok, "{:?} after stop\n{}", m.masters(), m.why());
     assert!(
         took < lo.master_down(),
         "take-over after {took:?}: priority 0 not heard"
     );
     eprintln!("{prefix}: take-over after a graceful stop of r1 in {took:?}");
-    if vrrpd_on == 1 {
-        assert_eq!(d.term(), Some(0), "{}", describe(&d));
-    }
+    m.reap_r1();
 
     // r1 returns with the higher priority and preempts.
-    if frr_on == 1 {
-        // One zebra per namespace at a time: the old one goes before the new one starts.
-        frr.zebra.term();
-        frr = start_frr(1);
-    } else {
-        d = start_vrrpd(1);
-    }
-    let ok = wait_masters(&lab, &frr, &[1], hi.master_down() + MARGIN);
-    assert!(
-        ok,
-        "{:?} after r1 returned\n{}",
-        masters(&lab, &frr),
-        why(&frr, &d)
-    );
-    let r = steady(&lab, &frr, &[1], S);
-    assert_eq!(r, Ok(()), "{}", why(&frr, &d));
+    m.restart_r1();
+    let ok = m.wait_masters(&[1], hi.master_down() + MARGIN);
+    assert!(ok, "{:?} after r1 returned\n{}", m.masters(), m.why());
+    let r = m.steady(&[1], S);
+    assert_eq!(r, Ok(()), "{}", m.why());
 
     // Crash of r1: its VIP stays where it was, the backup adds its own.
     let t0 = Instant::now();
-    if frr_on == 1 {
-        frr.kill9();
-    } else {
-        d.kill9();
-    }
-    let ok = wait_masters(&lab, &frr, &[1, 2], lo.master_down() + MARGIN);
-    assert!(
-        ok,
-        "{:?} after kill -9\n{}",
-        masters(&lab, &frr),
-        why(&frr, &d)
-    );
+    m.crash_r1();
+    let ok = m.wait_masters(&[1, 2], lo.master_down() + MARGIN);
+    assert!(ok, "{:?} after kill -9\n{}", m.masters(), m.why());
     eprintln!("{prefix}: kill -9 take-over after {:?}", t0.elapsed());
 
     let pcap = cap.stop();

@@ -647,25 +647,6 @@ fn ipv6_keepalived_master_vrrpd_backup() {
 
 // ---- FRR 8.4.4 over IPv6, in both roles ----
 
-/// Who is master over IPv6: FRR by its macvlan (not protodown), vrrpd by the VIP on eth0.
-fn masters6(lab: &Lab, frr: &Frr) -> Vec<usize> {
-    (1..=lab.n)
-        .filter(|&i| {
-            if i == frr.router {
-                frr.is_master(Af::V6)
-            } else {
-                has6(lab, i, VIP6)
-            }
-        })
-        .collect()
-}
-
-fn wait_masters6(lab: &Lab, frr: &Frr, who: &[usize], timeout: Duration) -> bool {
-    wait_until(timeout, Duration::from_millis(20), || {
-        masters6(lab, frr) == who
-    })
-}
-
 /// r1 has priority 150, r2 100, 1 s adverts (so that a hand-over within Skew_Time plus the
 /// margin is told apart from one after Master_Down_Interval); FRR on `frr_on`, vrrpd on the
 /// other, the same virtual router: VRID 51 with fd99::100 (FRR's harness advertises no
@@ -692,86 +673,48 @@ fn frr_handover(prefix: &str, frr_on: usize) {
         ..Vi::v3(p)
     };
     let (hi, lo) = (secs(150), secs(100));
-    let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
+    // vrrpd is master when the VIP is on its eth0.
+    let holds = |i: usize| has6(&lab, i, VIP6);
     // FRR sends its first IPv6 advert late (after its macvlan's DAD).
     let first = hi.master_down() + 2 * MARGIN + 2 * S;
-    let (mut frr, mut d) = if frr_on == 1 {
-        let f = lab.frr(1, &fvr(1));
-        assert!(f.wait_state(Af::V6, "Master", first), "{}", f.describe());
-        let d = lab.vrrpd(2, &conf(2));
-        assert!(
-            d.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
-            "{}",
-            why(&f, &d)
-        );
-        (f, d)
-    } else {
-        let d = lab.vrrpd(1, &conf(1));
-        assert!(wait_holders6(&lab, VIP6, &[1], first), "{}", describe(&d));
-        let f = lab.frr(2, &fvr(2));
-        assert!(f.wait_state(Af::V6, "Backup", 5 * S), "{}", why(&f, &d));
-        (f, d)
-    };
-    let end = Instant::now() + lo.master_down() + S;
-    while Instant::now() < end {
-        assert_eq!(masters6(&lab, &frr), [1], "{}", why(&frr, &d));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let start_frr = |i: usize| lab.frr(i, &fvr(i));
+    let start_vrrpd = |i: usize| lab.vrrpd(i, &conf(i));
+    let mut m = Mixed::elect(
+        &lab,
+        frr_on,
+        Af::V6,
+        first,
+        &start_frr,
+        &start_vrrpd,
+        &holds,
+    );
+    let r = m.steady(&[1], lo.master_down() + S);
+    assert_eq!(r, Ok(()), "{}", m.why());
     if frr_on == 1 {
-        assert_clean(&d);
+        assert_clean(&m.vrrpd);
     }
 
     // Graceful stop of the master: priority 0, the backup takes over after Skew_Time.
     let t0 = Instant::now();
-    if frr_on == 1 {
-        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
-    } else {
-        d.sigterm();
-    }
-    let ok = wait_masters6(&lab, &frr, &[2], lo.skew() + MARGIN);
+    m.stop_r1();
+    let ok = m.wait_masters(&[2], lo.skew() + MARGIN);
     let took = t0.elapsed();
-    assert!(
-        ok,
-        "{:?} after stop\n{}",
-        masters6(&lab, &frr),
-        why(&frr, &d)
-    );
+    assert!(ok, "{:?} after stop\n{}", m.masters(), m.why());
     assert!(took < lo.master_down(), "take-over after {took:?}");
-    if frr_on == 2 {
-        assert_eq!(d.term(), Some(0), "{}", describe(&d));
-    }
+    m.reap_r1();
 
     // r1 returns and preempts.
-    if frr_on == 1 {
-        frr.zebra.term();
-        frr = lab.frr(1, &fvr(1));
-    } else {
-        d = lab.vrrpd(1, &conf(1));
-    }
-    let ok = wait_masters6(&lab, &frr, &[1], first);
-    assert!(
-        ok,
-        "{:?} after r1 returned\n{}",
-        masters6(&lab, &frr),
-        why(&frr, &d)
-    );
+    m.restart_r1();
+    let ok = m.wait_masters(&[1], first);
+    assert!(ok, "{:?} after r1 returned\n{}", m.masters(), m.why());
     if frr_on == 2 {
-        assert_clean(&d);
+        assert_clean(&m.vrrpd);
     }
 
     // Crash of r1: the backup takes over after Master_Down_Interval.
-    if frr_on == 1 {
-        frr.kill9();
-    } else {
-        d.kill9();
-    }
-    let ok = wait_masters6(&lab, &frr, &[1, 2], lo.master_down() + MARGIN);
-    assert!(
-        ok,
-        "{:?} after kill -9\n{}",
-        masters6(&lab, &frr),
-        why(&frr, &d)
-    );
+    m.crash_r1();
+    let ok = m.wait_masters(&[1, 2], lo.master_down() + MARGIN);
+    assert!(ok, "{:?} after kill -9\n{}", m.masters(), m.why());
 }
 
 #[test]

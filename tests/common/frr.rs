@@ -318,3 +318,139 @@ impl Frr {
         )
     }
 }
+
+// ---- a mixed pair: FRR on one router, vrrpd on the other, one virtual router ----
+
+/// FRR on router `frr_on` and vrrpd on the other (of two), serving one virtual router of family
+/// `af`, router 1 with the higher priority: the steps of the interop scenarios, the same
+/// whichever side runs where. FRR is master by its macvlan (not protodown), vrrpd where
+/// `holds(i)` (its VIP on the interface).
+pub struct Mixed<'a> {
+    pub frr: Frr,
+    pub vrrpd: Daemon,
+    pub frr_on: usize,
+    af: Af,
+    lab: &'a Lab,
+    start_frr: &'a dyn Fn(usize) -> Frr,
+    start_vrrpd: &'a dyn Fn(usize) -> Daemon,
+    holds: &'a dyn Fn(usize) -> bool,
+}
+
+impl<'a> Mixed<'a> {
+    /// The election: router 1 starts alone and must be master within `first`, then router 2
+    /// starts and must be backup within 5 s (FRR by its log, vrrpd by "Entering BACKUP STATE").
+    pub fn elect(
+        lab: &'a Lab,
+        frr_on: usize,
+        af: Af,
+        first: Duration,
+        start_frr: &'a dyn Fn(usize) -> Frr,
+        start_vrrpd: &'a dyn Fn(usize) -> Daemon,
+        holds: &'a dyn Fn(usize) -> bool,
+    ) -> Mixed<'a> {
+        let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), super::describe(d));
+        let five = Duration::from_secs(5);
+        let (frr, vrrpd) = if frr_on == 1 {
+            let f = start_frr(1);
+            assert!(f.wait_state(af, "Master", first), "{}", f.describe());
+            let d = start_vrrpd(2);
+            assert!(d.wait_log("Entering BACKUP STATE", five), "{}", why(&f, &d));
+            (f, d)
+        } else {
+            let d = start_vrrpd(1);
+            let ok = wait_until(first, Duration::from_millis(20), || holds(1) && !holds(2));
+            assert!(ok, "{}", super::describe(&d));
+            let f = start_frr(2);
+            assert!(f.wait_state(af, "Backup", five), "{}", why(&f, &d));
+            (f, d)
+        };
+        Mixed {
+            frr,
+            vrrpd,
+            frr_on,
+            af,
+            lab,
+            start_frr,
+            start_vrrpd,
+            holds,
+        }
+    }
+
+    /// The routers that are master now.
+    pub fn masters(&self) -> Vec<usize> {
+        (1..=self.lab.n)
+            .filter(|&i| {
+                if i == self.frr.router {
+                    self.frr.is_master(self.af)
+                } else {
+                    (self.holds)(i)
+                }
+            })
+            .collect()
+    }
+
+    /// Waits until exactly the routers in `who` are master.
+    pub fn wait_masters(&self, who: &[usize], timeout: Duration) -> bool {
+        wait_until(timeout, Duration::from_millis(20), || self.masters() == who)
+    }
+
+    /// Checks for `dur` that exactly the routers in `who` are master; the first other set seen
+    /// is the error.
+    pub fn steady(&self, who: &[usize], dur: Duration) -> Result<(), Vec<usize>> {
+        let end = std::time::Instant::now() + dur;
+        while std::time::Instant::now() < end {
+            let m = self.masters();
+            if m != who {
+                return Err(m);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Graceful stop of router 1 (priority 0): FRR's exit status is checked at once, vrrpd is
+    /// sent SIGTERM and checked by [`Mixed::reap_r1`].
+    pub fn stop_r1(&mut self) {
+        if self.frr_on == 1 {
+            assert_eq!(self.frr.term(), Some(0), "{}", self.frr.describe());
+        } else {
+            self.vrrpd.sigterm();
+        }
+    }
+
+    /// After a stop: a vrrpd on router 1 exited with status 0.
+    pub fn reap_r1(&mut self) {
+        if self.frr_on == 2 {
+            assert_eq!(
+                self.vrrpd.term(),
+                Some(0),
+                "{}",
+                super::describe(&self.vrrpd)
+            );
+        }
+    }
+
+    /// Router 1 starts again (FRR: the old zebra goes first, one per namespace at a time).
+    pub fn restart_r1(&mut self) {
+        if self.frr_on == 1 {
+            self.frr.zebra.term();
+            self.frr = (self.start_frr)(1);
+        } else {
+            self.vrrpd = (self.start_vrrpd)(1);
+        }
+    }
+
+    /// Crash of router 1: SIGKILL, no priority-0 advert.
+    pub fn crash_r1(&mut self) {
+        if self.frr_on == 1 {
+            self.frr.kill9();
+        } else {
+            self.vrrpd.kill9();
+        }
+    }
+
+    /// Both sides' logs, for failure messages.
+    pub fn why(&self) -> String {
+        format!("{}\n{}", self.frr.describe(), super::describe(&self.vrrpd))
+    }
+}

@@ -30,7 +30,7 @@ mod tools;
 pub use capture::{Capture, tshark_fields, tshark_verbose};
 pub use conf::{MARGIN, VIP, Vi, conf};
 pub use daemon::{Daemon, Dump, Kind, describe, tail};
-pub use frr::{Af, Frr, FrrVr, VIP6, frr_available, macvlan, virtual_mac};
+pub use frr::{Af, Frr, FrrVr, Mixed, VIP6, frr_available, macvlan, virtual_mac};
 pub use packets::{Heard, forge_v4, in_netns, listen, vrrp_socket};
 pub use run::{Ran, alive as process_alive};
 
