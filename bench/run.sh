@@ -54,6 +54,10 @@ done
 want() { [ -z "$ONLY" ] || case ",$ONLY," in *",$1,"*) true ;; *) false ;; esac; }
 
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)" >&2; exit 2; }
+# One run at a time on a machine: a second would delete the first's namespaces at set-up, and
+# two measuring at once skew each other's CPU and timer figures.
+exec {BENCH_LOCK}>/run/lock/vrrpd-bench.lock
+flock -n "$BENCH_LOCK" || { echo "another bench/run.sh is running (/run/lock/vrrpd-bench.lock)" >&2; exit 2; }
 for t in ip tcpdump keepalived python3 awk ldd; do
 	command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 2; }
 done
