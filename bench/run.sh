@@ -2,7 +2,8 @@
 # Benchmark vrrpd against keepalived in network namespaces (see bench/README.md).
 #
 # Topology: vb-sw holds bridge br0; vb-r1 and vb-r2 each have eth0 (a veth into
-# br0) with 10.99.0.11/24 and 10.99.0.12/24.  Every figure runs keepalived and then
+# br0) with 10.99.0.11/24 and 10.99.0.12/24 (and, for the IPv6 figures only, the nodad
+# link-locals fe80::11 and fe80::12).  Every figure runs keepalived and then
 # vrrpd from the same generated keepalived-dialect config file; captures are taken
 # on br0, so the wire timing is the same for both.
 #
@@ -274,6 +275,11 @@ cap_start() {
 }
 
 cap_stop() {
+	# tcpdump reads the kernel's capture ring a block at a time, and a block that is not full
+	# is handed over only after the 1 s block timeout: stopped at once, it loses the last
+	# second (seen after vrrpd's quick exits: up to 800 adverts, and once a failover's last
+	# priority-0 advert and NAs).
+	sleep 1.1
 	stop_helper "$CAPPID"
 	local drops
 	drops=$(awk '/dropped by kernel/ { print $1 }' "$1.err" 2>/dev/null)
@@ -309,8 +315,9 @@ fail_note() {
 # --- configs and daemons ------------------------------------------------------------------
 
 # gen_conf FILE COUNT VERSION INTERVAL_MS STATE PRIORITY VIPS
-#   VIPS: vip (10.99.0.100/24), owner (10.99.0.21/24, an address r1 holds),
-#   multi (10.99.<vrid>.1/32, one per instance).  VRIDs are 1..COUNT.
+#   VIPS: vip ($VIPS: 10.99.0.100/24, or over IPv6 fe80::100/64 and fd99::100/64),
+#   owner (10.99.0.21/24, an address r1 holds), multi (one per instance: 10.99.<vrid>.1/32,
+#   or over IPv6 fe80::1:<vrid in hex>/64).  VRIDs are 1..COUNT.
 gen_conf() {
 	local f=$1 n=$2 ver=$3 ims=$4 state=$5 prio=$6 kind=$7 i addr adv a vips
 	adv=$(adv_int "$ims")
@@ -320,7 +327,7 @@ gen_conf() {
 			case $kind in
 			vip) addr=$VIPS ;;
 			owner) addr=$OWNER_IP/24 ;;
-			*) [ "$FAM" = 6 ] && addr=$(printf 'fe80::1:%x/64' "$i") || addr=10.99.$i.1/32 ;;
+			*) if [ "$FAM" = 6 ]; then addr=$(printf 'fe80::1:%x/64' "$i"); else addr=10.99.$i.1/32; fi ;;
 			esac
 			vips=""
 			for a in $addr; do vips+="        $a dev eth0"$'\n'; done
