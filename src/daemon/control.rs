@@ -286,6 +286,7 @@ impl Daemon {
                     drops: unrouted.map_or_else(|| r.drops.clone(), |u| r.drops.plus(u)),
                     stats: &r.stats,
                     src: r.source(&self.ifaces),
+                    ifindex: self.ifaces.get(r.iface).map_or(0, |f| f.ifindex),
                 }
             })
             .collect()

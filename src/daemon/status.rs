@@ -72,6 +72,8 @@ pub struct View<'a> {
     pub stats: &'a Stats,
     /// The address our adverts come from.
     pub src: Option<IpAddr>,
+    /// The interface's index (0 while it is missing), which keepalived names with ff02::12.
+    pub ifindex: u32,
 }
 
 impl View<'_> {
@@ -356,12 +358,11 @@ pub fn data(global: &config::Global, views: &[View<'_>]) -> String {
         if c.uses_unicast() {
             let _ = writeln!(o, "   Unicast Peer = {}", List(&c.unicast_peers));
         } else {
-            // keepalived adds ", ifindex N" for IPv6; the group is what readers look for.
-            o.push_str(if v6 {
-                "   Multicast address ff02::12\n"
+            if v6 {
+                let _ = writeln!(o, "   Multicast address ff02::12, ifindex {}", v.ifindex);
             } else {
-                "   Multicast address 224.0.0.18\n"
-            });
+                o.push_str("   Multicast address 224.0.0.18\n");
+            }
         }
         let _ = write!(
             o,
@@ -598,6 +599,7 @@ mod tests {
                 drops: Counters::default(),
                 stats: &stats,
                 src: None,
+                ifindex: 3,
             })
             .collect();
         let d = data(&c.global, &views);
@@ -610,7 +612,10 @@ mod tests {
             six.contains("   VRRP Version = 3\n   Using Native IPv6\n"),
             "{d}"
         );
-        assert!(six.contains("   Multicast address ff02::12\n"), "{d}");
+        assert!(
+            six.contains("   Multicast address ff02::12, ifindex 3\n"),
+            "{d}"
+        );
         assert!(!four.contains("Native IPv6"), "{d}");
         assert!(four.contains("   Multicast address 224.0.0.18\n"), "{d}");
     }
