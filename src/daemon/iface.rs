@@ -52,11 +52,11 @@ pub struct Iface {
     /// Packets dropped before any instance could be named (unknown VRID, too short). Counted
     /// once here rather than on every instance, so a flood costs O(1) per packet.
     pub unrouted: Counters,
-    /// Packets the kernel dropped because the IPv4 socket's queue was full (SO_RXQ_OVFL), over
-    /// every such socket this interface had, as of the last packet read.
+    /// Packets the kernel dropped because a VRRP socket's queue was full (SO_RXQ_OVFL), over
+    /// every such socket of both families this interface had, as of the last packet read.
     pub overflows: u64,
-    /// The current IPv4 socket's own count, which starts at 0 with each socket.
-    pub sock_overflows: u32,
+    /// The current sockets' own counts (IPv4, IPv6), which start at 0 with each socket.
+    pub sock_overflows: [u32; 2],
 }
 
 impl Iface {
@@ -74,7 +74,7 @@ impl Iface {
             v6: Side::new(),
             unrouted: Counters::default(),
             overflows: 0,
-            sock_overflows: 0,
+            sock_overflows: [0; 2],
         }
     }
 
@@ -101,10 +101,11 @@ impl Iface {
         changed
     }
 
-    /// Takes the overflow count a packet came with.
-    pub fn note_overflows(&mut self, count: u32) {
-        self.overflows += u64::from(count.wrapping_sub(self.sock_overflows));
-        self.sock_overflows = count;
+    /// Takes the overflow count a packet of `family` came with.
+    pub fn note_overflows(&mut self, family: Family, count: u32) {
+        let own = &mut self.sock_overflows[usize::from(family == Family::V6)];
+        self.overflows += u64::from(count.wrapping_sub(*own));
+        *own = count;
     }
 
     pub fn forget_link(&mut self) {

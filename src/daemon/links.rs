@@ -298,22 +298,19 @@ impl Daemon {
     /// (Re)opens interface `i`'s sockets, one per family its instances use, and joins the
     /// multicast groups they need.
     pub(super) fn open_socket(&mut self, i: usize) {
-        // What the IPv4 socket's filter admits: the VRIDs run here, with their v2 passwords.
-        let mut rules: heapless::Vec<Rule, 256> = heapless::Vec::new();
+        // What each family's socket filter admits: the VRIDs run here, with their v2 passwords.
+        let mut rules: [heapless::Vec<Rule, 256>; 2] = [heapless::Vec::new(), heapless::Vec::new()];
         let mut rcvbuf: Option<u32> = None;
         for r in self.routers.iter().filter(|r| r.iface == i) {
             if let Some(b) = r.cfg.kernel_rx_buf_size {
                 rcvbuf = Some(rcvbuf.unwrap_or(0).saturating_add(b));
             }
-            if r.cfg.family != Family::V4 {
-                continue;
-            }
-            let pass = if r.cfg.version == 2 {
+            let pass = if r.cfg.version == 2 && r.cfg.family == Family::V4 {
                 r.cfg.auth_pass
             } else {
                 None
             };
-            let _ = rules.push(Rule {
+            let _ = rules[usize::from(r.cfg.family == Family::V6)].push(Rule {
                 vrid: r.cfg.vrid,
                 pass,
             });
@@ -327,7 +324,7 @@ impl Daemon {
         if f.v4.used {
             match VrrpSocket::open(&f.name, f.ifindex) {
                 Ok(sock) => {
-                    if let Err(e) = sock.set_filter(&rules) {
+                    if let Err(e) = sock.set_filter(&rules[0]) {
                         warn!(
                             "({}) cannot attach the VRRP socket filter, every VRRP packet is queued: {e}",
                             f.name
@@ -338,14 +335,8 @@ impl Daemon {
                             warn!("({}) cannot set kernel_rx_buf_size {b}: {e}", f.name);
                         }
                     }
-                    let (ovfl, stamp) = sock.enable_meta();
-                    if let Err(e) = ovfl {
-                        debug!("({}) no queue overflow counts (SO_RXQ_OVFL): {e}", f.name);
-                    }
-                    if let Err(e) = stamp {
-                        debug!("({}) no arrival times (SO_TIMESTAMPNS): {e}", f.name);
-                    }
-                    f.sock_overflows = 0;
+                    log_meta(&f.name, sock.enable_meta());
+                    f.sock_overflows[0] = 0;
                     if f.v4.multicast {
                         if let Err(e) = sock.join(MULTICAST_V4, f.ifindex) {
                             error!("({}) cannot join {MULTICAST_V4}: {e}", f.name);
@@ -364,6 +355,19 @@ impl Daemon {
         if f.v6.used {
             match Vrrp6Socket::open(&f.name, f.ifindex) {
                 Ok(sock) => {
+                    if let Err(e) = sock.set_filter(&rules[1]) {
+                        warn!(
+                            "({}) cannot attach the IPv6 VRRP socket filter, every VRRP packet is queued: {e}",
+                            f.name
+                        );
+                    }
+                    if let Some(b) = rcvbuf {
+                        if let Err(e) = sock.set_rcvbuf(b) {
+                            warn!("({}) cannot set kernel_rx_buf_size {b}: {e}", f.name);
+                        }
+                    }
+                    log_meta(&f.name, sock.enable_meta());
+                    f.sock_overflows[1] = 0;
                     if f.v6.multicast {
                         if let Err(e) = sock.join(MULTICAST_V6) {
                             error!("({}) cannot join {MULTICAST_V6}: {e}", f.name);
@@ -502,4 +506,15 @@ impl Daemon {
 /// Whether `addr` on `ifindex` is one of the routers' virtual addresses (never a source).
 fn is_vip(routers: &[Router], ifaces: &[Iface], ifindex: u32, addr: IpAddr) -> bool {
     routers.iter().any(|r| r.has_vip(ifindex, addr, ifaces))
+}
+
+/// Says at debug level what a VRRP socket goes without: arrival times and overflow counts are
+/// a help, not a need (old kernels, qemu-user).
+fn log_meta(name: &str, (ovfl, stamp): (std::io::Result<()>, std::io::Result<()>)) {
+    if let Err(e) = ovfl {
+        debug!("({name}) no queue overflow counts (SO_RXQ_OVFL): {e}");
+    }
+    if let Err(e) = stamp {
+        debug!("({name}) no arrival times (SO_TIMESTAMPNS): {e}");
+    }
 }

@@ -13,6 +13,7 @@ mod router;
 mod routes;
 mod status;
 mod track;
+mod tx;
 mod vmac;
 
 use std::io;
@@ -25,10 +26,12 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::config::{self, Config, Located};
-use crate::limits::{MAX_INSTANCES, MAX_INTERFACES, MAX_PACKET};
+use crate::limits::{MAX_INSTANCES, MAX_INTERFACES};
 use crate::sys::clock;
+use crate::sys::mmsg::RxBatch;
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::packet::PacketSocket;
+use crate::sys::raw6::Vrrp6Socket;
 use crate::sys::rxmeta;
 use crate::sys::signalfd::Signals;
 use crate::sys::timerfd::TimerFd;
@@ -70,6 +73,8 @@ const MAX_EVENTS: usize = 256;
 /// sends our adverts would never run (seen in tests/hostile.rs with a slow daemon).
 const RX_BUDGET: usize = 64;
 
+use crate::sys::mmsg::RX_BATCH;
+
 /// Packets read at most from a backup's socket when its Master_Down timer runs out, to find
 /// a master's advert that arrived in time but waits behind others (a starved backup). More
 /// than a default queue holds (net.core.rmem_default: some 300 adverts).
@@ -96,7 +101,12 @@ pub struct Daemon {
     /// One slot per instance, plus health checks and child timeouts, plus track_process; one
     /// timerfd.
     timers: Timers<{ MAX_INSTANCES + 2 }>,
-    rx_buf: [u8; MAX_PACKET],
+    /// What one recvmmsg reads (daemon/mod.rs, `read_packets`).
+    rx: RxBatch,
+    /// What the instances send, sent together (daemon/tx.rs).
+    tx: tx::Tx,
+    /// Set while a timer tick feeds every instance due: what they send waits for the last.
+    batching: bool,
     /// Health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
     track: track::Tracking,
     /// track_process (daemon/process.rs).
@@ -153,7 +163,9 @@ impl Daemon {
             ifaces: Vec::with_capacity(MAX_INTERFACES),
             routers: Vec::with_capacity(MAX_INSTANCES),
             timers: Timers::new(),
-            rx_buf: [0; MAX_PACKET],
+            rx: RxBatch::new(),
+            tx: tx::Tx::new(),
+            batching: false,
             track: track::Tracking::new()?,
             procs: process::ProcTracking::new(),
             rx_pending: 0,
@@ -256,6 +268,8 @@ impl Daemon {
         self.timers.expire(now, |k| {
             let _ = due.push(k);
         });
+        // The instances due now (in phase, they are all of a link's masters) send together.
+        self.batching = true;
         for k in due {
             if k == TRACK_SLOT {
                 self.on_track_timer(now);
@@ -273,6 +287,8 @@ impl Daemon {
                 self.feed(k, now, Input::Timer);
             }
         }
+        self.batching = false;
+        self.flush_tx();
     }
 
     fn on_signals(&mut self) -> Option<Exit> {
@@ -366,91 +382,111 @@ impl Daemon {
         self.read_packets(i, family, RX_BUDGET, None);
     }
 
-    /// Reads up to `budget` packets from interface `i`'s socket; with `until`, stops after the
-    /// first that arrived later (what was queued by then has been read). Each advert reaches
-    /// its instance with the time the kernel took it in, not the time we got to it.
+    /// Reads up to `budget` packets from interface `i`'s socket, a batch (recvmmsg) at a time;
+    /// with `until`, stops after the batch holding the first that arrived later (what was
+    /// queued by then has been read). Each advert reaches its instance, one by one, with the
+    /// time the kernel took it in, not the time we got to it.
     fn read_packets(&mut self, i: usize, family: Family, budget: usize, until: Option<Instant>) {
-        for _ in 0..budget {
+        let mut left = budget;
+        while left > 0 {
             let Some(f) = self.ifaces.get(i) else {
                 return;
             };
-            // The socket layer's part: metadata, arrival time, and where the VRRP message lies
-            // in rx_buf. The IPv6 socket reports no arrival time or queue overflows: its packets
-            // count as arriving when read.
-            let read = match family {
-                Family::V4 => f.v4.sock.as_ref().map(|s| {
-                    s.recv_meta(&mut self.rx_buf).map(|got| {
-                        let pkt = self.rx_buf.get(..got.len).unwrap_or(&[]);
-                        let split = rx::split_ipv4(pkt).map(|(meta, msg)| {
-                            // `msg` lies inside `pkt`: its offset there.
-                            let start = msg.as_ptr() as usize - pkt.as_ptr() as usize;
-                            (meta, start..start + msg.len())
-                        });
-                        (split, got.stamp, got.overflows)
-                    })
-                }),
-                Family::V6 => f.v6.sock.as_ref().map(|s| {
-                    s.recv(&mut self.rx_buf).map(|(m, n)| {
-                        let meta = rx::Meta {
-                            src: IpAddr::V6(m.src),
-                            dst: IpAddr::V6(m.dst),
-                            hop_limit: m.hop_limit,
-                        };
-                        (Ok((meta, 0..n)), None, None)
-                    })
-                }),
+            let want = left.min(RX_BATCH);
+            let got = match family {
+                Family::V4 => f.v4.sock.as_ref().map(|s| s.recv_batch(&mut self.rx, want)),
+                Family::V6 => f.v6.sock.as_ref().map(|s| s.recv_batch(&mut self.rx, want)),
             };
-            let (split, stamp, overflows) = match read {
+            let n = match got {
                 None => return,
-                Some(Ok(got)) => got,
+                Some(Ok(n)) => n,
                 Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Some(Err(e)) => {
                     warn!("({}) receive failed: {e}", self.ifaces[i].name);
                     return;
                 }
             };
+            left = left.saturating_sub(n.max(1));
             let now = clock::now();
-            let at = rxmeta::arrival(stamp, now, MAX_QUEUE_AGE);
-            if let Some(count) = overflows {
-                self.ifaces[i].note_overflows(count);
+            let mut late = false;
+            for j in 0..n {
+                late |= self
+                    .dispatch(i, family, j, now)
+                    .is_some_and(|at| until.is_some_and(|t| at > t));
             }
-            let (meta, range) = match split {
-                Ok(split) => split,
-                Err(d) => {
-                    self.ifaces[i].unrouted.count(d);
-                    continue;
-                }
-            };
-            let msg = self.rx_buf.get(range).unwrap_or(&[]);
-            let vrid = rx::peek_vrid(msg);
-            let k = match vrid {
-                Ok(v) => self.ifaces[i].vrids(family)[usize::from(v)],
-                Err(_) => NO_INSTANCE,
-            };
-            if k == NO_INSTANCE {
-                // Not ours, or too short to tell whose: the link's count, shown by each of its
-                // instances in the state dump.
-                self.ifaces[i]
-                    .unrouted
-                    .count(vrid.err().unwrap_or(Drop::Vrid));
-            } else if let Some(r) = self.routers.get_mut(usize::from(k)) {
-                match rx::check(&meta, msg, r.spec()) {
-                    Ok(adv) => {
-                        r.adverts_rx += 1;
-                        r.stats.heard(&adv);
-                        self.feed(usize::from(k), at, Input::Advert(adv));
-                    }
-                    Err(d) => r.dropped(now, d),
-                }
+            if n < want {
+                // The queue is empty: a packet that comes now is a new edge for mio.
+                return;
             }
-            if until.is_some_and(|t| at > t) {
+            if late {
                 break;
             }
         }
         // Budget spent, or stopped at `until`, with packets possibly left (mio is
         // edge-triggered and will not say so again): come back after the other sources.
         self.rx_pending |= pending_bit(i, family);
+    }
+
+    /// Hands packet `j` of the batch just read from interface `i`'s socket to its instance, or
+    /// counts why not. Returns when it arrived.
+    fn dispatch(&mut self, i: usize, family: Family, j: usize, now: Instant) -> Option<Instant> {
+        // The socket layer's part: metadata, arrival time, and the VRRP message.
+        let (split, m) = match family {
+            Family::V4 => {
+                let (pkt, m) = self.rx.get(j)?;
+                (rx::split_ipv4(pkt), m)
+            }
+            Family::V6 => {
+                let (_, m) = self.rx.get(j)?;
+                match Vrrp6Socket::meta_of(&self.rx, j)? {
+                    Ok((m6, msg)) => {
+                        let meta = rx::Meta {
+                            src: IpAddr::V6(m6.src),
+                            dst: IpAddr::V6(m6.dst),
+                            hop_limit: m6.hop_limit,
+                        };
+                        (Ok((meta, msg)), m)
+                    }
+                    Err(e) => {
+                        warn!("({}) receive failed: {e}", self.ifaces[i].name);
+                        return None;
+                    }
+                }
+            }
+        };
+        let at = rxmeta::arrival(m.stamp, now, MAX_QUEUE_AGE);
+        let f = self.ifaces.get_mut(i)?;
+        if let Some(count) = m.overflows {
+            f.note_overflows(family, count);
+        }
+        let (meta, msg) = match split {
+            Ok(split) => split,
+            Err(d) => {
+                f.unrouted.count(d);
+                return Some(at);
+            }
+        };
+        let vrid = rx::peek_vrid(msg);
+        let k = match vrid {
+            Ok(v) => f.vrids(family)[usize::from(v)],
+            Err(_) => NO_INSTANCE,
+        };
+        if k == NO_INSTANCE {
+            // Not ours, or too short to tell whose: the link's count, shown by each of its
+            // instances in the state dump.
+            f.unrouted.count(vrid.err().unwrap_or(Drop::Vrid));
+            return Some(at);
+        }
+        let r = self.routers.get_mut(usize::from(k))?;
+        match rx::check(&meta, msg, r.spec()) {
+            Ok(adv) => {
+                r.adverts_rx += 1;
+                r.stats.heard(&adv);
+                self.feed(usize::from(k), at, Input::Advert(adv));
+            }
+            Err(d) => r.dropped(now, d),
+        }
+        Some(at)
     }
 
     // ---- instances -----------------------------------------------------------------------
@@ -479,6 +515,23 @@ impl Daemon {
             self.apply(k, now, input);
         }
         self.feeding = false;
+        if !self.batching {
+            self.flush_tx();
+        }
+    }
+
+    /// Sends what the instances queued (daemon/tx.rs), and takes back from their counts the
+    /// adverts the kernel refused.
+    fn flush_tx(&mut self) {
+        if self.tx.is_empty() {
+            return;
+        }
+        self.tx.flush(&self.ifaces, &self.garp);
+        for k in self.tx.take_failed() {
+            if let Some(r) = self.routers.get_mut(k) {
+                r.adverts_tx = r.adverts_tx.saturating_sub(1);
+            }
+        }
     }
 
     /// Hands one input to instance `k`, carries out what it answers, and re-arms its timer.
@@ -488,7 +541,20 @@ impl Daemon {
         };
         let mut out = Actions::new();
         r.core.handle(now, input, &mut out);
-        r.execute(&out, &mut self.netlink, &self.garp, &self.ifaces);
+        r.execute(
+            k,
+            &out,
+            &mut self.netlink,
+            &mut self.tx,
+            &self.garp,
+            &self.ifaces,
+        );
+        if r.core.wants_phase() {
+            self.join_phase(k, now);
+        }
+        let Some(r) = self.routers.get_mut(k) else {
+            return;
+        };
         self.timers.set(k, r.core.next_deadline());
         r.stats.count(&out, now);
         // Notify scripts and sync-group siblings follow each transition.
@@ -496,6 +562,33 @@ impl Daemon {
             if let Action::Transition { from, to, .. } = *a {
                 self.on_transition(k, now, from, to);
             }
+        }
+    }
+
+    /// Brings master `k`'s adverts into phase with another master on the same link with the same
+    /// interval and family, so that they fall due on the same tick (see
+    /// `Instance::join_phase`). A scan of the table, but only when an instance has just
+    /// scheduled an advert from now (becoming master, answering out of turn), not every tick.
+    fn join_phase(&mut self, k: usize, now: Instant) {
+        let Some(r) = self.routers.get(k) else {
+            return;
+        };
+        let (via, family, interval) = (r.tx_iface(), r.cfg.family, r.spec().advert_int_cs);
+        let anchor = self
+            .routers
+            .iter()
+            .enumerate()
+            .filter(|&(j, o)| {
+                j != k
+                    && o.is_master()
+                    && !o.core.wants_phase()
+                    && o.tx_iface() == via
+                    && o.cfg.family == family
+                    && o.spec().advert_int_cs == interval
+            })
+            .find_map(|(_, o)| o.core.next_advert());
+        if let Some(r) = self.routers.get_mut(k) {
+            r.core.join_phase(now, anchor);
         }
     }
 
@@ -623,9 +716,18 @@ impl Daemon {
                 let new = router::vips_missing(&r.cfg, before);
                 r.add_these(new, &mut self.netlink, &self.ifaces);
             }
-            r.execute(out, &mut self.netlink, &self.garp, &self.ifaces);
+            r.execute(
+                *k,
+                out,
+                &mut self.netlink,
+                &mut self.tx,
+                &self.garp,
+                &self.ifaces,
+            );
+            let extras_changed = before.extras != r.cfg.extras;
+            self.flush_tx();
             // Excluded addresses, routes and rules: the master applies just the difference.
-            if before.extras != r.cfg.extras {
+            if extras_changed {
                 self.reload_extras(*k, &before.extras);
             }
         }

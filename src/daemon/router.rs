@@ -10,6 +10,7 @@ use log::{debug, info, warn};
 use super::iface::Iface;
 use super::routes;
 use super::status::Stats;
+use super::tx::{To, Tx};
 use crate::config;
 use crate::limits::MAX_PACKET;
 use crate::sys::claim::Claim;
@@ -223,16 +224,26 @@ impl Router {
             .any(|v| v.addr == addr && self.ifindex_of(v, ifaces) == Some(ifindex))
     }
 
+    /// Carries out the core's `actions` for this instance, number `k` in the daemon's table.
+    /// Adverts and announcements are queued in `tx` and leave when the daemon flushes it, with
+    /// those of the other instances that fell due together.
     pub fn execute(
         &mut self,
+        k: usize,
         actions: &[Action],
         netlink: &mut Netlink,
+        tx: &mut Tx,
         garp: &PacketSocket,
         ifaces: &[Iface],
     ) {
         for a in actions {
             match *a {
                 Action::Transition { to, reason, .. } => {
+                    if self.vmac.is_some() {
+                        // The macvlan goes up or down below: what is queued (a priority-0
+                        // advert through it) leaves first.
+                        tx.flush(ifaces, garp);
+                    }
                     if reason != Reason::Startup {
                         info!("({}) {reason}", self.cfg.name);
                     }
@@ -243,7 +254,7 @@ impl Router {
                     // priority-0 advert and the VIPs' removal, which come first.
                     self.set_vmac_up(to == State::Master, netlink, ifaces);
                 }
-                Action::SendAdvert { priority } => self.send_advert(priority, ifaces),
+                Action::SendAdvert { priority } => self.send_advert(k, priority, tx, garp, ifaces),
                 Action::AddVips => {
                     self.add_vips(netlink, ifaces);
                     let who = routes::Owner(&self.cfg.name);
@@ -259,9 +270,9 @@ impl Router {
                     self.remove_vips(netlink, ifaces);
                 }
                 Action::Announce { first, end, repeat } => {
-                    self.announce(first, end, repeat.max(1), garp, ifaces)
+                    self.announce(k, (first, end, repeat.max(1)), tx, garp, ifaces)
                 }
-                Action::AnnounceLinks => self.announce_links(garp, ifaces),
+                Action::AnnounceLinks => self.announce_links(k, tx, garp, ifaces),
             }
         }
     }
@@ -276,8 +287,16 @@ impl Router {
         }
     }
 
-    fn send_advert(&mut self, priority: u8, ifaces: &[Iface]) {
-        let Some(f) = ifaces.get(self.tx_iface()) else {
+    fn send_advert(
+        &mut self,
+        k: usize,
+        priority: u8,
+        tx: &mut Tx,
+        garp: &PacketSocket,
+        ifaces: &[Iface],
+    ) {
+        let via = self.tx_iface();
+        let Some(f) = ifaces.get(via) else {
             return;
         };
         let Some(src) = self.source(ifaces) else {
@@ -287,6 +306,17 @@ impl Router {
             );
             return;
         };
+        let has_socket = match src {
+            IpAddr::V4(_) => f.v4.sock.is_some(),
+            IpAddr::V6(_) => f.v6.sock.is_some(),
+        };
+        if !has_socket {
+            debug!(
+                "({}) cannot send advert: no socket on {}",
+                self.cfg.name, f.name
+            );
+            return;
+        }
         let multicast = [match src {
             IpAddr::V4(_) => IpAddr::V4(vrrp::MULTICAST_V4),
             IpAddr::V6(_) => IpAddr::V6(vrrp::MULTICAST_V6),
@@ -297,51 +327,31 @@ impl Router {
         } else {
             &multicast
         };
-        let mut sent = 0;
+        let iface = u16::try_from(via).unwrap_or(u16::MAX);
+        let mut queued = 0;
         for &dst in dsts {
             let mut buf = [0u8; MAX_PACKET];
-            let res = match (src, dst) {
-                (IpAddr::V4(src), IpAddr::V4(dst)) => {
-                    let Some(sock) = f.v4.sock.as_ref() else {
-                        debug!(
-                            "({}) cannot send advert: no socket on {}",
-                            self.cfg.name, f.name
-                        );
-                        return;
-                    };
-                    match self.emit_advert4(&mut buf, priority, src, dst) {
-                        Some(n) => sock.send_to(&buf[..n], dst),
-                        None => {
-                            warn!("({}) advert does not fit a packet", self.cfg.name);
-                            continue;
-                        }
-                    }
-                }
-                (IpAddr::V6(src), IpAddr::V6(dst)) => {
-                    let Some(sock) = f.v6.sock.as_ref() else {
-                        debug!(
-                            "({}) cannot send advert: no socket on {}",
-                            self.cfg.name, f.name
-                        );
-                        return;
-                    };
-                    match self.emit_message(&mut buf, priority, src, dst) {
-                        Some(n) => sock.send(&buf[..n], src, dst),
-                        None => {
-                            warn!("({}) advert does not fit a packet", self.cfg.name);
-                            continue;
-                        }
-                    }
-                }
+            let (n, to) = match (src, dst) {
+                (IpAddr::V4(src), IpAddr::V4(dst)) => (
+                    self.emit_advert4(&mut buf, priority, src, dst),
+                    To::V4 { iface, dst },
+                ),
+                (IpAddr::V6(src), IpAddr::V6(dst)) => (
+                    self.emit_message(&mut buf, priority, src, dst),
+                    To::V6 { iface, src, dst },
+                ),
                 // The reader keeps peers and sources to the instance's family.
                 _ => continue,
             };
-            match res {
-                Ok(()) => sent += 1,
-                Err(e) => debug!("({}) advert to {dst} failed: {e}", self.cfg.name),
-            }
+            let Some(n) = n else {
+                warn!("({}) advert does not fit a packet", self.cfg.name);
+                continue;
+            };
+            tx.push(to, k, &buf[..n], ifaces, garp);
+            queued += 1;
         }
-        self.adverts_tx += sent;
+        // Counted as queued; the daemon takes back those the kernel refuses (Tx::take_failed).
+        self.adverts_tx += queued;
     }
 
     /// Writes the VRRP message alone into `buf`; the length written.
@@ -459,8 +469,16 @@ impl Router {
     }
 
     /// Frames `first..end` of a burst: a gratuitous ARP for an IPv4 address, an unsolicited
-    /// neighbour advertisement for an IPv6 one; frame `f` is for address `f / repeat`.
-    fn announce(&self, first: u32, end: u32, repeat: u32, garp: &PacketSocket, ifaces: &[Iface]) {
+    /// neighbour advertisement for an IPv6 one; frame `f` is for address `f / repeat`. Queued
+    /// in `tx`, so the bursts of instances becoming master together leave in one batch.
+    fn announce(
+        &self,
+        k: usize,
+        (first, end, repeat): (u32, u32, u32),
+        tx: &mut Tx,
+        garp: &PacketSocket,
+        ifaces: &[Iface],
+    ) {
         let mut router = false;
         for f in first..end {
             let Some(v) = self.vip_at((f / repeat) as usize) else {
@@ -507,12 +525,10 @@ impl Router {
             let Ok(n) = n else {
                 continue;
             };
-            if let Err(e) = garp.send(dev.ifindex, &frame[..n]) {
-                debug!(
-                    "({}) announcing {} on {} failed: {e}",
-                    self.cfg.name, v.addr, dev.name
-                );
-            }
+            let to = To::Frame {
+                ifindex: dev.ifindex,
+            };
+            tx.push(to, k, &frame[..n], ifaces, garp);
         }
     }
 }
@@ -521,19 +537,19 @@ impl Router {
     /// `garp_extra_if`: one announcement, for its first address, on each link holding our
     /// addresses that sends no adverts (adverts keep switches at the MAC they come from): the
     /// macvlan with `vmac_xmit_base`, and with `all` the VIPs' other links too.
-    fn announce_links(&self, garp: &PacketSocket, ifaces: &[Iface]) {
-        let tx = ifaces.get(self.tx_iface()).map(|f| f.name.as_str());
+    fn announce_links(&self, k: usize, tx: &mut Tx, garp: &PacketSocket, ifaces: &[Iface]) {
+        let via = ifaces.get(self.tx_iface()).map(|f| f.name.as_str());
         let vmac = self.cfg.vmac.as_ref().map(|m| m.name.as_str());
         let mut done: heapless::Vec<&str, { crate::limits::MAX_INTERFACES }> = heapless::Vec::new();
-        for (k, v) in self.all_vips().enumerate() {
+        for (n, v) in self.all_vips().enumerate() {
             let dev = self.dev_of(v);
             let wanted = Some(dev) == vmac || self.cfg.garp_extra_if.all;
-            if !wanted || Some(dev) == tx || done.contains(&dev) {
+            if !wanted || Some(dev) == via || done.contains(&dev) {
                 continue;
             }
             let _ = done.push(dev);
-            let k = u32::try_from(k).unwrap_or(u32::MAX);
-            self.announce(k, k.saturating_add(1), 1, garp, ifaces);
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            self.announce(k, (n, n.saturating_add(1), 1), tx, garp, ifaces);
         }
     }
 }

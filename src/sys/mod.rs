@@ -11,6 +11,7 @@ pub mod clock;
 pub mod connector;
 mod daemonize;
 pub mod inotify;
+pub mod mmsg;
 pub mod netlink;
 pub mod packet;
 pub mod pidfd;

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::bpf::{self, Rule};
+use super::mmsg::{self, RxBatch};
 use super::os;
 use super::rxmeta::{self, Meta};
 
@@ -76,6 +77,32 @@ impl VrrpSocket {
             ));
         }
         Ok(())
+    }
+
+    /// Sends each `(packet, dst)` of `pkts` as `send_to` would, in as few system calls as the
+    /// kernel allows (sendmmsg). `failed(i, error)` hears of each one refused; the rest go.
+    /// Returns how many went.
+    pub fn send_batch(
+        &self,
+        pkts: &[(&[u8], Ipv4Addr)],
+        failed: impl FnMut(usize, io::Error),
+    ) -> usize {
+        mmsg::send_all(
+            &self.fd,
+            pkts.len(),
+            |i, slot| {
+                let (bytes, dst) = pkts[i];
+                mmsg::set_name(slot, &sockaddr_in(dst));
+                bytes
+            },
+            failed,
+        )
+    }
+
+    /// Reads up to `max` whole IPv4 packets into `batch` in one system call (recvmmsg), each
+    /// with its arrival time and the overflow count (see `rxmeta`). WouldBlock when none waits.
+    pub fn recv_batch(&self, batch: &mut RxBatch, max: usize) -> io::Result<usize> {
+        batch.recv(&self.fd, max)
     }
 
     /// Queues only the VRRP that `rules` admit (see `bpf`); replaces the filter it had.

@@ -13,8 +13,12 @@ use std::io;
 use std::mem;
 use std::net::Ipv6Addr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Duration;
 
+use super::bpf::{self, Rule};
+use super::mmsg::{self, RxBatch};
 use super::os;
+use super::rxmeta::{self, Control};
 
 /// IANA protocol number of VRRP.
 const IPPROTO_VRRP: libc::c_int = 112;
@@ -28,6 +32,30 @@ pub struct Meta {
     pub dst: Ipv6Addr,
     pub hop_limit: u8,
     pub ifindex: u32,
+    /// As for IPv4 (see `rxmeta`): the overflow count and the arrival time, once `enable_meta`.
+    pub overflows: Option<u32>,
+    pub stamp: Option<Duration>,
+}
+
+impl Meta {
+    /// From the datagram's source and its control messages. One without its hop limit or packet
+    /// info (never seen: the options are set at open) is `InvalidData`.
+    fn new(src: Ipv6Addr, m: &rxmeta::Meta) -> io::Result<Meta> {
+        let (Some(hop_limit), Some((dst, ifindex))) = (m.hop_limit, m.pktinfo) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "raw IPv6 socket: datagram without hop limit or packet info",
+            ));
+        };
+        Ok(Meta {
+            src,
+            dst,
+            hop_limit,
+            ifindex,
+            overflows: m.overflows,
+            stamp: m.stamp,
+        })
+    }
 }
 
 pub struct Vrrp6Socket {
@@ -114,17 +142,9 @@ impl Vrrp6Socket {
     /// of `src` and `dst`) to `dst` (ff02::12 or a peer) from `src`, which must be an address
     /// of the interface (its link-local, RFC 5798 section 5.1.2.1). Hop limit 255.
     pub fn send(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
-        let mut sa = sockaddr_in6(dst);
-        // Link-local and link-scope multicast need the interface; the kernel ignores it for
-        // global destinations.
-        sa.sin6_scope_id = self.ifindex;
-        let info = libc::in6_pktinfo {
-            ipi6_addr: in6_addr(src),
-            ipi6_ifindex: self.ifindex,
-        };
-        let mut cbuf = CmsgBuf([0; CMSG_BUF_LEN]);
-        // SAFETY: CMSG_SPACE is arithmetic on a constant.
-        let space = unsafe { libc::CMSG_SPACE(mem::size_of::<libc::in6_pktinfo>() as u32) };
+        let mut sa = self.dest(dst);
+        let mut control = Control::new();
+        let space = pktinfo(&mut control, src, self.ifindex);
         let mut iov = libc::iovec {
             iov_base: payload.as_ptr() as *mut libc::c_void,
             iov_len: payload.len(),
@@ -135,20 +155,11 @@ impl Vrrp6Socket {
         msg.msg_namelen = mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.0.as_mut_ptr().cast();
+        msg.msg_control = control.0.as_mut_ptr().cast();
         // `as _`: the field is size_t with glibc, socklen_t (u32) with musl.
         msg.msg_controllen = space as _;
-        // SAFETY: msg_control points at `cbuf`, aligned and at least `space` bytes (checked by
-        // the assertion on CMSG_BUF_LEN), so the first header and its data lie inside it.
-        unsafe {
-            let c = libc::CMSG_FIRSTHDR(&msg);
-            (*c).cmsg_level = libc::IPPROTO_IPV6;
-            (*c).cmsg_type = libc::IPV6_PKTINFO;
-            (*c).cmsg_len = libc::CMSG_LEN(mem::size_of::<libc::in6_pktinfo>() as u32) as _;
-            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::in6_pktinfo>(), info);
-        }
         let sent = os::retry(|| {
-            // SAFETY: `msg` and everything it points to (sa, iov over `payload`, cbuf) live
+            // SAFETY: `msg` and everything it points to (sa, iov over `payload`, control) live
             // across the call; the kernel only reads them.
             os::cvt_len(unsafe { libc::sendmsg(self.fd.as_raw_fd(), &msg, 0) })
         })?;
@@ -161,6 +172,35 @@ impl Vrrp6Socket {
         Ok(())
     }
 
+    /// Sends each `(payload, src, dst)` of `msgs` as `send` would, in as few system calls as
+    /// the kernel allows (sendmmsg). `failed(i, error)` hears of each one refused; the rest go.
+    /// Returns how many went.
+    pub fn send_batch(
+        &self,
+        msgs: &[(&[u8], Ipv6Addr, Ipv6Addr)],
+        failed: impl FnMut(usize, io::Error),
+    ) -> usize {
+        mmsg::send_all(
+            &self.fd,
+            msgs.len(),
+            |i, slot| {
+                let (payload, src, dst) = msgs[i];
+                mmsg::set_name(slot, &self.dest(dst));
+                slot.controllen = pktinfo(&mut slot.control, src, self.ifindex);
+                payload
+            },
+            failed,
+        )
+    }
+
+    /// The socket address of `dst`: link-local and link-scope multicast need the interface;
+    /// the kernel ignores it for global destinations.
+    fn dest(&self, dst: Ipv6Addr) -> libc::sockaddr_in6 {
+        let mut sa = sockaddr_in6(dst);
+        sa.sin6_scope_id = self.ifindex;
+        sa
+    }
+
     /// Reads one VRRP message (the IPv6 payload; the kernel strips the header) into `buf`,
     /// with where it came from. WouldBlock passes through. A message longer than `buf` is cut
     /// to its length, which the VRRP parser detects. A datagram without its hop limit or packet
@@ -168,7 +208,7 @@ impl Vrrp6Socket {
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<(Meta, usize)> {
         // SAFETY: sockaddr_in6 is plain integers; all-zero is a valid value.
         let mut sa: libc::sockaddr_in6 = unsafe { mem::zeroed() };
-        let mut cbuf = CmsgBuf([0; CMSG_BUF_LEN]);
+        let mut control = Control::new();
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
@@ -179,51 +219,73 @@ impl Vrrp6Socket {
         msg.msg_namelen = mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.0.as_mut_ptr().cast();
-        msg.msg_controllen = CMSG_BUF_LEN as _;
+        msg.msg_control = control.0.as_mut_ptr().cast();
+        msg.msg_controllen = rxmeta::CONTROL_LEN as _;
         let n = os::retry(|| {
             // SAFETY: every pointer in `msg` refers to a live, writable buffer of the stated
-            // length (sa, buf through iov, cbuf); the kernel writes within those lengths.
+            // length (sa, buf through iov, control); the kernel writes within those lengths.
             os::cvt_len(unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, 0) })
         })?;
-        let (mut hop_limit, mut info) = (None, None);
-        // SAFETY: the kernel set msg_controllen to what it wrote into cbuf; CMSG_FIRSTHDR and
-        // CMSG_NXTHDR stay within it, and each data read is checked against cmsg_len first.
-        unsafe {
-            let mut c = libc::CMSG_FIRSTHDR(&msg);
-            while !c.is_null() {
-                let data_len = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
-                let data = libc::CMSG_DATA(c);
-                match ((*c).cmsg_level, (*c).cmsg_type) {
-                    (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT)
-                        if data_len >= mem::size_of::<libc::c_int>() =>
-                    {
-                        let v = std::ptr::read_unaligned(data.cast::<libc::c_int>());
-                        hop_limit = u8::try_from(v).ok();
-                    }
-                    (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO)
-                        if data_len >= mem::size_of::<libc::in6_pktinfo>() =>
-                    {
-                        info = Some(std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>()));
-                    }
-                    _ => {}
-                }
-                c = libc::CMSG_NXTHDR(&msg, c);
-            }
-        }
-        let (Some(hop_limit), Some(info)) = (hop_limit, info) else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "raw IPv6 socket: datagram without hop limit or packet info",
-            ));
-        };
-        let meta = Meta {
-            src: Ipv6Addr::from(sa.sin6_addr.s6_addr),
-            dst: Ipv6Addr::from(info.ipi6_addr.s6_addr),
-            hop_limit,
-            ifindex: info.ipi6_ifindex,
-        };
+        // SAFETY: the kernel just filled the control buffer and set its length.
+        let m = unsafe { rxmeta::parse(&msg, n) };
+        let meta = Meta::new(Ipv6Addr::from(sa.sin6_addr.s6_addr), &m)?;
         Ok((meta, n.min(buf.len())))
+    }
+
+    /// Reads up to `max` VRRP messages into `batch` in one system call (recvmmsg); see
+    /// [`Vrrp6Socket::meta_of`] for each one's metadata. WouldBlock when none waits.
+    pub fn recv_batch(&self, batch: &mut RxBatch, max: usize) -> io::Result<usize> {
+        batch.recv(&self.fd, max)
+    }
+
+    /// Message `i` of `batch` and where it came from (`InvalidData` as for `recv`).
+    pub fn meta_of(batch: &RxBatch, i: usize) -> Option<io::Result<(Meta, &[u8])>> {
+        let (bytes, m) = batch.get(i)?;
+        let src = batch.src6(i)?;
+        Some(Meta::new(src, m).map(|meta| (meta, bytes)))
+    }
+
+    /// Queues only the VRRP that `rules` admit (see `bpf`; the message starts at byte 0, as
+    /// the kernel hands an IPv6 raw socket the payload only); replaces the filter it had.
+    /// Returns whether passwords are checked by the filter too (never for IPv6: VRRPv3 has none).
+    pub fn set_filter(&self, rules: &[Rule]) -> io::Result<bool> {
+        bpf::attach_rules(&self.fd, bpf::Start::Payload, rules)
+    }
+
+    /// As `VrrpSocket::set_rcvbuf`.
+    pub fn set_rcvbuf(&self, bytes: u32) -> io::Result<()> {
+        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &v)
+            .or_else(|_| os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &v))
+    }
+
+    /// Asks for each packet's arrival time and the queue's overflow count (see `rxmeta`).
+    pub fn enable_meta(&self) -> (io::Result<()>, io::Result<()>) {
+        rxmeta::enable(&self.fd)
+    }
+}
+
+/// Writes an IPV6_PKTINFO message for source `src` on `ifindex` into `control`; the bytes used.
+fn pktinfo(control: &mut Control, src: Ipv6Addr, ifindex: u32) -> usize {
+    let info = libc::in6_pktinfo {
+        ipi6_addr: in6_addr(src),
+        ipi6_ifindex: ifindex,
+    };
+    let size = mem::size_of::<libc::in6_pktinfo>() as u32;
+    // SAFETY: msghdr is plain integers and pointers; all-zero is a valid value. It only tells
+    // CMSG_FIRSTHDR where the buffer is.
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_control = control.0.as_mut_ptr().cast();
+    msg.msg_controllen = rxmeta::CONTROL_LEN as _;
+    // SAFETY: the control buffer is aligned and CONTROL_LEN bytes, more than CMSG_SPACE of one
+    // in6_pktinfo (rxmeta checks it), so the first header and its data lie inside it.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::IPPROTO_IPV6;
+        (*c).cmsg_type = libc::IPV6_PKTINFO;
+        (*c).cmsg_len = libc::CMSG_LEN(size) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::in6_pktinfo>(), info);
+        libc::CMSG_SPACE(size) as usize
     }
 }
 
@@ -232,21 +294,6 @@ impl AsRawFd for Vrrp6Socket {
         self.fd.as_raw_fd()
     }
 }
-
-/// Room for IPV6_HOPLIMIT (an int) and IPV6_PKTINFO (20 bytes), each with its header.
-const CMSG_BUF_LEN: usize = 128;
-const _: () = {
-    // SAFETY: CMSG_SPACE is arithmetic on constants.
-    let need = unsafe {
-        libc::CMSG_SPACE(mem::size_of::<libc::c_int>() as u32)
-            + libc::CMSG_SPACE(mem::size_of::<libc::in6_pktinfo>() as u32)
-    };
-    assert!(need as usize <= CMSG_BUF_LEN);
-};
-
-/// A control-message buffer aligned as `cmsghdr` needs.
-#[repr(C, align(8))]
-struct CmsgBuf([u8; CMSG_BUF_LEN]);
 
 /// Interface names are at most IFNAMSIZ - 1 bytes and cannot hold a NUL.
 fn check_ifname(ifname: &str) -> io::Result<()> {

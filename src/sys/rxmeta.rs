@@ -1,12 +1,14 @@
 //! What the kernel says about each received datagram besides its bytes: when it arrived
 //! (SO_TIMESTAMPNS) and how many datagrams the socket has dropped so far because its queue
-//! was full (SO_RXQ_OVFL). Shared by the VRRP sockets of both families.
+//! was full (SO_RXQ_OVFL), and for IPv6 the hop limit and destination. One parser for the
+//! VRRP sockets of both families, single reads and batches alike.
 //!
 //! The arrival time matters to a backup that was starved of CPU: an advert that reached the
 //! queue before Master_Down_Interval ran out counts, however late we get to read it.
 
 use std::io;
 use std::mem;
+use std::net::Ipv6Addr;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
@@ -27,6 +29,10 @@ pub struct Meta {
     pub overflows: Option<u32>,
     /// When the kernel took the datagram in, on the realtime clock.
     pub stamp: Option<Duration>,
+    /// IPv6 only (IPV6_RECVHOPLIMIT): the hop limit it arrived with.
+    pub hop_limit: Option<u8>,
+    /// IPv6 only (IPV6_RECVPKTINFO): the address it was sent to and the interface it came in on.
+    pub pktinfo: Option<(Ipv6Addr, u32)>,
 }
 
 /// Asks the kernel for both. Either can be missing (an old kernel, qemu-user): the caller
@@ -38,9 +44,29 @@ pub fn enable(fd: &impl AsRawFd) -> (io::Result<()>, io::Result<()>) {
     (ovfl, stamp)
 }
 
-/// Room for both control messages, aligned as cmsghdr wants.
+/// Room for every control message either family gets (overflow count, stamp, hop limit,
+/// packet info), aligned as cmsghdr wants.
+pub const CONTROL_LEN: usize = 128;
+const _: () = {
+    // SAFETY: CMSG_SPACE is arithmetic on constants.
+    let need = unsafe {
+        libc::CMSG_SPACE(4)
+            + libc::CMSG_SPACE(16)
+            + libc::CMSG_SPACE(mem::size_of::<libc::c_int>() as u32)
+            + libc::CMSG_SPACE(mem::size_of::<libc::in6_pktinfo>() as u32)
+    };
+    assert!(need as usize <= CONTROL_LEN);
+};
+
+#[derive(Clone, Copy)]
 #[repr(C, align(8))]
-struct Control([u8; 128]);
+pub struct Control(pub [u8; CONTROL_LEN]);
+
+impl Control {
+    pub const fn new() -> Control {
+        Control([0; CONTROL_LEN])
+    }
+}
 
 /// recvmsg(2) of one datagram into `buf`, with its control messages.
 pub fn recv(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Meta> {
@@ -48,7 +74,7 @@ pub fn recv(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Meta> {
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
     };
-    let mut control = Control([0; 128]);
+    let mut control = Control::new();
     // SAFETY: msghdr is plain integers and pointers; all-zero is a valid value.
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
     msg.msg_iov = &mut iov;
@@ -59,31 +85,57 @@ pub fn recv(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<Meta> {
     // of the lengths given; the kernel writes only within them.
     let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, 0) };
     let len = os::cvt_len(n)?;
+    // SAFETY: the kernel just filled `msg`'s control buffer and set its length.
+    Ok(unsafe { parse(&msg, len) })
+}
+
+/// The one control-message parser of both families (recvmsg and each message of recvmmsg):
+/// what `msg` carries, for a datagram of `len` bytes.
+///
+/// # Safety
+/// `msg.msg_control` must point at `msg.msg_controllen` readable bytes, as the kernel leaves
+/// them after a receive.
+pub unsafe fn parse(msg: &libc::msghdr, len: usize) -> Meta {
     let mut meta = Meta {
         len,
         ..Meta::default()
     };
-    // SAFETY: the CMSG_* walk stays within msg_controllen bytes of the control buffer the
-    // kernel just filled; each payload is read unaligned and only when long enough.
+    // SAFETY: the CMSG_* walk stays within msg_controllen bytes of the control buffer (the
+    // caller's promise); each payload is read unaligned and only when long enough.
     unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        let mut c = libc::CMSG_FIRSTHDR(msg);
         while !c.is_null() {
             let h = &*c;
             let data = libc::CMSG_DATA(c);
             let payload = (h.cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
-            if h.cmsg_level == libc::SOL_SOCKET {
-                if h.cmsg_type == libc::SO_RXQ_OVFL && payload >= 4 {
+            match (h.cmsg_level, h.cmsg_type) {
+                (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) if payload >= 4 => {
                     meta.overflows = Some(data.cast::<u32>().read_unaligned());
-                } else if h.cmsg_type == SO_TIMESTAMPNS_NEW && payload >= 16 {
+                }
+                (libc::SOL_SOCKET, SO_TIMESTAMPNS_NEW) if payload >= 16 => {
                     let secs = data.cast::<i64>().read_unaligned();
                     let nanos = data.add(8).cast::<i64>().read_unaligned();
                     meta.stamp = stamp(secs, nanos);
                 }
+                (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT)
+                    if payload >= mem::size_of::<libc::c_int>() =>
+                {
+                    let v = data.cast::<libc::c_int>().read_unaligned();
+                    meta.hop_limit = u8::try_from(v).ok();
+                }
+                (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO)
+                    if payload >= mem::size_of::<libc::in6_pktinfo>() =>
+                {
+                    let info = data.cast::<libc::in6_pktinfo>().read_unaligned();
+                    meta.pktinfo =
+                        Some((Ipv6Addr::from(info.ipi6_addr.s6_addr), info.ipi6_ifindex));
+                }
+                _ => {}
             }
-            c = libc::CMSG_NXTHDR(&msg, c);
+            c = libc::CMSG_NXTHDR(msg, c);
         }
     }
-    Ok(meta)
+    meta
 }
 
 fn stamp(secs: i64, nanos: i64) -> Option<Duration> {

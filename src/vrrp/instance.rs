@@ -181,6 +181,9 @@ pub struct Instance {
     /// The master's interval as last heard (v3); ours otherwise.
     master_adver_int_cs: u16,
     adver_at: Option<Instant>,
+    /// `adver_at` was set from now (a first advert, one out of turn, a new interval, a restart
+    /// after a stall), not one interval after the last one was due: see [`Instance::join_phase`].
+    phase_free: bool,
     master_down_at: Option<Instant>,
     /// The next announcement burst (the delayed second one, or a refresh).
     garp_at: Option<Instant>,
@@ -213,6 +216,7 @@ impl Instance {
             primary,
             fault: None,
             adver_at: None,
+            phase_free: false,
             master_down_at: None,
             garp_at: None,
             burst: None,
@@ -260,6 +264,48 @@ impl Instance {
 
     fn interval(&self) -> Duration {
         cs(self.spec.advert_int_cs)
+    }
+
+    /// When a master's next advert is due.
+    pub fn next_advert(&self) -> Option<Instant> {
+        self.adver_at
+    }
+
+    /// Whether the next advert was scheduled from now rather than from the last one's deadline:
+    /// the moment for the daemon to bring it into phase with the other masters of its link
+    /// ([`Instance::join_phase`]).
+    pub fn wants_phase(&self) -> bool {
+        self.phase_free && self.adver_at.is_some()
+    }
+
+    /// Sends in phase with another master of the same interval on the same link, whose next
+    /// advert is due at `anchor`: the next advert moves to the first instant after `now` that
+    /// is a whole number of intervals from `anchor`. That is never later than it was (one
+    /// interval from now at most), so no gap between two adverts grows; only the one gap after
+    /// the move shrinks. The RFC fixes the interval, not the phase, and instances in phase are
+    /// due on the same tick: one wake-up and one `sendmmsg` for all of them. Without an anchor
+    /// (the first master of its kind on the link) the instance keeps its own phase, which
+    /// later ones join. Either way it is settled until it next schedules from now.
+    pub fn join_phase(&mut self, now: Instant, anchor: Option<Instant>) {
+        self.phase_free = false;
+        let (Some(at), Some(anchor)) = (self.adver_at, anchor) else {
+            return;
+        };
+        let step = self.interval().as_micros() as u64;
+        if step == 0 {
+            return;
+        }
+        let (n, a) = (now.as_micros(), anchor.as_micros());
+        // The first n + d, 0 < d <= step, with n + d ≡ a (mod step).
+        let d = if a > n {
+            (a - n - 1) % step + 1
+        } else {
+            step - (n - a) % step
+        };
+        let t = Instant::from_micros(n + d);
+        if t < at {
+            self.adver_at = Some(t);
+        }
     }
 
     /// Skew_Time: v3 scales it by the master's interval, v2 by one second (RFC 3768 §6.1).
@@ -358,6 +404,7 @@ impl Instance {
                     self.master_adver_int_cs = self.spec.advert_int_cs;
                     let next = now + self.interval();
                     self.adver_at = self.adver_at.map(|t| t.min(next));
+                    self.phase_free = true;
                 }
                 if vips_changed {
                     self.start_burst(now, self.spec.garp.repeat);
@@ -407,6 +454,7 @@ impl Instance {
             let next = due + self.interval();
             if next > now {
                 self.adver_at = Some(next);
+                self.phase_free = false;
             }
         }
         if self.garp_at.is_some_and(|t| t <= now) {
@@ -592,6 +640,7 @@ impl Instance {
             },
         );
         self.adver_at = Some(now + self.interval());
+        self.phase_free = true;
     }
 
     fn enter(&mut self, to: State, reason: Reason, out: &mut Actions) {

@@ -222,13 +222,8 @@ fn advert_crosses_with_its_metadata() {
             readable(&sb, Duration::from_millis(200))
         });
         let (meta, n) = sb.recv(&mut buf).unwrap();
-        let want = Meta {
-            src: A,
-            dst: MULTICAST_V6,
-            hop_limit: 255,
-            ifindex: p.ib,
-        };
-        assert_eq!(meta, want);
+        let want = (A, MULTICAST_V6, 255, p.ib);
+        assert_eq!((meta.src, meta.dst, meta.hop_limit, meta.ifindex), want);
         assert_eq!(&buf[..n], &sent[..], "the payload, no IPv6 header");
         let r = parse(&buf[..n], &meta).unwrap();
         assert_eq!((r.vrid, r.priority, &r.addrs[..]), (7, 100, &[VIP][..]));
@@ -243,15 +238,8 @@ fn advert_crosses_with_its_metadata() {
         sb.send(&back, B, A).unwrap();
         assert!(readable(&sa, Duration::from_secs(2)), "unicast advert lost");
         let (meta, n) = sa.recv(&mut buf).unwrap();
-        assert_eq!(
-            meta,
-            Meta {
-                src: B,
-                dst: A,
-                hop_limit: 255,
-                ifindex: p.ia,
-            }
-        );
+        let want = (B, A, 255, p.ia);
+        assert_eq!((meta.src, meta.dst, meta.hop_limit, meta.ifindex), want);
         assert!(parse(&buf[..n], &meta).is_ok());
 
         // Unicast to a global peer address: the source is the one asked for, the link-local
