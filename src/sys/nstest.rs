@@ -373,6 +373,83 @@ fn packet_socket_sends_gratuitous_arp() {
         });
         let n = os::recv(&rx, &mut buf, 0).unwrap();
         assert_eq!(&buf[..n], &frame[..]);
+
+        // A batch (the bursts of instances becoming master together): one for each of 70
+        // addresses, more than one sendmmsg's worth, with a short frame among them that is
+        // refused alone.
+        while os::recv(&rx, &mut buf, 0).is_ok() {}
+        let frames: Vec<Vec<u8>> = (0..70u8)
+            .map(|k| {
+                let mut f = frame.clone();
+                f[31] = k;
+                f[41] = k;
+                f
+            })
+            .collect();
+        let mut batch: Vec<(u32, &[u8])> = frames.iter().map(|f| (i0, &f[..])).collect();
+        batch.insert(3, (i0, &frame[..10]));
+        let mut refused = Vec::new();
+        assert_eq!(tx.send_batch(&batch, |i, _| refused.push(i)), 70);
+        assert_eq!(refused, [3]);
+        let mut seen = Vec::new();
+        eventually("70 ARP frames arrive", || {
+            while let Ok(n) = os::recv(&rx, &mut buf, 0) {
+                assert_eq!(n, 42);
+                seen.push(buf[41]);
+            }
+            seen.len() >= 70
+        });
+        assert_eq!(seen, (0..70).collect::<Vec<u8>>(), "all, in order");
+    });
+}
+
+/// One sendmmsg for a tick's adverts and one recvmmsg per batch on the far end, each packet
+/// with its arrival stamp (issue 17).
+#[test]
+fn vrrp_socket_batches() {
+    use super::mmsg::{RX_BATCH, RxBatch};
+    in_netns(|| {
+        let (i0, i1) = veth();
+        let group = Ipv4Addr::new(224, 0, 0, 18);
+        let a = VrrpSocket::open("sysv0", i0).unwrap();
+        let b = VrrpSocket::open("sysv1", i1).unwrap();
+        b.join(group, i1).unwrap();
+        let (ovfl, stamp) = b.enable_meta();
+        ovfl.unwrap();
+        stamp.unwrap();
+        let sent = advert();
+        eventually("advert crosses the veth", || {
+            a.send_to(&sent, group).unwrap();
+            readable(&b, Duration::from_millis(200))
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        let mut batch = Box::new(RxBatch::new());
+        while b.recv_batch(&mut batch, RX_BATCH).is_ok() {}
+        let pkts: Vec<Vec<u8>> = (1..=100u8)
+            .map(|vrid| {
+                let mut p = sent.clone();
+                p[21] = vrid;
+                p
+            })
+            .collect();
+        let list: Vec<(&[u8], Ipv4Addr)> = pkts.iter().map(|p| (&p[..], group)).collect();
+        assert_eq!(a.send_batch(&list, |i, e| panic!("{i}: {e}")), 100);
+        let mut seen = Vec::new();
+        eventually("100 adverts arrive", || {
+            while let Ok(n) = b.recv_batch(&mut batch, RX_BATCH) {
+                for i in 0..n {
+                    let (pkt, m) = batch.get(i).unwrap();
+                    assert_eq!(pkt.len(), sent.len());
+                    assert!(m.stamp.is_some(), "{m:?}");
+                    seen.push(pkt[21]);
+                }
+            }
+            seen.len() >= 100
+        });
+        assert_eq!(seen, (1..=100).collect::<Vec<u8>>(), "all, in order");
+        // Empty: WouldBlock, as recv says.
+        let e = b.recv_batch(&mut batch, RX_BATCH).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
     });
 }
 

@@ -247,7 +247,7 @@ impl Vrrp6Socket {
 
     /// Queues only the VRRP that `rules` admit (see `bpf`; the message starts at byte 0, as
     /// the kernel hands an IPv6 raw socket the payload only); replaces the filter it had.
-    /// Returns whether passwords are checked by the filter too (never for IPv6: VRRPv3 has none).
+    /// Returns, as for IPv4, whether the whole program fitted (VRRPv3 has no passwords).
     pub fn set_filter(&self, rules: &[Rule]) -> io::Result<bool> {
         bpf::attach_rules(&self.fd, bpf::Start::Payload, rules)
     }

@@ -62,6 +62,12 @@ const _: () = {
 #[repr(C, align(8))]
 pub struct Control(pub [u8; CONTROL_LEN]);
 
+impl Default for Control {
+    fn default() -> Control {
+        Control::new()
+    }
+}
+
 impl Control {
     pub const fn new() -> Control {
         Control([0; CONTROL_LEN])

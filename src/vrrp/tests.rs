@@ -592,3 +592,71 @@ fn reconfigure_keeps_the_state_and_applies_a_new_interval_from_now() {
     );
     assert_eq!(b.state(), State::Backup);
 }
+
+/// Issue 17: masters of one link and interval send in phase, so one timer expiry and one
+/// sendmmsg serve them all. A new master joins the phase of one already running.
+#[test]
+fn a_new_master_joins_the_phase_of_one_running() {
+    let mut a = Instance::new(params(255, true), ME);
+    let mut b = Instance::new(
+        Spec {
+            vrid: 52,
+            ..params(255, true)
+        },
+        ME,
+    );
+    step(&mut a, at(0), Input::Start);
+    a.join_phase(at(0), None); // the first of its kind keeps its own phase
+    assert!(!a.wants_phase());
+    assert_eq!(a.next_advert(), Some(at(1_000)));
+    // B becomes master 370 ms later: its first advert goes at once, as the RFC asks…
+    let out = step(&mut b, at(370), Input::Start);
+    assert_eq!(adverts(&out), 1);
+    assert!(b.wants_phase());
+    // …and its second on A's tick, 630 ms later: sooner than an interval, never later.
+    b.join_phase(at(370), a.next_advert());
+    assert!(!b.wants_phase());
+    assert_eq!(b.next_advert(), Some(at(1_000)));
+    // From there on they are due together, and a late wake-up keeps both cadences.
+    for (now, next) in [(1_000, 2_000), (2_004, 3_000), (3_000, 4_000)] {
+        for i in [&mut a, &mut b] {
+            assert_eq!(i.next_deadline(), Some(at(now - now % 1_000)));
+            assert_eq!(adverts(&step(i, at(now), Input::Timer)), 1);
+            assert_eq!(i.next_advert(), Some(at(next)));
+            assert!(!i.wants_phase(), "the cadence keeps the phase");
+        }
+    }
+    // An advert out of turn (a new priority) goes at once and then rejoins the phase.
+    let out = step(&mut b, at(4_250), Input::Priority(254));
+    assert_eq!(adverts(&out), 1);
+    assert!(b.wants_phase());
+    // The anchor may be a deadline already due but not yet handled this tick.
+    b.join_phase(at(4_250), Some(at(4_000)));
+    assert_eq!(b.next_advert(), Some(at(5_000)));
+}
+
+#[test]
+fn joining_a_phase_only_ever_shortens_one_gap() {
+    // Over anchors before, at and after now: the next advert lands after now, no later than
+    // one interval, on the anchor's grid.
+    for now_ms in [0u64, 7, 999, 1_000, 12_345] {
+        for anchor_ms in [0u64, 1, 500, 999, 1_000, 3_001, 20_000] {
+            let mut i = Instance::new(params(255, true), ME);
+            step(&mut i, at(now_ms), Input::Start);
+            i.join_phase(at(now_ms), Some(at(anchor_ms)));
+            let t = i.next_advert().expect("master").as_micros() / 1000;
+            assert!(
+                t > now_ms && t <= now_ms + 1_000,
+                "{now_ms} {anchor_ms} -> {t}"
+            );
+            assert_eq!(t % 1_000, anchor_ms % 1_000, "{now_ms} {anchor_ms} -> {t}");
+        }
+    }
+    // A backup has no advert to move: its Master_Down timer is untouched.
+    let mut b = Instance::new(params(100, true), ME);
+    step(&mut b, at(0), Input::Start);
+    let down = b.next_deadline();
+    assert!(!b.wants_phase());
+    b.join_phase(at(10), Some(at(500)));
+    assert_eq!(b.next_deadline(), down);
+}
