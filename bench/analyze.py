@@ -174,13 +174,24 @@ def runtime_us(pid):
         return 0
 
 
+def timeslices(pid):
+    """Times the scheduler put a process on a CPU (/proc/PID/schedstat, third field): for a
+    daemon that sleeps between events, its wake-ups (plus the rare preemption)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def cmd_cpu(args):
-    """Print `<epoch> <cpu µs> <nprocs>` summed over the tree under PID."""
+    """Print `<epoch> <cpu µs> <nprocs> <timeslices>` summed over the tree under PID."""
     import time
 
     pids = family(int(args[0]), proc_table())
     now = time.time()
-    print(f"{now:.6f} {sum(runtime_us(p) for p in pids)} {len(pids)}")
+    cpu = sum(runtime_us(p) for p in pids)
+    print(f"{now:.6f} {cpu} {len(pids)} {sum(timeslices(p) for p in pids)}")
 
 
 def cmd_mem(args):
@@ -345,11 +356,18 @@ def cmd_report(args):
                 notes.append(w[1])
     lines = list(header)
     lines.append("")
-    lines.append("| figure | vrrpd | keepalived | ratio |")
-    lines.append("|---|---:|---:|---:|")
+    # With `run.sh --base`, a second vrrpd (the "before" of a change) gets two more columns.
+    base = any(d == "vrrpd-base" for (_, d) in list(vals) + list(nas))
+    daemons = ("vrrpd", "keepalived", "vrrpd-base") if base else ("vrrpd", "keepalived")
+    if base:
+        lines.append("| figure | vrrpd | keepalived | ratio | vrrpd before | ratio before |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
+    else:
+        lines.append("| figure | vrrpd | keepalived | ratio |")
+        lines.append("|---|---:|---:|---:|")
     for rid, label, dec in rows:
         cells, meds = [], []
-        for d in ("vrrpd", "keepalived"):
+        for d in daemons:
             v = vals.get((rid, d), [])
             c = cell(v, dec)
             if c is None:
@@ -358,9 +376,14 @@ def cmd_report(args):
             else:
                 meds.append(statistics.median(v))
             cells.append(c)
-        a, b = meds
+        a, b = meds[0], meds[1]
         ratio = f"{a / b:.2f}" if a is not None and b else "—"
-        lines.append(f"| {label} | {cells[0]} | {cells[1]} | {ratio} |")
+        if base:
+            c = meds[2]
+            before = f"{c / b:.2f}" if c is not None and b else "—"
+            lines.append(f"| {label} | {cells[0]} | {cells[1]} | {ratio} | {cells[2]} | {before} |")
+        else:
+            lines.append(f"| {label} | {cells[0]} | {cells[1]} | {ratio} |")
     if notes:
         lines.append("")
         lines.append("Notes:")

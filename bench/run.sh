@@ -7,7 +7,7 @@
 # vrrpd from the same generated keepalived-dialect config file; captures are taken
 # on br0, so the wire timing is the same for both.
 #
-# Usage: bench/run.sh [--quick] [--only NAME[,NAME...]] [VRRPD_BINARY]
+# Usage: bench/run.sh [--quick] [--only NAME[,NAME...]] [--base BINARY] [VRRPD_BINARY]
 # Run as root.  Prints one markdown table and writes it to bench/results/latest.md.
 
 set -u -o pipefail
@@ -19,9 +19,10 @@ FIGURES="failover timer cpu memory startup size flaps process failover6 cpu6"
 
 usage() {
 	cat <<EOF
-usage: $0 [--quick] [--only NAME[,NAME...]] [[--vrrpd] VRRPD_BINARY]
+usage: $0 [--quick] [--only NAME[,NAME...]] [--base BINARY] [[--vrrpd] VRRPD_BINARY]
   --quick        3 repetitions and short windows (a smoke run, ~4 min)
   --only NAMES   run only these figures: ${FIGURES// /, }
+  --base BINARY  also run this vrrpd (a build from before a change), in two more columns
   VRRPD_BINARY   default target/release/vrrpd (built with cargo if missing)
 EOF
 }
@@ -29,6 +30,7 @@ EOF
 QUICK=0
 ONLY=""
 VRRPD=""
+BASE=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -38,6 +40,11 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--only=*) ONLY=${1#--only=} ;;
+	--base)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		BASE=$2
+		shift
+		;;
 	--vrrpd)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
 		VRRPD=$2
@@ -69,7 +76,8 @@ else
 	REPS=10 WINDOW=10 FLAP_SECS=60
 fi
 
-NS_SW=vb-sw NS_R1=vb-r1 NS_R2=vb-r2
+NS=vb # the namespaces' prefix: vb-sw, vb-r1, vb-r2
+NS_SW=$NS-sw NS_R1=$NS-r1 NS_R2=$NS-r2
 IP_R1=10.99.0.11 IP_R2=10.99.0.12 VIP=10.99.0.100
 # The owner's VIP is a second address of r1: keepalived sources adverts from an
 # interface address that is not a VIP, so r1 keeps 10.99.0.11 as primary.
@@ -225,9 +233,9 @@ setup() {
 	ip netns exec "$NS_SW" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
 		net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
 	for i in 1 2; do
-		ip -n "$NS_SW" link add "p$i" type veth peer name eth0 netns "vb-r$i" || return 1
+		ip -n "$NS_SW" link add "p$i" type veth peer name eth0 netns "$NS-r$i" || return 1
 		ip -n "$NS_SW" link set "p$i" master br0 up
-		ip -n "vb-r$i" link set eth0 up
+		ip -n "$NS-r$i" link set eth0 up
 	done
 	reset_addrs
 }
@@ -237,10 +245,10 @@ setup() {
 reset_addrs() {
 	local i
 	for i in 1 2; do
-		ip -n "vb-r$i" addr flush dev eth0
-		ip -n "vb-r$i" addr add "10.99.0.1$i/24" dev eth0
+		ip -n "$NS-r$i" addr flush dev eth0
+		ip -n "$NS-r$i" addr add "10.99.0.1$i/24" dev eth0
 		# VRRPv3 over IPv6 sends from a link-local; nodad makes it usable at once.
-		[ "$FAM" = 6 ] && ip -n "vb-r$i" addr add "fe80::1$i/64" dev eth0 nodad
+		[ "$FAM" = 6 ] && ip -n "$NS-r$i" addr add "fe80::1$i/64" dev eth0 nodad
 	done
 	return 0
 }
@@ -360,6 +368,7 @@ start_daemon() {
 			-c "$RAW/$tag.cpid")
 		;;
 	vrrpd) cmd=("$VRRPD" -n -l -f "$conf" -p "$RAW/$tag.pid") ;;
+	vrrpd-base) cmd=("$BASE" -n -l -f "$conf" -p "$RAW/$tag.pid") ;;
 	esac
 	# The bash in between execs the daemon, so the stamp is taken just before exec.
 	ip netns exec "$ns" bash -c 'echo "$EPOCHREALTIME" >"$0"; exec "$@"' "$RAW/$tag.t0" \
@@ -610,9 +619,9 @@ master_run() {
 	stop_daemon "$DPID"
 	CAPPID=$cap cap_stop "$pcap"
 	[ "${MR[$key.ok]}" = 1 ] || { rm -f "$pcap"; return; }
-	local ta tb ca cb cnt med p99 worst vr
-	read -r ta ca _ <<<"$a"
-	read -r tb cb _ <<<"$b"
+	local ta tb ca cb wa wb cnt med p99 worst vr
+	read -r ta ca _ wa <<<"$a"
+	read -r tb cb _ wb <<<"$b"
 	read -r cnt med p99 worst vr < <(py adverts "$pcap" "$ta" "$tb")
 	local rss pss procs
 	read -r rss pss procs <<<"$mem"
@@ -621,6 +630,7 @@ master_run() {
 	MR[$key.cpu_ms]=$(calc "($cb - $ca) / 1000")
 	MR[$key.cpu_pct]=$(calc "${MR[$key.cpu_ms]} / 10 / ${MR[$key.secs]}")
 	MR[$key.rate]=$(calc "$cnt / ${MR[$key.secs]}")
+	MR[$key.wake]=$(calc "(${wb:-0} - ${wa:-0}) / ${MR[$key.secs]}")
 	MR[$key.adverts]=$cnt
 	MR[$key.med]=$med
 	MR[$key.p99]=$p99
@@ -663,6 +673,7 @@ fig_masters() {
 			row "cpu-$r-total" "CPU: master, $n inst. at $(adv_int "$ims") s — total CPU over ${WINDOW} s, % of one core" 1
 			row "cpu-$r-per" "CPU: master, $n inst. at $(adv_int "$ims") s — CPU per advert sent, µs" 1
 			row "cpu-$r-adv" "CPU: master, $n inst. at $(adv_int "$ims") s — adverts sent per second (nominal $((n * 1000 / ims)))" 0
+			row "cpu-$r-wake" "CPU: master, $n inst. at $(adv_int "$ims") s — wake-ups per second (schedstat timeslices)" 0
 		done
 	fi
 	if want memory; then
@@ -692,6 +703,7 @@ fig_masters() {
 				key=${r%%:*}-${r##*:}-$d
 				mr_put "$key" cpu_pct "$d" "cpu-$r-total"
 				mr_put "$key" rate "$d" "cpu-$r-adv"
+				mr_put "$key" wake "$d" "cpu-$r-wake"
 				if [ "${MR[$key.ok]:-0}" = 1 ] && [ "${MR[$key.adverts]}" -gt 0 ]; then
 					val "cpu-$r-per" "$d" "$(calc "${MR[$key.cpu_ms]} * 1000 / ${MR[$key.adverts]}")"
 				else
@@ -943,8 +955,8 @@ set_family() {
 		on=1
 	fi
 	for i in 1 2; do
-		ip -n "vb-r$i" link set eth0 addrgenmode none 2>/dev/null
-		ip netns exec "vb-r$i" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 \
+		ip -n "$NS-r$i" link set eth0 addrgenmode none 2>/dev/null
+		ip netns exec "$NS-r$i" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 \
 			net.ipv6.conf.eth0.router_solicitations=0 net.ipv6.conf.eth0.disable_ipv6=$on
 	done
 	reset_addrs
@@ -995,6 +1007,11 @@ if [ -z "$VRRPD" ]; then
 fi
 case $VRRPD in /*) ;; *) VRRPD=$PWD/$VRRPD ;; esac
 [ -x "$VRRPD" ] || note "no vrrpd binary at $VRRPD"
+if [ -n "$BASE" ]; then
+	case $BASE in /*) ;; *) BASE=$PWD/$BASE ;; esac
+	[ -x "$BASE" ] || { echo "no vrrpd binary at $BASE" >&2; exit 2; }
+	DAEMONS="$DAEMONS vrrpd-base"
+fi
 
 setup || { log "namespace setup failed"; exit 1; }
 log "namespaces up; repetitions $REPS, window ${WINDOW} s, raw data in ${RAW#"$ROOT"/}"
@@ -1018,5 +1035,5 @@ py report "$TSV" "$RESULTS/latest.md" \
 	"# vrrpd vs keepalived" \
 	"" \
 	"$(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, kernel $(uname -r), $(nproc) CPUs; $MODE run (${ONLY:-all figures}), $REPS repetitions, ${ELAPSED} s." \
-	"vrrpd: ${VVER:-?} ($VRRPD); $KVER." \
+	"vrrpd: ${VVER:-?} ($VRRPD); $KVER.${BASE:+ Before: $BASE.}" \
 	"Cells: median (min–max) over the repetitions, or a single reading; ratio = vrrpd / keepalived of the medians."

@@ -261,6 +261,10 @@ impl Router {
                     routes::install(who, &self.cfg.extras, &mut self.extras, netlink);
                 }
                 Action::RemoveVips => {
+                    // A master leaving tells the backups (its priority-0 advert, queued just
+                    // before, through the macvlan if it has one) before it lets go of the
+                    // addresses or takes the macvlan down.
+                    tx.flush(ifaces, garp);
                     // The macvlan goes down first: the kernel then drops its IPv6 addresses
                     // itself, and the MLD reports it queues for addresses removed from an up
                     // link can never leave from the virtual MAC.
