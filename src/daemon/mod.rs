@@ -523,10 +523,11 @@ impl Daemon {
     /// Sends what the instances queued (daemon/tx.rs), and takes back from their counts the
     /// adverts the kernel refused.
     fn flush_tx(&mut self) {
-        if self.tx.is_empty() {
-            return;
+        // Even when empty: a flush on the way (before a VIP removal, a full batch) may have
+        // left failures to settle, which must not wait for the table to be renumbered.
+        if !self.tx.is_empty() {
+            self.tx.flush(&self.ifaces, &self.garp);
         }
-        self.tx.flush(&self.ifaces, &self.garp);
         for k in self.tx.take_failed() {
             if let Some(r) = self.routers.get_mut(k) {
                 r.adverts_tx = r.adverts_tx.saturating_sub(1);
