@@ -28,7 +28,7 @@ use mio::{Events, Interest, Poll, Token};
 use crate::config::{self, Config, Located};
 use crate::limits::{MAX_INSTANCES, MAX_INTERFACES};
 use crate::sys::clock;
-use crate::sys::mmsg::RxBatch;
+use crate::sys::mmsg::{RX_BATCH, RxBatch};
 use crate::sys::netlink::{Event, Monitor, Netlink};
 use crate::sys::packet::PacketSocket;
 use crate::sys::raw6::Vrrp6Socket;
@@ -72,8 +72,6 @@ const MAX_EVENTS: usize = 256;
 /// faster than we read would otherwise keep us in that socket forever, and the timer that
 /// sends our adverts would never run (seen in tests/hostile.rs with a slow daemon).
 const RX_BUDGET: usize = 64;
-
-use crate::sys::mmsg::RX_BATCH;
 
 /// Packets read at most from a backup's socket when its Master_Down timer runs out, to find
 /// a master's advert that arrived in time but waits behind others (a starved backup). More
