@@ -99,10 +99,11 @@ pub struct Daemon {
     /// One slot per instance, plus health checks and child timeouts, plus track_process; one
     /// timerfd.
     timers: Timers<{ MAX_INSTANCES + 2 }>,
-    /// What one recvmmsg reads (daemon/mod.rs, `read_packets`).
-    rx: RxBatch,
+    /// What one recvmmsg reads (daemon/mod.rs, `read_packets`). Boxed, as `tx`: some 50 KiB
+    /// together, allocated once, which would otherwise be copied with every move of `Daemon`.
+    rx: Box<RxBatch>,
     /// What the instances send, sent together (daemon/tx.rs).
-    tx: tx::Tx,
+    tx: Box<tx::Tx>,
     /// Set while a timer tick feeds every instance due: what they send waits for the last.
     batching: bool,
     /// Health checks, notify scripts, sync groups (daemon/track.rs, daemon/notify.rs).
@@ -161,8 +162,8 @@ impl Daemon {
             ifaces: Vec::with_capacity(MAX_INTERFACES),
             routers: Vec::with_capacity(MAX_INSTANCES),
             timers: Timers::new(),
-            rx: RxBatch::new(),
-            tx: tx::Tx::new(),
+            rx: Box::new(RxBatch::new()),
+            tx: Box::new(tx::Tx::new()),
             batching: false,
             track: track::Tracking::new()?,
             procs: process::ProcTracking::new(),

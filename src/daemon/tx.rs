@@ -55,7 +55,8 @@ struct Item {
 }
 
 pub struct Tx {
-    arena: [u8; ARENA],
+    /// Allocated once; zeroed by the allocator, so only what a batch ever filled is resident.
+    arena: Box<[u8]>,
     used: usize,
     items: heapless::Vec<Item, ITEMS>,
     /// Instances whose datagram the kernel refused since the last `take_failed`, one entry per
@@ -72,7 +73,7 @@ impl Default for Tx {
 impl Tx {
     pub fn new() -> Tx {
         Tx {
-            arena: [0; ARENA],
+            arena: vec![0; ARENA].into_boxed_slice(),
             used: 0,
             items: heapless::Vec::new(),
             failed: heapless::Vec::new(),

@@ -1,8 +1,9 @@
 //! Many datagrams per system call: `recvmmsg` into a fixed set of buffers, `sendmmsg` from a
 //! list. The kernel's cost of a VRRP advert is mostly the cost of entering it once per packet
 //! (the benchmark's profile), so a master of many instances sends each tick's adverts in one
-//! call per socket, and a busy receiver drains its queue a batch at a time. No allocation: the
-//! receive buffers live in [`RxBatch`], the send headers on the stack.
+//! call per socket, and a busy receiver drains its queue a batch at a time. No allocation after
+//! start-up: the receive buffers live in [`RxBatch`] (allocated once, zeroed by the allocator,
+//! so pages no packet ever reached cost no memory), the send headers on the stack.
 
 use std::io;
 use std::mem;
@@ -21,7 +22,7 @@ pub const TX_CHUNK: usize = 64;
 /// The buffers, control buffers and source addresses of one batch of received datagrams, and
 /// what the kernel said about each.
 pub struct RxBatch {
-    bufs: [[u8; MAX_PACKET]; RX_BATCH],
+    bufs: Box<[[u8; MAX_PACKET]]>,
     control: [Control; RX_BATCH],
     /// Big enough for either family's address.
     names: [libc::sockaddr_in6; RX_BATCH],
@@ -38,7 +39,7 @@ impl Default for RxBatch {
 impl RxBatch {
     pub fn new() -> RxBatch {
         RxBatch {
-            bufs: [[0; MAX_PACKET]; RX_BATCH],
+            bufs: vec![[0; MAX_PACKET]; RX_BATCH].into_boxed_slice(),
             control: [Control::new(); RX_BATCH],
             // SAFETY: sockaddr_in6 is plain integers; all-zero is a valid value.
             names: [unsafe { mem::zeroed() }; RX_BATCH],
@@ -79,9 +80,9 @@ impl RxBatch {
         // SAFETY: iovec and mmsghdr are plain integers and pointers; all-zero is valid.
         let mut iovs: [libc::iovec; RX_BATCH] = unsafe { mem::zeroed() };
         let mut hdrs: [libc::mmsghdr; RX_BATCH] = unsafe { mem::zeroed() };
-        for i in 0..want {
+        for (i, buf) in self.bufs.iter_mut().enumerate().take(want) {
             iovs[i] = libc::iovec {
-                iov_base: self.bufs[i].as_mut_ptr().cast(),
+                iov_base: buf.as_mut_ptr().cast(),
                 iov_len: MAX_PACKET,
             };
             let h = &mut hdrs[i].msg_hdr;
@@ -118,15 +119,29 @@ impl RxBatch {
     }
 }
 
-/// One datagram's destination and control data, filled in by the socket that sends it.
+/// One datagram's destination and control data, filled in by the socket that sends it. Small,
+/// as 64 of them sit on the stack: room for the largest address we send to (sockaddr_in6) and
+/// one IPV6_PKTINFO message.
 pub struct Slot {
     /// The destination address, of the socket's family; `namelen` of it counts.
-    pub name: libc::sockaddr_storage,
-    pub namelen: libc::socklen_t,
-    pub control: Control,
+    name: libc::sockaddr_in6,
+    namelen: libc::socklen_t,
+    pub control: SendControl,
     /// Bytes of `control` in use; 0 for none.
     pub controllen: usize,
 }
+
+/// Room for one IPV6_PKTINFO message, aligned as cmsghdr wants.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+pub struct SendControl(pub [u8; SEND_CONTROL_LEN]);
+
+pub const SEND_CONTROL_LEN: usize = 64;
+const _: () = {
+    // SAFETY: CMSG_SPACE is arithmetic on constants.
+    let need = unsafe { libc::CMSG_SPACE(mem::size_of::<libc::in6_pktinfo>() as u32) };
+    assert!(need as usize <= SEND_CONTROL_LEN);
+};
 
 /// Sends `count` datagrams with as few `sendmmsg` calls as the kernel allows: datagram `i` is
 /// what `fill(i, slot)` returns, to where it wrote into the slot. A datagram the kernel refuses
@@ -156,13 +171,13 @@ pub fn send_all<'a>(
         for j in 0..n {
             let s = &mut slots[j];
             let h = &mut hdrs[j].msg_hdr;
-            h.msg_name = (&mut s.name as *mut libc::sockaddr_storage).cast();
+            h.msg_name = (&mut s.name as *mut libc::sockaddr_in6).cast();
             h.msg_namelen = s.namelen;
             h.msg_iov = &mut iovs[j];
             h.msg_iovlen = 1;
             if s.controllen > 0 {
                 h.msg_control = s.control.0.as_mut_ptr().cast();
-                h.msg_controllen = s.controllen.min(rxmeta::CONTROL_LEN) as _;
+                h.msg_controllen = s.controllen.min(SEND_CONTROL_LEN) as _;
             }
         }
         let mut at = 0;
@@ -204,12 +219,11 @@ pub fn send_all<'a>(
 
 /// Writes `addr` (a sockaddr_in, sockaddr_in6 or sockaddr_ll) into `slot`.
 pub fn set_name<A: Copy>(slot: &mut Slot, addr: &A) {
-    const { assert!(mem::size_of::<A>() <= mem::size_of::<libc::sockaddr_storage>()) };
-    // SAFETY: `A` fits in sockaddr_storage (checked above), which is suitably aligned for any
-    // socket address; the write is unaligned-safe anyway.
+    const { assert!(mem::size_of::<A>() <= mem::size_of::<libc::sockaddr_in6>()) };
+    // SAFETY: `A` fits in the slot's address (checked above); the write is unaligned.
     unsafe {
         std::ptr::write_unaligned(
-            (&mut slot.name as *mut libc::sockaddr_storage).cast::<A>(),
+            (&mut slot.name as *mut libc::sockaddr_in6).cast::<A>(),
             *addr,
         );
     }

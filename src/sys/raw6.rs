@@ -144,7 +144,7 @@ impl Vrrp6Socket {
     pub fn send(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
         let mut sa = self.dest(dst);
         let mut control = Control::new();
-        let space = pktinfo(&mut control, src, self.ifindex);
+        let space = pktinfo(&mut control.0, src, self.ifindex);
         let mut iov = libc::iovec {
             iov_base: payload.as_ptr() as *mut libc::c_void,
             iov_len: payload.len(),
@@ -186,7 +186,7 @@ impl Vrrp6Socket {
             |i, slot| {
                 let (payload, src, dst) = msgs[i];
                 mmsg::set_name(slot, &self.dest(dst));
-                slot.controllen = pktinfo(&mut slot.control, src, self.ifindex);
+                slot.controllen = pktinfo(&mut slot.control.0, src, self.ifindex);
                 payload
             },
             failed,
@@ -265,8 +265,9 @@ impl Vrrp6Socket {
     }
 }
 
-/// Writes an IPV6_PKTINFO message for source `src` on `ifindex` into `control`; the bytes used.
-fn pktinfo(control: &mut Control, src: Ipv6Addr, ifindex: u32) -> usize {
+/// Writes an IPV6_PKTINFO message for source `src` on `ifindex` into `control` (aligned as
+/// cmsghdr wants: `Control` or `SendControl`); the bytes used.
+fn pktinfo(control: &mut [u8], src: Ipv6Addr, ifindex: u32) -> usize {
     let info = libc::in6_pktinfo {
         ipi6_addr: in6_addr(src),
         ipi6_ifindex: ifindex,
@@ -275,10 +276,10 @@ fn pktinfo(control: &mut Control, src: Ipv6Addr, ifindex: u32) -> usize {
     // SAFETY: msghdr is plain integers and pointers; all-zero is a valid value. It only tells
     // CMSG_FIRSTHDR where the buffer is.
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-    msg.msg_control = control.0.as_mut_ptr().cast();
-    msg.msg_controllen = rxmeta::CONTROL_LEN as _;
-    // SAFETY: the control buffer is aligned and CONTROL_LEN bytes, more than CMSG_SPACE of one
-    // in6_pktinfo (rxmeta checks it), so the first header and its data lie inside it.
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = control.len() as _;
+    // SAFETY: both callers' buffers are 8-byte aligned and longer than CMSG_SPACE of one
+    // in6_pktinfo (checked where they are defined), so the first header and its data lie inside.
     unsafe {
         let c = libc::CMSG_FIRSTHDR(&msg);
         (*c).cmsg_level = libc::IPPROTO_IPV6;
