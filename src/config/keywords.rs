@@ -192,7 +192,10 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "instance").lost("vrrpd runs one instance per config file; use separate -f and -p"),
     value(Global, "json_version").lost("keepalived.json (SIGRTMIN+2) has keepalived 2.2's layout"),
     value(Global, "linkbeat_use_polling").lost("vrrpd follows netlink link events on every interface"),
-    value(Global, "log_unknown_vrids").lost("vrrpd counts adverts for unknown VRIDs per link (SIGUSR1)"),
+    value(Global, "log_unknown_vrids").lost(
+        "adverts for VRIDs vrrpd does not run on a link are dropped by its socket filter in the \
+         kernel, neither logged nor counted",
+    ),
     value(Global, "lvs_flush").lost(LVS),
     value(Global, "lvs_flush_on_stop").lost(LVS),
     value(Global, "lvs_id").lost(LVS),
