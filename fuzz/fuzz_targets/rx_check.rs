@@ -41,6 +41,7 @@ fuzz_target!(|data: &[u8]| {
             refresh_repeat: 1,
             interval: Duration::ZERO,
             extra_addrs: 0,
+            extra_if: Duration::ZERO,
         },
         auth: (sel & 2 != 0).then_some(*b"s3cret\0\0"),
         vips: VIPS[..nvips].iter().copied().collect(),
