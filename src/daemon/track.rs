@@ -109,26 +109,22 @@ pub(super) fn creds_of(what: &str, user: &(String, Option<String>)) -> Result<Cr
 }
 
 /// keepalived's default when `script_user` is not set: the user `keepalived_script` if the
-/// system has one, otherwise the daemon's own user. `log` says which, once per (re)load. A
-/// daemon that is not root could not switch users, so it keeps its own.
-fn default_script_user(log: bool) -> Option<Creds> {
+/// system has one, otherwise the daemon's own user; logged once per (re)load. A daemon that is
+/// not root could not switch users, so it keeps its own.
+fn default_script_user() -> Option<Creds> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return None;
     }
     match spawn::lookup_creds(DEFAULT_SCRIPT_USER, None) {
         Ok(c) => {
-            if log {
-                info!("No script_user: scripts run as {DEFAULT_SCRIPT_USER}, as in keepalived");
-            }
+            info!("No script_user: scripts run as {DEFAULT_SCRIPT_USER}, as in keepalived");
             Some(c)
         }
         Err(_) => {
-            if log {
-                info!(
-                    "No script_user and no user {DEFAULT_SCRIPT_USER}: scripts run as the daemon's user"
-                );
-            }
+            info!(
+                "No script_user and no user {DEFAULT_SCRIPT_USER}: scripts run as the daemon's user"
+            );
             None
         }
     }
@@ -195,7 +191,10 @@ impl Daemon {
             .set_cap(config.global.max_script_children as usize);
         t.script_user = match &config.global.script_user {
             Some(u) => creds_of("script_user", u).map(Some),
-            None => Ok(default_script_user(config.runs_scripts())),
+            // Without scripts nothing runs as that user: no lookup (glibc's NSS would map its
+            // modules into the daemon for nothing).
+            None if !config.runs_scripts() => Ok(None),
+            None => Ok(default_script_user()),
         };
 
         let tracked = |name: &str| {
