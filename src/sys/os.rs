@@ -66,6 +66,14 @@ pub(super) fn setsockopt<T: Copy>(
     cvt(ret).map(drop)
 }
 
+/// Sets a socket's receive queue to `bytes` (the kernel doubles it for its bookkeeping), past
+/// net.core.rmem_max when we may (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+pub(super) fn set_rcvbuf(fd: &impl AsRawFd, bytes: u32) -> io::Result<()> {
+    let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &v)
+        .or_else(|_| setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &v))
+}
+
 /// setsockopt(2) with a byte string (SO_BINDTODEVICE).
 pub(super) fn setsockopt_bytes(
     fd: &impl AsRawFd,

@@ -111,12 +111,9 @@ impl VrrpSocket {
         bpf::attach_rules(&self.fd, bpf::Start::AfterIpv4Header, rules)
     }
 
-    /// Sets the receive queue to `bytes` (the kernel doubles it for its bookkeeping), past
-    /// net.core.rmem_max when we may (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+    /// Sets the receive queue to `bytes` (see `os::set_rcvbuf`).
     pub fn set_rcvbuf(&self, bytes: u32) -> io::Result<()> {
-        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-        os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &v)
-            .or_else(|_| os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &v))
+        os::set_rcvbuf(&self.fd, bytes)
     }
 
     /// Asks for each packet's arrival time and the queue's overflow count (see `rxmeta`).

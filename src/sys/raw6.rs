@@ -252,11 +252,9 @@ impl Vrrp6Socket {
         bpf::attach_rules(&self.fd, bpf::Start::Payload, rules)
     }
 
-    /// As `VrrpSocket::set_rcvbuf`.
+    /// Sets the receive queue to `bytes` (see `os::set_rcvbuf`).
     pub fn set_rcvbuf(&self, bytes: u32) -> io::Result<()> {
-        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-        os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &v)
-            .or_else(|_| os::setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &v))
+        os::set_rcvbuf(&self.fd, bytes)
     }
 
     /// Asks for each packet's arrival time and the queue's overflow count (see `rxmeta`).
