@@ -19,6 +19,19 @@ pub struct Extras {
 }
 
 impl Extras {
+    /// The entries of `self` that `other` does not have, exactly as written (a reload's
+    /// difference: an entry that changed is one removed and one added).
+    pub fn minus(&self, other: &Extras) -> Extras {
+        fn left<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+            a.iter().filter(|x| !b.contains(x)).cloned().collect()
+        }
+        Extras {
+            addrs: left(&self.addrs, &other.addrs),
+            routes: left(&self.routes, &other.routes),
+            rules: left(&self.rules, &other.rules),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.addrs.is_empty() && self.routes.is_empty() && self.rules.is_empty()
     }

@@ -367,8 +367,8 @@ impl Daemon {
                     self.on_addr(now, &a, true)
                 }
                 Event::AddrRemoved(a) => self.on_addr(now, &a, false),
-                Event::RouteRemoved(k) => self.on_route_removed(&k),
-                Event::RuleRemoved(k) => self.on_rule_removed(&k),
+                Event::RouteRemoved(k) => self.on_removed(routes::Removed::Route(&k)),
+                Event::RuleRemoved(k) => self.on_removed(routes::Removed::Rule(&k)),
                 Event::RouteAdded(_) | Event::RuleAdded(_) => {}
             }
         }

@@ -51,6 +51,18 @@ pub struct Router {
     _claim: Claim,
 }
 
+/// What netlink needs to add address `v` on `ifindex`.
+pub(super) fn vip_spec(v: &config::Vip, ifindex: u32) -> VipSpec<'_> {
+    VipSpec {
+        ifindex,
+        addr: v.addr,
+        prefix_len: v.prefix_len,
+        brd: v.brd,
+        scope: v.scope,
+        label: v.label.as_deref(),
+    }
+}
+
 /// The one spec of an instance, from its configuration.
 pub fn spec_of(cfg: &config::Instance) -> Spec {
     Spec {
@@ -431,15 +443,7 @@ impl Router {
                 );
                 continue;
             };
-            let spec = VipSpec {
-                ifindex,
-                addr: v.addr,
-                prefix_len: v.prefix_len,
-                brd: v.brd,
-                scope: v.scope,
-                label: v.label.as_deref(),
-            };
-            if let Err(e) = netlink.add_addr(&spec) {
+            if let Err(e) = netlink.add_addr(&vip_spec(v, ifindex)) {
                 warn!(
                     "({}) cannot add {}/{}: {e}",
                     self.cfg.name, v.addr, v.prefix_len

@@ -12,9 +12,7 @@ use log::{info, warn};
 use super::Daemon;
 use crate::config::{self, Extras, Route, RuleAction};
 use crate::limits::{MAX_NEXTHOPS, MAX_ROUTES, MAX_RULES, MAX_STATIC_ROUTES, MAX_STATIC_RULES};
-use crate::sys::netlink::{
-    self, Netlink, NexthopSpec, RouteKey, RouteSpec, RuleKey, RuleSpec, VipSpec,
-};
+use crate::sys::netlink::{self, Netlink, NexthopSpec, RouteKey, RouteSpec, RuleKey, RuleSpec};
 
 // One bit per route and per rule.
 const _: () = assert!(MAX_ROUTES <= 64 && MAX_RULES <= 64);
@@ -67,6 +65,27 @@ impl Bits {
                 self.failed |= bit;
             }
         }
+    }
+}
+
+impl Bits {
+    /// Clears the bits of the present `items` that `gone` picks, logging each as a `what`.
+    fn unmark<T: core::fmt::Display>(
+        &mut self,
+        who: &Owner,
+        what: &str,
+        items: &[T],
+        gone: impl Fn(&T) -> bool,
+    ) -> bool {
+        let mut hit = false;
+        for (i, item) in items.iter().enumerate() {
+            if self.has(i) && gone(item) {
+                warn!("{who} {what} {item} was removed by someone else; restoring it");
+                self.present &= !(1 << i);
+                hit = true;
+            }
+        }
+        hit
     }
 }
 
@@ -224,31 +243,23 @@ pub fn withdraw(who: Owner, x: &Extras, st: &mut Installed, nl: &mut Netlink) {
     *st = Installed::default();
 }
 
-/// Someone deleted route `key`: marks a tracked route of `x` that matches as absent, with a
-/// log line. Returns whether one did (the caller then installs again).
-pub fn route_removed(who: Owner, x: &Extras, st: &mut Installed, key: &RouteKey) -> bool {
-    let mut hit = false;
-    for (i, r) in x.routes.iter().enumerate() {
-        if r.track && st.routes.has(i) && route_key(r) == *key {
-            warn!("{who} route {r} was removed by someone else; restoring it");
-            st.routes.present &= !(1 << i);
-            hit = true;
-        }
-    }
-    hit
+/// A route or rule of ours that netlink says someone deleted.
+pub enum Removed<'a> {
+    Route(&'a RouteKey),
+    Rule(&'a RuleKey),
 }
 
-/// As `route_removed`, for rules.
-pub fn rule_removed(who: Owner, x: &Extras, st: &mut Installed, key: &RuleKey) -> bool {
-    let mut hit = false;
-    for (i, r) in x.rules.iter().enumerate() {
-        if r.track && st.rules.has(i) && rule_key(r) == *key {
-            warn!("{who} rule {r} was removed by someone else; restoring it");
-            st.rules.present &= !(1 << i);
-            hit = true;
-        }
+/// Marks the tracked entries of `x` that match `gone` as absent, with a log line. Returns
+/// whether one did (the caller then installs again).
+fn mark_removed(who: &Owner, x: &Extras, st: &mut Installed, gone: &Removed) -> bool {
+    match gone {
+        Removed::Route(key) => st.routes.unmark(who, "route", &x.routes, |r| {
+            r.track && route_key(r) == **key
+        }),
+        Removed::Rule(key) => st
+            .rules
+            .unmark(who, "rule", &x.rules, |r| r.track && rule_key(r) == **key),
     }
-    hit
 }
 
 /// Adds static addresses (each needs its `dev`, which the reader made sure of).
@@ -262,15 +273,7 @@ fn add_addrs(addrs: &[config::Vip], nl: &mut Netlink) {
             );
             continue;
         };
-        let spec = VipSpec {
-            ifindex,
-            addr: v.addr,
-            prefix_len: v.prefix_len,
-            brd: v.brd,
-            scope: v.scope,
-            label: v.label.as_deref(),
-        };
-        if let Err(e) = nl.add_addr(&spec) {
+        if let Err(e) = nl.add_addr(&super::router::vip_spec(v, ifindex)) {
             warn!("static cannot add {}/{}: {e}", v.addr, v.prefix_len);
         }
     }
@@ -402,30 +405,15 @@ impl Daemon {
     }
 
     /// A route or rule of ours was deleted: masters and the static lists put theirs back.
-    pub(super) fn on_route_removed(&mut self, key: &RouteKey) {
-        let mut hit = route_removed(
-            Owner(""),
+    pub(super) fn on_removed(&mut self, gone: Removed) {
+        let mut hit = mark_removed(
+            &Owner(""),
             &self.statics.cfg,
             &mut self.statics.installed,
-            key,
+            &gone,
         );
         for r in self.routers.iter_mut().filter(|r| r.is_master()) {
-            hit |= route_removed(Owner(&r.cfg.name), &r.cfg.extras, &mut r.extras, key);
-        }
-        if hit {
-            self.routes_retry(false);
-        }
-    }
-
-    pub(super) fn on_rule_removed(&mut self, key: &RuleKey) {
-        let mut hit = rule_removed(
-            Owner(""),
-            &self.statics.cfg,
-            &mut self.statics.installed,
-            key,
-        );
-        for r in self.routers.iter_mut().filter(|r| r.is_master()) {
-            hit |= rule_removed(Owner(&r.cfg.name), &r.cfg.extras, &mut r.extras, key);
+            hit |= mark_removed(&Owner(&r.cfg.name), &r.cfg.extras, &mut r.extras, &gone);
         }
         if hit {
             self.routes_retry(false);
@@ -447,41 +435,15 @@ impl Daemon {
     /// Reload: the static lists take the new configuration, touching only what changed.
     pub(super) fn routes_reload(&mut self, new: &Extras) {
         let old = std::mem::replace(&mut self.statics.cfg, new.clone());
-        let gone_addrs: Vec<config::Vip> = old
-            .addrs
-            .iter()
-            .filter(|a| !new.addrs.contains(a))
-            .cloned()
-            .collect();
-        remove_addrs(&gone_addrs, &mut self.netlink);
-        let gone = Extras {
-            addrs: Vec::new(),
-            routes: old
-                .routes
-                .iter()
-                .filter(|r| !new.routes.contains(r))
-                .cloned()
-                .collect(),
-            rules: old
-                .rules
-                .iter()
-                .filter(|r| !new.rules.contains(r))
-                .cloned()
-                .collect(),
-        };
+        let gone = old.minus(new);
+        remove_addrs(&gone.addrs, &mut self.netlink);
         withdraw(
             Owner(""),
             &gone,
             &mut Installed::default(),
             &mut self.netlink,
         );
-        let added_addrs: Vec<config::Vip> = new
-            .addrs
-            .iter()
-            .filter(|a| !old.addrs.contains(a))
-            .cloned()
-            .collect();
-        add_addrs(&added_addrs, &mut self.netlink);
+        add_addrs(&new.minus(&old).addrs, &mut self.netlink);
         self.statics.installed = carry(&old, new, &self.statics.installed);
         if !new.routes.is_empty() || !new.rules.is_empty() {
             if let Err(e) = self.monitor.watch_routes() {
@@ -514,28 +476,14 @@ impl Daemon {
         }
         let ifindex =
             |v: &config::Vip| netlink::ifindex(v.dev.as_deref().unwrap_or(&r.cfg.interface));
-        for v in old.addrs.iter().filter(|v| !new.addrs.contains(v)) {
+        let gone = old.minus(new);
+        for v in &gone.addrs {
             if let Some(i) = ifindex(v) {
                 if let Err(e) = self.netlink.del_addr(i, v.addr, v.prefix_len) {
                     warn!("({}) cannot remove {}: {e}", r.cfg.name, v.addr);
                 }
             }
         }
-        let gone = Extras {
-            addrs: Vec::new(),
-            routes: old
-                .routes
-                .iter()
-                .filter(|x| !new.routes.contains(x))
-                .cloned()
-                .collect(),
-            rules: old
-                .rules
-                .iter()
-                .filter(|x| !new.rules.contains(x))
-                .cloned()
-                .collect(),
-        };
         withdraw(
             Owner(&r.cfg.name),
             &gone,
