@@ -59,9 +59,9 @@ pub struct Tx {
     arena: Box<[u8]>,
     used: usize,
     items: heapless::Vec<Item, ITEMS>,
-    /// Instances whose datagram the kernel refused since the last `take_failed`, one entry per
-    /// datagram (adverts are counted when queued and uncounted from here).
-    failed: heapless::Vec<(u16, bool), ITEMS>,
+    /// Instances whose advert the kernel refused since the last `take_failed`, one entry per
+    /// advert (adverts are counted when queued and uncounted from here).
+    failed: heapless::Vec<u16, ITEMS>,
 }
 
 impl Default for Tx {
@@ -145,7 +145,9 @@ impl Tx {
             let sink = &mut self.failed;
             let mut failed = |g: usize, e: io::Error| {
                 let it = &items[group[g]];
-                let _ = sink.push((it.router, !matches!(it.to, To::Frame { .. })));
+                if !matches!(it.to, To::Frame { .. }) {
+                    let _ = sink.push(it.router);
+                }
                 match it.to {
                     To::V4 { dst, .. } => debug!("advert to {dst} on {on} failed: {e}"),
                     To::V6 { dst, .. } => debug!("advert to {dst} on {on} failed: {e}"),
@@ -203,8 +205,7 @@ impl Tx {
     pub fn take_failed(&mut self) -> heapless::Vec<usize, ITEMS> {
         std::mem::take(&mut self.failed)
             .into_iter()
-            .filter(|&(_, advert)| advert)
-            .map(|(k, _)| usize::from(k))
+            .map(usize::from)
             .collect()
     }
 }
