@@ -59,6 +59,13 @@ impl RawExtras {
                             );
                             v.dev = Some("eth0".into());
                         }
+                        if k == "static_ipaddress" && v.on_vmac {
+                            sink.warn(
+                                s.pos(),
+                                format!("'use_vmac' on static address {} is ignored: only an instance's addresses live on its macvlans", v.addr),
+                            );
+                            v.on_vmac = false;
+                        }
                         if self.addrs.iter().any(|(o, _)| o.addr == v.addr) {
                             sink.warn(
                                 s.pos(),

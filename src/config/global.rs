@@ -34,6 +34,7 @@ pub(crate) struct GlobalBuilder {
     sched: Sched,
     min_garp: bool,
     vmac_prefix: Option<String>,
+    vmac_addr_prefix: Option<String>,
     garp_extra_if: Option<super::types::ExtraIf>,
     /// Where `vrrp_strict` was.
     pub strict: Option<super::diag::Pos>,
@@ -68,6 +69,7 @@ impl GlobalBuilder {
                 .unwrap_or(d.process_scan_interval),
             sched: self.sched,
             vmac_prefix: self.vmac_prefix.unwrap_or(d.vmac_prefix),
+            vmac_addr_prefix: self.vmac_addr_prefix,
             garp_extra_if: self.garp_extra_if.unwrap_or(d.garp_extra_if),
         }
     }
@@ -173,9 +175,14 @@ impl GlobalBuilder {
                         self.garp_extra_if = Some(x);
                     }
                 }
-                "vmac_prefix" => {
-                    if let Some(p) = vmac_prefix(stmt, self.vmac_prefix.is_some(), sink) {
-                        self.vmac_prefix = Some(p);
+                "vmac_prefix" | "vmac_addr_prefix" => {
+                    let slot = if stmt.key.text == "vmac_prefix" {
+                        &mut self.vmac_prefix
+                    } else {
+                        &mut self.vmac_addr_prefix
+                    };
+                    if let Some(p) = vmac_prefix(stmt, slot.is_some(), sink) {
+                        *slot = Some(p);
                     }
                 }
                 "track_process_scan_interval" => {
@@ -188,9 +195,11 @@ impl GlobalBuilder {
     }
 }
 
-/// `vmac_prefix WORD`: default macvlan names become `WORD.VRID`, so WORD leaves room for the
-/// dot and three digits in an interface name. The first one given counts, as in keepalived.
+/// `vmac_prefix WORD` (or `vmac_addr_prefix`): default macvlan names become `WORD.VRID`, so
+/// WORD leaves room for the dot and three digits in an interface name. The first one given
+/// counts, as in keepalived.
 fn vmac_prefix(stmt: &Stmt, again: bool, sink: &mut Sink) -> Option<String> {
+    let kw = stmt.key.text.as_str();
     let w = arg(stmt, "a name prefix", sink)?;
     let max = super::value::IFNAME_MAX - ".255".len();
     let bad = |c: char| c == '/' || c == ':' || c.is_whitespace();
@@ -198,7 +207,7 @@ fn vmac_prefix(stmt: &Stmt, again: bool, sink: &mut Sink) -> Option<String> {
         sink.error(
             w.pos,
             format!(
-                "'{}' is not a valid vmac_prefix (1-{max} bytes of an interface name, no '/' or ':')",
+                "'{}' is not a valid {kw} (1-{max} bytes of an interface name, no '/' or ':')",
                 w.text
             ),
         );
@@ -207,7 +216,7 @@ fn vmac_prefix(stmt: &Stmt, again: bool, sink: &mut Sink) -> Option<String> {
     if again {
         sink.warn(
             w.pos,
-            format!("vmac_prefix was given already; '{}' ignored", w.text),
+            format!("{kw} was given already; '{}' ignored", w.text),
         );
         return None;
     }

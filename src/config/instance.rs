@@ -71,6 +71,8 @@ pub(crate) struct RawInstance {
     pub extras: RawExtras,
     pub vmac: Option<RawVmac>,
     pub vmac_xmit_base: Option<Pos>,
+    /// Where `use_vmac_addr` was.
+    pub vmac_addr: Option<Pos>,
 }
 
 /// Reads `vrrp_instance NAME { body }`; None if it has no name. See `resolve` for what
@@ -115,6 +117,7 @@ pub(crate) fn read(stmt: &Stmt, body: &[Stmt], sink: &mut Sink) -> Option<RawIns
         extras: RawExtras::default(),
         vmac: None,
         vmac_xmit_base: None,
+        vmac_addr: None,
     };
     for s in body {
         raw.statement(s, sink);
@@ -267,6 +270,10 @@ impl RawInstance {
             "vmac_xmit_base" => {
                 no_args(s, sink);
                 self.vmac_xmit_base = Some(s.pos());
+            }
+            "use_vmac_addr" => {
+                no_args(s, sink);
+                self.vmac_addr = Some(s.pos());
             }
             "v3_checksum_as_v2" => {
                 self.v3_checksum_as_v2 = stmt_bool(s, sink).or(self.v3_checksum_as_v2)

@@ -92,9 +92,6 @@ const SNMP: &str = "vrrpd has no SNMP or D-Bus interface";
 const FIFO: &str = "vrrpd has no notify FIFO; use notify scripts";
 const OTHER_PROCESS: &str = "vrrpd is a single process; it has no checker or BFD process to tune";
 const TRACK_GROUP: &str = "deleting a static address, route or rule moves no instance to backup; vrrpd restores it instead";
-const VMAC_ADDR: &str = "vrrpd makes one macvlan per instance: addresses on other interfaces keep \
-                         those interfaces' own MAC, and excluded addresses of the other family \
-                         go on the instance's macvlan (use_vmac covers the instance's interface)";
 const NETNS: &str = "vrrpd does not switch network namespaces; start it inside one (ip netns exec)";
 const FIREWALL: &str =
     "vrrpd installs no firewall rules; traffic to the VIPs is accepted, as with 'accept'";
@@ -249,7 +246,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "tmp_config_directory").lost("vrrpd writes no temporary config files"),
     value(Global, "umask").lost("vrrpd keeps the umask it was started with"),
     value(Global, "use_pid_dir").lost("vrrpd writes the one pid file given by -p"),
-    value(Global, "vmac_addr_prefix").lost(VMAC_ADDR),
+    value(Global, "vmac_addr_prefix"),
     value(Global, "vmac_prefix"),
     value(Global, "vrrp_check_unicast_src").lost("vrrpd accepts unicast adverts only from the listed peers, whatever the source check"),
     value(Global, "vrrp_cpu_affinity").lost("vrrpd runs on any CPU; use taskset"),
@@ -353,7 +350,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Instance, "unicast_ttl").lost("unicast adverts are sent with TTL (IPv6: hop limit) 255"),
     value(Instance, "use_ipvlan").lost("vrrpd makes no ipvlan; use_vmac gives the VIPs a macvlan with the virtual MAC"),
     value(Instance, "use_vmac"),
-    value(Instance, "use_vmac_addr").lost(VMAC_ADDR),
+    value(Instance, "use_vmac_addr"),
     block(Instance, "virtual_ipaddress_excluded"),
     block(Instance, "virtual_routes"),
     block(Instance, "virtual_rules"),

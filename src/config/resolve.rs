@@ -258,10 +258,6 @@ pub(crate) fn resolve(
              'vmac_xmit_base' (which keepalived requires here)",
         );
     }
-    let vmac = raw.vmac.as_ref().zip(raw.vrid).map(|(v, vrid)| {
-        let xmit_base = raw.vmac_xmit_base.is_some() || unicast_base;
-        vmac::resolve(v, vrid, family, &g.vmac_prefix, xmit_base)
-    });
 
     // Addresses of the other family join the excluded ones, after those written so.
     let extras = extras.map(|mut x| {
@@ -325,7 +321,21 @@ pub(crate) fn resolve(
         track_processes: track.processes.into_iter().map(|(r, _)| r).collect(),
         strict,
         extras: extras?,
-        vmac,
+        vmacs: Vec::new(),
+    })
+    .and_then(|mut inst| {
+        let wants = vmac::Wants {
+            own: raw.vmac.as_ref(),
+            addr: raw.vmac_addr.is_some(),
+            xmit_base: raw.vmac_xmit_base.is_some() || unicast_base,
+            prefix: &g.vmac_prefix,
+            addr_prefix: g.vmac_addr_prefix.as_deref().unwrap_or(&g.vmac_prefix),
+        };
+        let at = raw
+            .vmac_addr
+            .or(raw.vmac.as_ref().map(|v| v.pos))
+            .unwrap_or(raw.pos);
+        vmac::place(&mut inst, &wants, at, sink).then_some(inst)
     })
 }
 

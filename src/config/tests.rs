@@ -154,6 +154,7 @@ fn vip(a: [u8; 4], len: u8, dev: Option<&str>) -> Vip {
         label: None,
         scope: 0,
         brd: None,
+        on_vmac: false,
     }
 }
 
@@ -470,7 +471,7 @@ fn realistic_config() {
         track_processes: vec![],
         strict: false,
         extras: Default::default(),
-        vmac: None,
+        vmacs: Vec::new(),
     };
     assert_eq!(wan, &want);
 

@@ -80,6 +80,9 @@ pub struct Global {
     pub process_scan_interval: Duration,
     /// `vmac_prefix`: `use_vmac` without a name makes `PREFIX.VRID` (default `vrrp`).
     pub vmac_prefix: String,
+    /// `vmac_addr_prefix`: the other macvlans (`use_vmac_addr`, a VIP's `use_vmac`) are named
+    /// from it (default: `vmac_prefix`), see `config::vmac::place`.
+    pub vmac_addr_prefix: Option<String>,
     /// `vrrp_garp_extra_if`, the default of instances' `garp_extra_if`.
     pub garp_extra_if: ExtraIf,
 }
@@ -128,6 +131,7 @@ impl Default for Global {
             sched: Sched::default(),
             process_scan_interval: Duration::from_secs(1),
             vmac_prefix: super::vmac::DEFAULT_NAME_PREFIX.to_string(),
+            vmac_addr_prefix: None,
             garp_extra_if: ExtraIf::default(),
         }
     }
@@ -192,8 +196,10 @@ pub struct Instance {
     pub strict: bool,
     /// virtual_ipaddress_excluded, virtual_routes, virtual_rules: installed while master.
     pub extras: Extras,
-    /// `use_vmac`: the VIPs live on a macvlan with the virtual MAC.
-    pub vmac: Option<Vmac>,
+    /// The macvlans with the virtual MAC its addresses live on: `use_vmac` makes one per
+    /// family on its interface, `use_vmac_addr` one per other interface too, and a VIP's own
+    /// `use_vmac` one for it (`config::vmac::place`). The instance's own (`use_vmac`) is first.
+    pub vmacs: Vec<Vmac>,
 }
 
 /// `garp_extra_if [all] SECS` (keepalived's older name: `vmac_garp_intvl`): while master, one
@@ -206,20 +212,43 @@ pub struct ExtraIf {
     pub all: bool,
 }
 
-/// The macvlan of a `use_vmac` instance.
+/// A macvlan an instance makes: one per interface and address family it puts addresses on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vmac {
-    /// `vrrp.VRID` unless named.
+    /// `vrrp.VRID` unless named (`config::vmac::place` names the others).
     pub name: String,
+    /// The interface it is made on.
+    pub parent: String,
+    /// Of the addresses on it.
+    pub family: Family,
     pub mac: [u8; 6],
-    /// `vmac_xmit_base`: adverts leave from the parent instead of the macvlan.
-    pub xmit_base: bool,
+    /// Adverts leave from it: the instance's own (`use_vmac` without `vmac_xmit_base`).
+    pub adverts: bool,
 }
 
 impl Instance {
     /// Adverts go to the unicast peers instead of the multicast group.
     pub fn uses_unicast(&self) -> bool {
         !self.unicast_peers.is_empty()
+    }
+
+    /// The macvlan address `v` lives on, if any: the one of its family on its interface.
+    pub fn vmac_of(&self, v: &Vip) -> Option<&Vmac> {
+        if !v.on_vmac {
+            return None;
+        }
+        let dev = v.dev.as_deref().unwrap_or(&self.interface);
+        let family = Family::of(v.addr);
+        self.vmacs
+            .iter()
+            .find(|m| m.parent == dev && m.family == family)
+    }
+
+    /// The instance's own macvlan (`use_vmac`): of its family, on its interface.
+    pub fn own_vmac(&self) -> Option<&Vmac> {
+        self.vmacs
+            .iter()
+            .find(|m| m.parent == self.interface && m.family == self.family)
     }
 }
 
@@ -235,6 +264,9 @@ pub struct Vip {
     pub scope: u8,
     /// IPv4 only.
     pub brd: Option<Ipv4Addr>,
+    /// It lives on one of its instance's macvlans (`Instance::vmac_of`): its own `use_vmac`,
+    /// or the instance's `use_vmac` / `use_vmac_addr` covering it.
+    pub on_vmac: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -146,11 +146,16 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
         // macvlans it makes.
         interfaces.insert(inst.interface.clone());
         interfaces.extend(inst.track_interfaces.iter().map(|t| t.name.clone()));
-        interfaces.extend(inst.vips.iter().filter_map(|v| v.dev.clone()));
-        if let (Some(v), Some(raw_vmac)) = (&inst.vmac, &raw.vmac) {
+        interfaces
+            .extend((inst.vips.iter().chain(&inst.extras.addrs)).filter_map(|v| v.dev.clone()));
+        for (j, v) in inst.vmacs.iter().enumerate() {
+            // The instance's own is where use_vmac is; the others come from use_vmac_addr or
+            // a VIP's use_vmac.
+            let own = raw.vmac.as_ref().filter(|_| j == 0).map(|o| o.pos);
+            let at = own.or(raw.vmac_addr).unwrap_or(raw.pos);
             if let Some(other) = vmac_names.get(&v.name) {
                 sink.error(
-                    raw_vmac.pos,
+                    at,
                     format!(
                         "use_vmac interface {} is already used by vrrp_instance '{other}'",
                         v.name
@@ -158,7 +163,7 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
                 );
             } else {
                 vmac_names.insert(v.name.clone(), inst.name.clone());
-                vmac_at.push((v.name.clone(), raw_vmac.pos));
+                vmac_at.push((v.name.clone(), at));
             }
             interfaces.insert(v.name.clone());
         }
@@ -183,8 +188,7 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
         let used = instances.iter().any(|i| {
             i.interface == *name
                 || i.track_interfaces.iter().any(|t| t.name == *name)
-                || i.vips
-                    .iter()
+                || (i.vips.iter().chain(&i.extras.addrs))
                     .any(|v| v.dev.as_deref() == Some(name.as_str()))
         });
         if used {

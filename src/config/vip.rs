@@ -61,6 +61,7 @@ pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Vip> {
         label: None,
         scope: 0,
         brd: None,
+        on_vmac: false,
     };
     let mut ok = true;
     let mut args = stmt.args.iter();
@@ -75,14 +76,7 @@ pub(crate) fn read(stmt: &Stmt, sink: &mut Sink) -> Option<Vip> {
                 };
                 ok &= option(&mut vip, name, value, sink);
             }
-            "use_vmac" => sink.warn(
-                opt.pos,
-                format!(
-                    "'use_vmac' for a virtual address is not supported by vrrpd; ignored: \
-                     {text} keeps its interface's own MAC (use_vmac in the instance covers \
-                     addresses on its interface)"
-                ),
-            ),
+            "use_vmac" => vip.on_vmac = true,
             _ => match IGNORED.iter().find(|(n, _)| *n == name) {
                 Some((_, takes_value)) => {
                     sink.warn(
@@ -243,6 +237,7 @@ mod tests {
                 label: Some("eth0:vip".into()),
                 scope: 253,
                 brd: Some(Ipv4Addr::new(10, 99, 0, 255)),
+                on_vmac: false,
             })
         );
     }

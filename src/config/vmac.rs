@@ -4,7 +4,7 @@
 use super::diag::{Pos, Sink};
 use super::tree::Stmt;
 use super::types::{ExtraIf, Family, Vmac};
-use super::value::{ifname, int_in};
+use super::value::{IFNAME_MAX, ifname, int_in};
 
 /// The IPv4 virtual MAC is this prefix and the VRID (RFC 5798 §7.3).
 pub const IPV4_PREFIX: [u8; 5] = [0x00, 0x00, 0x5e, 0x00, 0x01];
@@ -65,17 +65,101 @@ pub(crate) fn read(s: &Stmt, sink: &mut Sink) -> Option<RawVmac> {
     Some(raw)
 }
 
-/// The macvlan of instance `vrid`: keepalived's default name `PREFIX.VRID` (`vmac_prefix`,
-/// default `vrrp`), and the virtual MAC of the instance's family unless another was given.
-pub(crate) fn resolve(
-    raw: &RawVmac,
-    vrid: u8,
-    family: Family,
-    name_prefix: &str,
-    xmit_base: bool,
-) -> Vmac {
+/// What an instance asks of macvlans, as written.
+pub(crate) struct Wants<'a> {
+    /// `use_vmac`.
+    pub own: Option<&'a RawVmac>,
+    /// `use_vmac_addr`.
+    pub addr: bool,
+    /// `vmac_xmit_base`, or unicast peers: adverts leave from the interface.
+    pub xmit_base: bool,
+    /// `vmac_prefix`, and `vmac_addr_prefix` (default the same).
+    pub prefix: &'a str,
+    pub addr_prefix: &'a str,
+}
+
+/// Decides which of `inst`'s addresses live on macvlans and makes the list
+/// (`Instance::vmacs`): with `use_vmac` the instance's own first (`use_vmac`'s name or
+/// `PREFIX.VRID`, on its interface, of its family), then one per other interface and family
+/// its covered addresses use. `use_vmac` covers the addresses on the instance's interface,
+/// `use_vmac_addr` those on other interfaces or of the other family, and an address's own
+/// `use_vmac` that address. keepalived names the others `ADDR_PREFIX.VRID` (IPv6:
+/// `ADDR_PREFIX6.VRID`), or `ADDR_PREFIXn.VRID` with the first free n from 1; so does vrrpd.
+/// One difference on purpose: with `use_vmac` alone, keepalived puts the other family's
+/// addresses on the instance's macvlan, whose MAC is the wrong family's (its man page says
+/// so); vrrpd gives them a macvlan of their own family. False after an error (reported at `at`).
+pub(crate) fn place(
+    inst: &mut super::types::Instance,
+    w: &Wants,
+    at: Pos,
+    sink: &mut Sink,
+) -> bool {
+    let (vrid, family) = (inst.vrid, inst.family);
+    let mut vmacs: Vec<Vmac> = Vec::new();
+    if let Some(own) = w.own {
+        vmacs.push(Vmac {
+            name: own
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}.{vrid}", w.prefix)),
+            parent: inst.interface.clone(),
+            family,
+            mac: mac_of(w.own, family, family, vrid),
+            adverts: !w.xmit_base,
+        });
+    }
+    let mut ok = true;
+    let interface = inst.interface.clone();
+    for v in inst.vips.iter_mut().chain(inst.extras.addrs.iter_mut()) {
+        let dev = v.dev.clone().unwrap_or_else(|| interface.clone());
+        let fam = Family::of(v.addr);
+        let on_own = dev == interface;
+        v.on_vmac |= (w.own.is_some() && on_own) || (w.addr && (!on_own || fam != family));
+        if !v.on_vmac || vmacs.iter().any(|m| m.parent == dev && m.family == fam) {
+            continue;
+        }
+        let taken = |n: &str| vmacs.iter().any(|m| m.name == n);
+        let first = match fam {
+            Family::V4 => format!("{}.{vrid}", w.addr_prefix),
+            Family::V6 => format!("{}6.{vrid}", w.addr_prefix),
+        };
+        let name = if taken(&first) {
+            (1..)
+                .map(|n| format!("{}{n}.{vrid}", w.addr_prefix))
+                .find(|n| !taken(n))
+                .unwrap_or(first)
+        } else {
+            first
+        };
+        if name.len() > IFNAME_MAX {
+            sink.error(
+                at,
+                format!(
+                    "the macvlan for {} on {dev} would be named {name}, longer than \
+                     {IFNAME_MAX} bytes; choose a shorter vmac_addr_prefix",
+                    v.addr
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        vmacs.push(Vmac {
+            name,
+            parent: dev,
+            family: fam,
+            mac: mac_of(w.own, fam, family, vrid),
+            adverts: false,
+        });
+    }
+    inst.vmacs = vmacs;
+    ok
+}
+
+/// The virtual MAC of `family`'s macvlans: `use_vmac`'s own MAC for the instance's family, else
+/// the RFC's for the family and VRID.
+fn mac_of(own: Option<&RawVmac>, family: Family, inst_family: Family, vrid: u8) -> [u8; 6] {
     let mut full = [0u8; 6];
-    match raw.mac {
+    match own.and_then(|o| o.mac).filter(|_| family == inst_family) {
         Some(Mac::Full(m)) => full = m,
         Some(Mac::Prefix(p)) => {
             full[..5].copy_from_slice(&p);
@@ -90,14 +174,7 @@ pub(crate) fn resolve(
             full[5] = vrid;
         }
     }
-    Vmac {
-        name: raw
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{name_prefix}.{vrid}")),
-        mac: full,
-        xmit_base,
-    }
+    full
 }
 
 /// `garp_extra_if [all] SECS` and its older names: seconds from `min` to a day, as keepalived.
@@ -170,17 +247,17 @@ mod tests {
     fn default_name_and_mac_are_keepalived_s() {
         let l = load_str(&instance("VI_1", "eth0", 51, "    use_vmac"), "t.conf");
         assert!(l.diagnostics.is_empty(), "{:?}", diags(&l));
-        let v = l.config.unwrap().instances[0].vmac.clone().unwrap();
+        let v = l.config.unwrap().instances[0].own_vmac().cloned().unwrap();
         assert_eq!(v.name, "vrrp.51");
         assert_eq!(v.mac, [0, 0, 0x5e, 0, 1, 51]);
-        assert!(!v.xmit_base);
+        assert!(v.adverts);
     }
 
     #[test]
     fn ipv6_instances_get_the_ipv6_virtual_mac() {
         let conf = "vrrp_instance VI_6 {\n    interface eth0\n    virtual_router_id 51\n    use_vmac\n    virtual_ipaddress {\n        fd99::100/64\n    }\n}\n";
         let l = load_str(conf, "t.conf");
-        let v = l.config.unwrap().instances[0].vmac.clone().unwrap();
+        let v = l.config.unwrap().instances[0].own_vmac().cloned().unwrap();
         assert_eq!(
             (v.name.as_str(), v.mac),
             ("vrrp.51", [0, 0, 0x5e, 0, 2, 51])
@@ -203,7 +280,7 @@ mod tests {
         let names: Vec<_> = c
             .instances
             .iter()
-            .map(|i| i.vmac.clone().unwrap().name)
+            .map(|i| i.own_vmac().unwrap().name.clone())
             .collect();
         assert_eq!(names, ["gw.7", "named"]);
         let l = load_str("global_defs {\n    vmac_prefix twelve_bytes\n}\n", "t.conf");
@@ -256,16 +333,16 @@ mod tests {
         let body = "    use_vmac gw0 02:00:5e:10:00\n    vmac_xmit_base";
         let l = load_str(&instance("VI_1", "eth0", 7, body), "t.conf");
         assert!(l.diagnostics.is_empty(), "{:?}", diags(&l));
-        let v = l.config.unwrap().instances[0].vmac.clone().unwrap();
+        let v = l.config.unwrap().instances[0].own_vmac().cloned().unwrap();
         assert_eq!(
-            (v.name.as_str(), v.mac, v.xmit_base),
-            ("gw0", [2, 0, 0x5e, 0x10, 0, 7], true)
+            (v.name.as_str(), v.mac, v.adverts),
+            ("gw0", [2, 0, 0x5e, 0x10, 0, 7], false)
         );
         let l = load_str(
             &instance("VI_1", "eth0", 7, "    use_vmac 02:00:00:00:00:09"),
             "t.conf",
         );
-        let v = l.config.unwrap().instances[0].vmac.clone().unwrap();
+        let v = l.config.unwrap().instances[0].own_vmac().cloned().unwrap();
         assert_eq!((v.name.as_str(), v.mac), ("vrrp.7", [2, 0, 0, 0, 0, 9]));
     }
 
@@ -352,37 +429,203 @@ mod tests {
                 "t.conf:7: warning: 'use_vmac' with unicast peers: adverts are sent from the interface, as with 'vmac_xmit_base' (which keepalived requires here)"
             ]
         );
-        assert!(
-            l.config.unwrap().instances[0]
-                .vmac
-                .as_ref()
-                .unwrap()
-                .xmit_base
+        assert!(!l.config.unwrap().instances[0].vmacs[0].adverts);
+    }
+
+    /// (name, parent, MAC's last two octets, adverts) of each macvlan, and the link each
+    /// address lives on, of the first instance of `conf`.
+    type Placed = (Vec<Vm>, Vec<String>, Vec<String>);
+    type Vm = (String, String, [u8; 2], bool);
+
+    fn placed(conf: &str) -> Placed {
+        let l = load_str(conf, "t.conf");
+        let d = diags(&l);
+        let Some(c) = l.config else {
+            return (Vec::new(), Vec::new(), d);
+        };
+        let i = &c.instances[0];
+        let vmacs = i
+            .vmacs
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    m.parent.clone(),
+                    [m.mac[4], m.mac[5]],
+                    m.adverts,
+                )
+            })
+            .collect();
+        let on = i
+            .vips
+            .iter()
+            .chain(&i.extras.addrs)
+            .map(|v| {
+                let dev = i.vmac_of(v).map(|m| m.name.as_str());
+                format!(
+                    "{} {}",
+                    v.addr,
+                    dev.or(v.dev.as_deref()).unwrap_or(&i.interface)
+                )
+            })
+            .collect();
+        (vmacs, on, d)
+    }
+
+    fn vm(name: &str, parent: &str, mac: [u8; 2], adverts: bool) -> Vm {
+        (name.into(), parent.into(), mac, adverts)
+    }
+
+    const ADDRS: &str = "    virtual_ipaddress {\n        10.99.70.100/24\n        10.99.71.100/24 dev eth1\n    }\n    virtual_ipaddress_excluded {\n        fd99:70::100/64\n        fd99:71::100/64 dev eth1\n    }\n";
+
+    fn with(words: &str, globals: &str) -> String {
+        format!(
+            "{globals}vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n{words}{ADDRS}}}\n"
+        )
+    }
+
+    #[test]
+    fn use_vmac_addr_makes_one_per_interface_and_family_named_as_keepalived() {
+        // keepalived 2.2.7 made vrrp.51@eth0, vrrp1.51@eth1, vrrp6.51@eth0 and vrrp2.51@eth1
+        // for this configuration, in this order.
+        let (vmacs, on, d) = placed(&with("    use_vmac\n    use_vmac_addr\n", ""));
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            vmacs,
+            [
+                vm("vrrp.51", "eth0", [1, 51], true),
+                vm("vrrp1.51", "eth1", [1, 51], false),
+                vm("vrrp6.51", "eth0", [2, 51], false),
+                vm("vrrp2.51", "eth1", [2, 51], false),
+            ]
+        );
+        assert_eq!(
+            on,
+            [
+                "10.99.70.100 vrrp.51",
+                "10.99.71.100 vrrp1.51",
+                "fd99:70::100 vrrp6.51",
+                "fd99:71::100 vrrp2.51"
+            ]
+        );
+        // Without use_vmac the instance's own family stays on its interface (keepalived's
+        // vrrp.51@eth1 and vrrp6.51@eth0), and vmac_addr_prefix names them.
+        let (vmacs, on, _) = placed(&with(
+            "    use_vmac_addr\n",
+            "global_defs {\n    vmac_addr_prefix va\n}\n",
+        ));
+        assert_eq!(
+            vmacs,
+            [
+                vm("va.51", "eth1", [1, 51], false),
+                vm("va6.51", "eth0", [2, 51], false),
+                vm("va1.51", "eth1", [2, 51], false),
+            ]
+        );
+        assert_eq!(on[0], "10.99.70.100 eth0");
+    }
+
+    #[test]
+    fn use_vmac_alone_gives_the_other_family_its_own_mac() {
+        // keepalived puts fd99:70::100 on vrrp.51 (an IPv4 virtual MAC); vrrpd on purpose not.
+        let (vmacs, on, d) = placed(&with("    use_vmac\n", ""));
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            vmacs,
+            [
+                vm("vrrp.51", "eth0", [1, 51], true),
+                vm("vrrp6.51", "eth0", [2, 51], false)
+            ]
+        );
+        assert_eq!(
+            on,
+            [
+                "10.99.70.100 vrrp.51",
+                "10.99.71.100 eth1",
+                "fd99:70::100 vrrp6.51",
+                "fd99:71::100 eth1"
+            ]
         );
     }
 
     #[test]
-    fn what_is_not_built_is_a_warning() {
-        let l = load_str(
-            &instance("VI_1", "eth0", 1, "    use_vmac_addr\n    vmac_xmit_base"),
-            "t.conf",
+    fn a_vip_s_own_use_vmac() {
+        // keepalived: 10.99.70.101 on vrrp.51@eth0, both eth2 VIPs on vrrp1.51@eth2, the rest
+        // on their interfaces; adverts from eth0.
+        let conf = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        10.99.70.100/24\n        10.99.70.101/24 use_vmac\n        10.99.72.100/24 dev eth2 use_vmac\n        10.99.72.101/24 dev eth2 use_vmac\n    }\n}\n";
+        let (vmacs, on, d) = placed(conf);
+        assert_eq!(
+            vmacs,
+            [
+                vm("vrrp.51", "eth0", [1, 51], false),
+                vm("vrrp1.51", "eth2", [1, 51], false)
+            ]
         );
+        assert_eq!(
+            on,
+            [
+                "10.99.70.100 eth0",
+                "10.99.70.101 vrrp.51",
+                "10.99.72.100 vrrp1.51",
+                "10.99.72.101 vrrp1.51"
+            ]
+        );
+        assert!(d.iter().all(|d| !d.contains("use_vmac")), "{d:?}");
+        let statics = "static_ipaddress {\n    10.99.73.1/24 dev eth3 use_vmac\n}\n";
+        let l = load_str(statics, "t.conf");
+        assert_eq!(
+            diags(&l),
+            [
+                "t.conf:2: warning: 'use_vmac' on static address 10.99.73.1 is ignored: only an instance's addresses live on its macvlans"
+            ]
+        );
+    }
+
+    #[test]
+    fn generated_names_must_fit_and_be_unique() {
+        let long = "global_defs {\n    vmac_addr_prefix elevenbytes\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 200\n    use_vmac_addr\n    virtual_ipaddress {\n        10.99.70.100/24 dev eth1\n        fd99::1/64\n    }\n}\n";
+        let (_, _, d) = placed(long);
+        assert_eq!(
+            d[..1],
+            [
+                "t.conf:7: error: the macvlan for fd99::1 on eth0 would be named elevenbytes6.200, longer than 15 bytes; choose a shorter vmac_addr_prefix"
+            ]
+        );
+        // Two instances with the same VRID on different interfaces would make two va.51.
+        let two = format!(
+            "global_defs {{\n    vmac_addr_prefix va\n}}\n{}{}",
+            instance(
+                "A",
+                "eth0",
+                51,
+                "    use_vmac_addr\n    virtual_ipaddress_excluded {\n        10.1.0.1/24 dev eth2\n    }"
+            ),
+            instance(
+                "B",
+                "eth1",
+                51,
+                "    use_vmac_addr\n    virtual_ipaddress_excluded {\n        10.2.0.1/24 dev eth3\n    }"
+            )
+        );
+        let l = load_str(&two, "t.conf");
+        assert!(l.config.is_none());
+        assert!(
+            diags(&l).contains(
+                &"t.conf:21: error: use_vmac interface va.51 is already used by vrrp_instance 'A'"
+                    .to_string()
+            ),
+            "{:?}",
+            diags(&l)
+        );
+    }
+
+    #[test]
+    fn vmac_xmit_base_alone_is_a_warning() {
+        let l = load_str(&instance("VI_1", "eth0", 1, "    vmac_xmit_base"), "t.conf");
         assert!(l.config.is_some());
         assert_eq!(
             diags(&l),
-            vec![
-                "t.conf:7: warning: 'use_vmac_addr' is not supported by vrrpd; ignored: vrrpd makes one macvlan per instance: addresses on other interfaces keep those interfaces' own MAC, and excluded addresses of the other family go on the instance's macvlan (use_vmac covers the instance's interface)",
-                "t.conf:8: warning: 'vmac_xmit_base' without 'use_vmac' has no effect",
-            ]
-        );
-        let per_vip = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1/24 dev eth1 use_vmac\n }\n}\n";
-        let l = load_str(per_vip, "t.conf");
-        assert!(l.config.is_some());
-        assert_eq!(
-            diags(&l),
-            vec![
-                "t.conf:5: warning: 'use_vmac' for a virtual address is not supported by vrrpd; ignored: 10.0.0.1/24 keeps its interface's own MAC (use_vmac in the instance covers addresses on its interface)"
-            ]
+            vec!["t.conf:7: warning: 'vmac_xmit_base' without 'use_vmac' has no effect"]
         );
     }
 }

@@ -10,6 +10,7 @@ use mio::{Interest, Token};
 
 use super::iface::{self, Iface, LinkLocalPick, NO_INSTANCE, PrimaryPick};
 use super::router::Router;
+use super::vmac::Macvlan;
 use super::{Daemon, IFACE_BASE, IFACE6_BASE};
 use crate::limits::MAX_INTERFACES;
 use crate::sys::bpf::Rule;
@@ -41,9 +42,9 @@ impl Daemon {
             self.vmac_up_elsewhere(i);
         }
         if renumbered || changed && link.up {
-            // A parent that came back (or up) gets its instances' macvlans back.
+            // A parent that came back (or up) gets its macvlans back.
             for k in 0..self.routers.len() {
-                if self.routers[k].iface == i {
+                if self.routers[k].vmacs.iter().any(|l| l.parent == i) {
                     self.ensure_vmac(k);
                 }
             }
@@ -392,7 +393,7 @@ impl Daemon {
         let mut old = std::mem::take(&mut self.ifaces);
         for r in &self.routers {
             let names = std::iter::once(r.cfg.interface.as_str())
-                .chain(r.cfg.vmac.iter().map(|v| v.name.as_str()))
+                .chain(r.cfg.vmacs.iter().map(|v| v.name.as_str()))
                 .chain(r.all_vips().filter_map(|v| v.dev.as_deref()))
                 .chain(r.cfg.track_interfaces.iter().map(|t| t.name.as_str()));
             for name in names {
@@ -435,11 +436,20 @@ impl Daemon {
                 .position(|f| f.name == r.cfg.interface)
                 .unwrap_or(0);
             r.iface = i;
-            r.vmac = r
+            // Every name is in the table: it was put there above.
+            let at = |name: &str| self.ifaces.iter().position(|f| f.name == name).unwrap_or(0);
+            let old = std::mem::take(&mut r.vmacs);
+            r.vmacs = r
                 .cfg
-                .vmac
-                .as_ref()
-                .and_then(|v| self.ifaces.iter().position(|f| f.name == v.name));
+                .vmacs
+                .iter()
+                .enumerate()
+                .map(|(j, v)| Macvlan {
+                    at: at(&v.name),
+                    parent: at(&v.parent),
+                    ready: old.get(j).is_some_and(|l| l.ready),
+                })
+                .collect();
             let f = &mut self.ifaces[i];
             let side_vrids = match r.cfg.family {
                 Family::V4 => {

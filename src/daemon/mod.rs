@@ -665,7 +665,7 @@ impl Daemon {
         self.delete_vmacs(&|name| {
             cfg.instances
                 .iter()
-                .any(|c| c.vmac.as_ref().is_some_and(|v| v.name == name))
+                .any(|c| c.vmacs.iter().any(|v| v.name == name))
         });
         // The stopped ones go now, releasing their claims before anything new takes one.
         let mut old: Vec<Option<Router>> = std::mem::take(&mut self.routers)

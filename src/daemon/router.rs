@@ -11,6 +11,7 @@ use super::iface::Iface;
 use super::routes;
 use super::status::Stats;
 use super::tx::{To, Tx};
+use super::vmac::Macvlan;
 use crate::config;
 use crate::limits::MAX_PACKET;
 use crate::sys::claim::Claim;
@@ -32,10 +33,8 @@ pub struct Router {
     pub core: Instance,
     /// Index of the instance's interface in the daemon's table.
     pub iface: usize,
-    /// Index of its `use_vmac` macvlan in that table.
-    pub vmac: Option<usize>,
-    /// The macvlan was found or made and set up (sysctls, state) since the link last changed.
-    pub vmac_ready: bool,
+    /// Its macvlans, as `cfg.vmacs` lists them (daemon/vmac.rs).
+    pub vmacs: Vec<Macvlan>,
     /// The IPv6 source address copied onto the macvlan while master (daemon/vmac.rs).
     pub vmac_source: Option<Ipv6Addr>,
     pub drops: Counters,
@@ -129,8 +128,7 @@ impl Router {
             core: Instance::new(spec, unspecified(cfg.family)),
             _claim: claim,
             iface: 0,
-            vmac: None,
-            vmac_ready: false,
+            vmacs: Vec::new(),
             vmac_source: None,
             drops: Counters::default(),
             adverts_rx: 0,
@@ -147,14 +145,14 @@ impl Router {
     }
 
     /// Whether a reload can change this instance into `cfg` in place: the same virtual router
-    /// (VRID, interface, version and family) on the same link (its macvlan, if any, unchanged:
+    /// (VRID, interface, version and family) on the same links (its macvlans unchanged:
     /// moving the VIPs between links is a restart). Anything else is another router, restarted.
     pub fn continues_as(&self, cfg: &config::Instance) -> bool {
         let spec = spec_of(cfg);
         self.cfg.interface == cfg.interface
             && self.spec().vrid == spec.vrid
             && self.spec().version == spec.version
-            && self.cfg.vmac == cfg.vmac
+            && self.cfg.vmacs == cfg.vmacs
     }
 
     /// Takes a reloaded configuration in place (see [`Router::continues_as`]); `out` gets what
@@ -210,13 +208,12 @@ impl Router {
         })
     }
 
-    /// The interface a VIP lives on: its own `dev`, else the instance's interface, or the
-    /// instance's macvlan in place of that interface.
+    /// The interface a VIP lives on: its macvlan if it has one, else its own `dev` or the
+    /// instance's interface.
     pub fn dev_of<'a>(&'a self, v: &'a config::Vip) -> &'a str {
-        let dev = v.dev.as_deref().unwrap_or(&self.cfg.interface);
-        match &self.cfg.vmac {
-            Some(m) if dev == self.cfg.interface => &m.name,
-            _ => dev,
+        match self.cfg.vmac_of(v) {
+            Some(m) => &m.name,
+            None => v.dev.as_deref().unwrap_or(&self.cfg.interface),
         }
     }
 
@@ -251,8 +248,8 @@ impl Router {
         for a in actions {
             match *a {
                 Action::Transition { to, reason, .. } => {
-                    if self.vmac.is_some() {
-                        // The macvlan goes up or down below: what is queued (a priority-0
+                    if !self.vmacs.is_empty() {
+                        // The macvlans go up or down below: what is queued (a priority-0
                         // advert through it) leaves first.
                         tx.flush(ifaces, garp);
                     }
@@ -297,10 +294,7 @@ impl Router {
     /// asks) unless `vmac_xmit_base`, else the interface. They are always received on the
     /// interface, whose socket joins the group.
     pub fn tx_iface(&self) -> usize {
-        match (&self.cfg.vmac, self.vmac) {
-            (Some(m), Some(i)) if !m.xmit_base => i,
-            _ => self.iface,
-        }
+        self.advert_vmac().unwrap_or(self.iface)
     }
 
     fn send_advert(
@@ -508,12 +502,13 @@ impl Router {
                     );
                 }
                 // Read once per address and burst: the Router flag follows the sysctl, the
-                // parent's for the macvlan (which took the default when it was made).
-                let fwd = if self.cfg.vmac.as_ref().is_some_and(|m| m.name == name) {
-                    self.cfg.interface.as_str()
-                } else {
-                    name
-                };
+                // parent's for a macvlan (which took the default when it was made).
+                let fwd = self
+                    .cfg
+                    .vmacs
+                    .iter()
+                    .find(|m| m.name == name)
+                    .map_or(name, |m| m.parent.as_str());
                 router = v.addr.is_ipv6() && sysctl::ipv6_forwarding(fwd);
             }
             let mut frame = [0u8; MAX_FRAME];
@@ -544,14 +539,15 @@ impl Router {
 impl Router {
     /// `garp_extra_if`: one announcement, for its first address, on each link holding our
     /// addresses that sends no adverts (adverts keep switches at the MAC they come from): the
-    /// macvlan with `vmac_xmit_base`, and with `all` the VIPs' other links too.
+    /// macvlans (the instance's own with `vmac_xmit_base`), and with `all` the VIPs' other
+    /// links too.
     fn announce_links(&self, k: usize, tx: &mut Tx, garp: &PacketSocket, ifaces: &[Iface]) {
         let via = ifaces.get(self.tx_iface()).map(|f| f.name.as_str());
-        let vmac = self.cfg.vmac.as_ref().map(|m| m.name.as_str());
+        let is_vmac = |dev: &str| self.cfg.vmacs.iter().any(|m| m.name == dev);
         let mut done: heapless::Vec<&str, { crate::limits::MAX_INTERFACES }> = heapless::Vec::new();
         for (n, v) in self.all_vips().enumerate() {
             let dev = self.dev_of(v);
-            let wanted = Some(dev) == vmac || self.cfg.garp_extra_if.all;
+            let wanted = is_vmac(dev) || self.cfg.garp_extra_if.all;
             if !wanted || Some(dev) == via || done.contains(&dev) {
                 continue;
             }

@@ -218,7 +218,7 @@ pub fn json(views: &[View<'_>]) -> String {
              \"version\":{},\"smtp_alert\":false,\"notify_deleted\":false,\"vips\":[",
             Json(&c.name),
             u8::from(c.strict),
-            Json(c.vmac.as_ref().map_or("", |m| m.name.as_str())),
+            Json(c.own_vmac().map_or("", |m| m.name.as_str())),
             Json(&c.interface),
             v.master_priority(),
             Epoch(v.last_transition()),

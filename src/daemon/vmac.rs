@@ -1,9 +1,10 @@
-//! The macvlans of `use_vmac` instances: made at start-up (or a leftover of a killed run
-//! reused), remade when deleted by hand or when their parent comes back, deleted at stop and
-//! when a reload drops them.
+//! The macvlans of instances (`use_vmac`, `use_vmac_addr`, a VIP's `use_vmac`; the list is
+//! `config::Instance::vmacs`): made at start-up (or a leftover of a killed run reused), remade
+//! when deleted by hand or when their parent comes back, deleted at stop and when a reload
+//! drops them.
 //!
-//! Only a master may make switches learn the virtual MAC, so the macvlan is administratively
-//! up only while its instance is master (`Router::set_vmac_up` at each transition); a down
+//! Only a master may make switches learn the virtual MAC, so an instance's macvlans are
+//! administratively up only while it is master (`Router::set_vmac_up` at each transition); a down
 //! link sends nothing at all, ARP, IGMP and IPv6 included. FRR uses protodown to the same end;
 //! keepalived keeps the link up and filters. Adverts are received on the parent: a down
 //! macvlan hears nothing, and one in bridge mode (FRR's; keepalived's are private) lets
@@ -48,34 +49,53 @@ pub(super) struct Saved {
     old: u32,
 }
 
+/// One of an instance's macvlans at run time, as `cfg.vmacs` lists them.
+#[derive(Debug, Clone, Copy)]
+pub struct Macvlan {
+    /// Index in the daemon's interface table, and its parent's.
+    pub at: usize,
+    pub parent: usize,
+    /// Found or made and set up (sysctls, state) since the link last changed.
+    pub ready: bool,
+}
+
 impl Daemon {
-    /// Makes sure every `use_vmac` instance has its macvlan.
+    /// Makes sure every instance has its macvlans.
     pub(super) fn ensure_vmacs(&mut self) {
         for k in 0..self.routers.len() {
             self.ensure_vmac(k);
         }
     }
 
-    /// Makes sure instance `k`'s macvlan exists on its parent with its MAC and is set up: an
-    /// existing one is reused, a macvlan that differs is recreated, and a link of that name
-    /// that is no macvlan is left alone (the instance stays in FAULT, see `vmac_broken`).
+    /// Makes sure instance `k` has its macvlans.
     pub(super) fn ensure_vmac(&mut self, k: usize) {
+        for j in 0..self.routers[k].vmacs.len() {
+            self.ensure_link(k, j);
+        }
+    }
+
+    /// Makes sure macvlan `j` of instance `k` exists on its parent with its MAC and is set up:
+    /// an existing one is reused, a macvlan that differs is recreated, and a link of that name
+    /// that is no macvlan is left alone (the instance stays in FAULT, see `vmac_broken`).
+    fn ensure_link(&mut self, k: usize, j: usize) {
         let r = &self.routers[k];
-        let (Some(vm), Some(m)) = (r.cfg.vmac.clone(), r.vmac) else {
+        let (Some(vm), Some(&l)) = (r.cfg.vmacs.get(j).cloned(), r.vmacs.get(j)) else {
             return;
         };
         let name = r.cfg.name.clone();
-        let parent = self.ifaces[r.iface].ifindex;
+        let parent = self.ifaces[l.parent].ifindex;
         if parent == 0 {
-            // Its parent is missing: FAULT already, and the kernel removed the macvlan.
+            // Its parent is missing (the kernel removed the macvlan with it): the instance's
+            // own interface is FAULT; addresses on another are missing until it is back.
             return;
         }
+        let m = l.at;
         let f = &self.ifaces[m];
         if f.ifindex != 0 {
             if is_ours(f, parent, vm.mac) {
-                if !self.routers[k].vmac_ready {
+                if !l.ready {
                     info!("({name}) using the existing macvlan {}", vm.name);
-                    self.set_up_vmac(k);
+                    self.set_up_vmac(k, j);
                 }
                 return;
             }
@@ -90,7 +110,7 @@ impl Daemon {
                      the instance stays in FAULT",
                     vm.name
                 );
-                self.routers[k].vmac_ready = false;
+                self.routers[k].vmacs[j].ready = false;
                 return;
             }
             warn!(
@@ -103,7 +123,7 @@ impl Daemon {
             }
             self.ifaces[m].forget_link();
         }
-        self.routers[k].vmac_ready = false;
+        self.routers[k].vmacs[j].ready = false;
         if let Err(e) = self.netlink.add_macvlan(&vm.name, parent, vm.mac) {
             // The kernel's answer to an unknown link kind.
             let hint = if e.raw_os_error() == Some(libc::EOPNOTSUPP) {
@@ -113,14 +133,14 @@ impl Daemon {
             };
             error!(
                 "({name}) cannot create macvlan {} on {}: {e}{hint}",
-                vm.name, self.ifaces[self.routers[k].iface].name
+                vm.name, vm.parent
             );
             return;
         }
         info!(
             "({name}) created macvlan {} on {} with MAC {}",
             vm.name,
-            self.ifaces[self.routers[k].iface].name,
+            vm.parent,
             Mac(vm.mac)
         );
         // Its index, now rather than when the event comes: the VIPs and the socket need it.
@@ -135,19 +155,21 @@ impl Daemon {
         match found {
             Some(l) => {
                 self.ifaces[m].update_link(&l);
-                self.set_up_vmac(k);
+                self.set_up_vmac(k, j);
             }
             None => warn!("({name}) {} vanished as soon as it was made", vm.name),
         }
     }
 
-    /// Sysctls, no IPv6 addresses of its own, its socket, and the state its instance wants.
-    fn set_up_vmac(&mut self, k: usize) {
-        let Some(m) = self.routers[k].vmac else {
+    /// Sysctls, no IPv6 addresses of its own, its socket if adverts leave from it, and the
+    /// state its instance wants.
+    fn set_up_vmac(&mut self, k: usize, j: usize) {
+        let Some(&l) = self.routers[k].vmacs.get(j) else {
             return;
         };
+        let m = l.at;
         let name = self.routers[k].cfg.name.clone();
-        let parent = self.ifaces[self.routers[k].iface].name.clone();
+        let parent = self.ifaces[l.parent].name.clone();
         let vmac = self.ifaces[m].name.clone();
         // A leftover may be someone else's private-mode macvlan: see MACVLAN_MODE_BRIDGE.
         if let Err(e) = self.netlink.set_macvlan_bridge(self.ifaces[m].ifindex) {
@@ -193,14 +215,16 @@ impl Daemon {
                  {vmac} is dropped; set it to 0 or 2"
             );
         }
-        self.open_socket(m);
+        if self.routers[k].tx_iface() == m {
+            self.open_socket(m);
+        }
         let r = &mut self.routers[k];
         let master = r.is_master();
         r.set_vmac_up(master, &mut self.netlink, &self.ifaces);
         if master {
             r.add_vips(&mut self.netlink, &self.ifaces);
         }
-        self.routers[k].vmac_ready = true;
+        self.routers[k].vmacs[j].ready = true;
     }
 
     /// Puts back the parents' sysctls we changed (keepalived leaves them changed).
@@ -217,11 +241,11 @@ impl Daemon {
     /// The macvlan at table index `i` is up: unless its instance is master, someone else (or
     /// a late event of our own) did that; a backup's must stay down.
     pub(super) fn vmac_up_elsewhere(&mut self, i: usize) {
-        let Some(k) = self.vmac_owner(i) else {
+        let Some((k, j)) = self.vmac_owner(i) else {
             return;
         };
         let r = &mut self.routers[k];
-        if r.vmac_ready && !r.is_master() {
+        if r.vmacs[j].ready && !r.is_master() {
             debug!(
                 "({}) {} is up while not master; down again",
                 r.cfg.name, self.ifaces[i].name
@@ -236,7 +260,7 @@ impl Daemon {
         for r in self
             .routers
             .iter_mut()
-            .filter(|r| r.iface == i && r.vmac.is_some())
+            .filter(|r| r.iface == i && !r.vmacs.is_empty())
         {
             r.sync_vmac_source(&mut self.netlink, &self.ifaces);
         }
@@ -249,7 +273,7 @@ impl Daemon {
             return false;
         };
         let on = |r: &Router| {
-            r.vmac
+            r.advert_vmac()
                 .and_then(|m| self.ifaces.get(m))
                 .is_some_and(|f| f.ifindex == ifindex && f.up)
         };
@@ -270,79 +294,89 @@ impl Daemon {
         true
     }
 
-    /// Instance `k` uses a virtual MAC and its macvlan is missing or not ours.
+    /// One of instance `k`'s macvlans is not ours while its parent is there (missing, or a
+    /// link of that name that is something else).
     pub(super) fn vmac_broken(&self, k: usize) -> bool {
         let r = &self.routers[k];
-        let (Some(vm), Some(m)) = (&r.cfg.vmac, r.vmac) else {
-            return false;
-        };
-        let parent = self.ifaces.get(r.iface).map_or(0, |f| f.ifindex);
-        !self
-            .ifaces
-            .get(m)
-            .is_some_and(|f| is_ours(f, parent, vm.mac))
+        r.cfg.vmacs.iter().zip(&r.vmacs).any(|(vm, l)| {
+            let parent = self.ifaces.get(l.parent).map_or(0, |f| f.ifindex);
+            parent != 0
+                && !self
+                    .ifaces
+                    .get(l.at)
+                    .is_some_and(|f| is_ours(f, parent, vm.mac))
+        })
     }
 
-    /// Which instance has the macvlan at table index `i`.
-    pub(super) fn vmac_owner(&self, i: usize) -> Option<usize> {
-        self.routers.iter().position(|r| r.vmac == Some(i))
+    /// Which instance has the macvlan at table index `i`, and which of its macvlans it is.
+    pub(super) fn vmac_owner(&self, i: usize) -> Option<(usize, usize)> {
+        self.routers
+            .iter()
+            .enumerate()
+            .find_map(|(k, r)| Some((k, r.vmacs.iter().position(|l| l.at == i)?)))
     }
 
     /// The macvlan at table index `i` was deleted under us: make it again at once, so that a
     /// master keeps its VIPs (and does not pass through FAULT).
     pub(super) fn vmac_removed(&mut self, i: usize) {
-        let Some(k) = self.vmac_owner(i) else {
+        let Some((k, j)) = self.vmac_owner(i) else {
             return;
         };
-        self.routers[k].vmac_ready = false;
+        let l = &mut self.routers[k].vmacs[j];
+        l.ready = false;
         // A parent that is down or going away takes its macvlans with it; they are made
         // again when it is back up (`on_link`).
-        if !self.ifaces[self.routers[k].iface].up {
+        if !self.ifaces[l.parent].up {
             return;
         }
         warn!(
             "({}) macvlan {} was deleted by someone else; recreating it",
             self.routers[k].cfg.name, self.ifaces[i].name
         );
-        self.ensure_vmac(k);
+        self.ensure_link(k, j);
     }
 
     /// Deletes the macvlans whose names `keep` refuses (all of them at stop).
     pub(super) fn delete_vmacs(&mut self, keep: &dyn Fn(&str) -> bool) {
         for k in 0..self.routers.len() {
-            let r = &self.routers[k];
-            let (Some(vm), Some(m)) = (&r.cfg.vmac, r.vmac) else {
-                continue;
-            };
-            if keep(&vm.name) || self.vmac_broken(k) {
-                continue;
+            for j in 0..self.routers[k].vmacs.len() {
+                let r = &self.routers[k];
+                let (vm, l) = (&r.cfg.vmacs[j], r.vmacs[j]);
+                let parent = self.ifaces[l.parent].ifindex;
+                if keep(&vm.name) || !is_ours(&self.ifaces[l.at], parent, vm.mac) {
+                    continue;
+                }
+                info!("({}) deleting macvlan {}", r.cfg.name, vm.name);
+                if let Err(e) = self.netlink.del_link(self.ifaces[l.at].ifindex) {
+                    warn!("({}) cannot delete {}: {e}", r.cfg.name, vm.name);
+                }
+                self.routers[k].vmacs[j].ready = false;
             }
-            let ifindex = self.ifaces[m].ifindex;
-            info!("({}) deleting macvlan {}", r.cfg.name, vm.name);
-            if let Err(e) = self.netlink.del_link(ifindex) {
-                warn!("({}) cannot delete {}: {e}", r.cfg.name, vm.name);
-            }
-            self.routers[k].vmac_ready = false;
         }
     }
 }
 
 impl Router {
-    /// Brings the macvlan up or down (nothing without `use_vmac` or before it exists). Up, an
-    /// IPv6 instance that sends from it gets its source address there (`sync_vmac_source`);
-    /// down, the kernel drops the macvlan's IPv6 addresses without a frame.
+    /// Brings the macvlans up or down (nothing before they exist). Up, an IPv6 instance that
+    /// sends from its own gets its source address there (`sync_vmac_source`); down, the
+    /// kernel drops a macvlan's IPv6 addresses without a frame.
     pub fn set_vmac_up(&mut self, up: bool, netlink: &mut Netlink, ifaces: &[Iface]) {
-        let Some(f) = self.vmac.and_then(|i| ifaces.get(i)) else {
-            return;
-        };
-        if f.ifindex == 0 {
-            return;
-        }
-        if let Err(e) = netlink.set_link_up(f.ifindex, up) {
-            let word = if up { "up" } else { "down" };
-            warn!("({}) cannot set {} {word}: {e}", self.cfg.name, f.name);
+        for l in &self.vmacs {
+            let Some(f) = ifaces.get(l.at).filter(|f| f.ifindex != 0) else {
+                continue;
+            };
+            if let Err(e) = netlink.set_link_up(f.ifindex, up) {
+                let word = if up { "up" } else { "down" };
+                warn!("({}) cannot set {} {word}: {e}", self.cfg.name, f.name);
+            }
         }
         self.sync_vmac_source(netlink, ifaces);
+    }
+
+    /// The macvlan adverts leave from (`use_vmac` without `vmac_xmit_base`), as a table index.
+    pub fn advert_vmac(&self) -> Option<usize> {
+        let j = self.cfg.vmacs.iter().position(|m| m.adverts)?;
+        self.vmacs.get(j).map(|l| l.at)
     }
 
     /// An IPv6 master sending from its macvlan needs its source address on it: the kernel
@@ -353,11 +387,11 @@ impl Router {
     /// link comes up and goes (removed after it is down, so without an MLD report) when it
     /// goes down. With `vmac_xmit_base` the macvlan sends no adverts and needs none.
     pub fn sync_vmac_source(&mut self, netlink: &mut Netlink, ifaces: &[Iface]) {
-        let Some(f) = self.vmac.and_then(|i| ifaces.get(i)) else {
+        let Some(f) = self.advert_vmac().and_then(|i| ifaces.get(i)) else {
             return;
         };
         let want = match self.source(ifaces) {
-            Some(IpAddr::V6(a)) if self.is_master() && self.tx_iface() != self.iface => Some(a),
+            Some(IpAddr::V6(a)) if self.is_master() => Some(a),
             _ => None,
         };
         if want == self.vmac_source || f.ifindex == 0 {
