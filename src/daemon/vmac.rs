@@ -294,13 +294,15 @@ impl Daemon {
         true
     }
 
-    /// One of instance `k`'s macvlans is not ours while its parent is there (missing, or a
-    /// link of that name that is something else).
+    /// One of instance `k`'s macvlans on its own interface is missing or not ours (a link of
+    /// that name that is something else). Those on other interfaces fault nothing: like a VIP
+    /// whose `dev` is missing, their addresses are logged as missing and come back with them
+    /// (and a parent going away deletes its macvlans before its own removal is heard).
     pub(super) fn vmac_broken(&self, k: usize) -> bool {
         let r = &self.routers[k];
+        let parent = self.ifaces.get(r.iface).map_or(0, |f| f.ifindex);
         r.cfg.vmacs.iter().zip(&r.vmacs).any(|(vm, l)| {
-            let parent = self.ifaces.get(l.parent).map_or(0, |f| f.ifindex);
-            parent != 0
+            l.parent == r.iface
                 && !self
                     .ifaces
                     .get(l.at)
