@@ -244,6 +244,18 @@ fn pair(prefix: &str, kinds: [Kind; 2]) {
         "{}",
         describe(&d2)
     );
+    // The JSON dump names the macvlan a VIP is on as keepalived 2.2.7 does.
+    if kinds[0] == Kind::Vrrpd {
+        let pidfile = d1.pidfile().display().to_string();
+        let r = lab.vrrpd_run(1, &["-s", "--json", "-p", &pidfile]);
+        assert!(
+            r.stdout
+                .contains(r#""10.99.0.100\/24 dev vrrp.51@eth0 scope global set""#),
+            "{}{}",
+            r.stdout,
+            r.stderr
+        );
+    }
     clients_at_virtual_macs(&lab, kinds[0] == Kind::Vrrpd)
         .unwrap_or_else(|e| panic!("{e}\n{}", describe(&d1)));
     if kinds[1] == Kind::Vrrpd {

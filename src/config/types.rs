@@ -244,6 +244,15 @@ impl Instance {
             .find(|m| m.parent == dev && m.family == family)
     }
 
+    /// The link address `v` lives on: its macvlan if it has one, else its own `dev` or the
+    /// instance's interface.
+    pub fn link_of<'a>(&'a self, v: &'a Vip) -> &'a str {
+        match self.vmac_of(v) {
+            Some(m) => &m.name,
+            None => v.dev.as_deref().unwrap_or(&self.interface),
+        }
+    }
+
     /// The instance's own macvlan (`use_vmac`): of its family, on its interface.
     pub fn own_vmac(&self) -> Option<&Vmac> {
         self.vmacs

@@ -112,6 +112,8 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
     let mut interfaces_reported = false;
     let mut vmac_names: HashMap<String, String> = HashMap::new();
     let mut vmac_at: Vec<(String, Pos)> = Vec::new();
+    // The kernel brings up one macvlan per MAC on an interface (EADDRINUSE for the next).
+    let mut vmac_macs: HashMap<(String, [u8; 6]), String> = HashMap::new();
     let mut instances = Vec::new();
     for raw in &parsed.instances {
         if let Some(first) = instance_names.get(&raw.name) {
@@ -149,10 +151,15 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
         interfaces
             .extend((inst.vips.iter().chain(&inst.extras.addrs)).filter_map(|v| v.dev.clone()));
         for (j, v) in inst.vmacs.iter().enumerate() {
-            // The instance's own is where use_vmac is; the others come from use_vmac_addr or
-            // a VIP's use_vmac.
-            let own = raw.vmac.as_ref().filter(|_| j == 0).map(|o| o.pos);
-            let at = own.or(raw.vmac_addr).unwrap_or(raw.pos);
+            // The instance's own is where use_vmac is; the others come from use_vmac_addr,
+            // use_vmac (the other family) or a VIP's use_vmac.
+            let use_vmac = raw.vmac.as_ref().map(|o| o.pos);
+            let at = if j == 0 && use_vmac.is_some() {
+                use_vmac
+            } else {
+                raw.vmac_addr.or(use_vmac)
+            }
+            .unwrap_or(raw.pos);
             if let Some(other) = vmac_names.get(&v.name) {
                 sink.error(
                     at,
@@ -161,8 +168,18 @@ pub(crate) fn finish(mut parsed: Parsed, sink: &mut Sink) -> Config {
                         v.name
                     ),
                 );
+            } else if let Some(other) = vmac_macs.get(&(v.parent.clone(), v.mac)) {
+                sink.error(
+                    at,
+                    format!(
+                        "macvlan {} on {} would have the MAC of {other} on it; the kernel \
+                         allows one macvlan per MAC on an interface",
+                        v.name, v.parent
+                    ),
+                );
             } else {
                 vmac_names.insert(v.name.clone(), inst.name.clone());
+                vmac_macs.insert((v.parent.clone(), v.mac), v.name.clone());
                 vmac_at.push((v.name.clone(), at));
             }
             interfaces.insert(v.name.clone());

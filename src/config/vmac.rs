@@ -620,6 +620,20 @@ mod tests {
     }
 
     #[test]
+    fn one_macvlan_per_mac_on_an_interface() {
+        // An IPv4 instance's IPv6 addresses take 00:00:5e:00:02:33 on eth0, which the IPv6
+        // instance of the same VRID there has already.
+        let six = "vrrp_instance V6 {\n    interface eth0\n    virtual_router_id 51\n    use_vmac gw6\n    virtual_ipaddress {\n        fd99::1/64\n    }\n}\n";
+        let l = load_str(&format!("{six}{}", with("    use_vmac\n", "")), "t.conf");
+        assert!(l.config.is_none());
+        assert!(
+            diags(&l).contains(&"t.conf:12: error: macvlan vrrp6.51 on eth0 would have the MAC of gw6 on it; the kernel allows one macvlan per MAC on an interface".to_string()),
+            "{:?}",
+            diags(&l)
+        );
+    }
+
+    #[test]
     fn vmac_xmit_base_alone_is_a_warning() {
         let l = load_str(&instance("VI_1", "eth0", 1, "    vmac_xmit_base"), "t.conf");
         assert!(l.config.is_some());

@@ -208,13 +208,9 @@ impl Router {
         })
     }
 
-    /// The interface a VIP lives on: its macvlan if it has one, else its own `dev` or the
-    /// instance's interface.
+    /// The interface a VIP lives on (`config::Instance::link_of`).
     pub fn dev_of<'a>(&'a self, v: &'a config::Vip) -> &'a str {
-        match self.cfg.vmac_of(v) {
-            Some(m) => &m.name,
-            None => v.dev.as_deref().unwrap_or(&self.cfg.interface),
-        }
+        self.cfg.link_of(v)
     }
 
     /// The ifindex a VIP lives on (see `dev_of`).

@@ -136,8 +136,12 @@ fn vip_text(out: &mut String, v: &config::Vip, cfg: &config::Instance, set: bool
     if let Some(b) = v.brd {
         let _ = write!(out, " brd {b}");
     }
-    let dev = v.dev.as_deref().unwrap_or(&cfg.interface);
-    let _ = write!(out, " dev {dev} scope {}", Scope(v.scope));
+    // The link it lives on; a macvlan as NAME@PARENT, as keepalived 2.2.7 prints it.
+    let _ = match cfg.vmac_of(v) {
+        Some(m) => write!(out, " dev {}@{}", m.name, m.parent),
+        None => write!(out, " dev {}", cfg.link_of(v)),
+    };
+    let _ = write!(out, " scope {}", Scope(v.scope));
     if let Some(l) = &v.label {
         let _ = write!(out, " label {l}");
     }
