@@ -302,8 +302,8 @@ fn use_vmac_addr_vrrpd_master_keepalived_backup() {
 
 /// A VIP's own `use_vmac` without the instance's: only 10.99.7.100 gets a macvlan (named
 /// vrrp.51, on eth1); it is recreated when deleted by hand, goes with eth1 and comes back with
-/// it without the instance leaving MASTER, is reused after a kill -9, kept over a reload, and
-/// deleted at stop.
+/// it without the instance leaving MASTER, is kept over a reload, reused after a kill -9,
+/// deleted by a reload that drops the keyword, and the address is gone at stop.
 #[test]
 fn a_vip_s_own_use_vmac_follows_its_interface() {
     let Some(lab) = Lab::new("hvvip", 1) else {
@@ -393,7 +393,16 @@ fn a_vip_s_own_use_vmac_follows_its_interface() {
         link(&lab, 1, "vrrp.51").map(|l| l.split(':').next().map(str::to_string)),
         index
     );
+    // A reload without the VIP's use_vmac restarts the instance on plain eth1: the macvlan
+    // goes, the address comes back on eth1 itself.
+    let m = d.mark();
+    std::fs::write(d.conf_path(), conf_with(&vi, "", "")).expect("rewrite the config");
+    d.hup();
+    let back = wait_until(vi.master_down() + 2 * MARGIN, S / 20, || {
+        link(&lab, 1, "vrrp.51").is_none() && has(&lab, 1, "eth1", VIP_LAN2)
+    });
+    assert!(back, "{}", d.log_since(m));
+    assert!(d.log_since(m).contains("(VI_1) deleting macvlan vrrp.51"));
     assert_eq!(d.term(), Some(0), "{}", describe(&d));
-    assert_eq!(link(&lab, 1, "vrrp.51"), None);
     assert!(!has(&lab, 1, "eth1", VIP_LAN2));
 }
