@@ -130,17 +130,85 @@ fn show(lab: &Lab, i: usize) -> String {
 
 #[test]
 fn routes_rules_and_excluded_follow_the_master() {
-    let Some(lab) = Lab::new("urt", 2) else {
+    follow_the_master(&Family {
+        prefix: "urt",
+        capture: "vrrp or arp",
+        config,
+        state_is,
+        show,
+        routes,
+        rules,
+        has: |lab, i, dev, addr| lab.has_addr(i, dev, addr),
+        excluded: "10.99.0.200",
+        on_lo: "10.99.7.1",
+        tracked: &[
+            &["route", "del", "10.99.5.0/24", "table", "100"],
+            &["rule", "del", "pref", "100"],
+            &["route", "del", "10.99.4.0/24"],
+        ],
+        no_track: &[
+            &["route", "del", "10.99.3.0/24"],
+            &["rule", "del", "pref", "101"],
+        ],
+        no_track_route: "10.99.3.0/24",
+        statics: &[
+            &["route", "del", "10.99.8.0/24"],
+            &["addr", "del", "10.99.7.1/32", "dev", "lo"],
+        ],
+        swept: &["removing stale rule", "removing stale 10.99.0.200"],
+        unlogged: &[],
+        announced: "arp.isgratuitous && arp.src.proto_ipv4 == 10.99.0.200",
+    });
+}
+
+/// One family's side of the lifecycle test (`follow_the_master`): its config and `ip`
+/// read-backs, the hand edits, and what the capture shows of the excluded address.
+struct Family {
+    prefix: &'static str,
+    /// The capture's filter: adverts and the excluded address's announcements.
+    capture: &'static str,
+    config: fn(u8) -> String,
+    /// Exactly the virtual ones (as master) or none of them, plus the static ones.
+    state_is: fn(&Lab, usize, bool) -> bool,
+    show: fn(&Lab, usize) -> String,
+    routes: fn(&Lab, usize) -> Vec<String>,
+    rules: fn(&Lab, usize) -> Vec<String>,
+    /// True if router `i`'s `dev` has the address.
+    has: fn(&Lab, usize, &str, &str) -> bool,
+    excluded: &'static str,
+    /// The static address on lo.
+    on_lo: &'static str,
+    /// `ip` commands deleting tracked routes and rules on the master (each put back)...
+    tracked: &'static [&'static [&'static str]],
+    /// ... then the no_track route and rule (preference 101; left alone) ...
+    no_track: &'static [&'static [&'static str]],
+    no_track_route: &'static str,
+    /// ... and static ones on the backup (put back).
+    statics: &'static [&'static [&'static str]],
+    /// What a new run logs, besides "removing stale route", as it sweeps a killed run's leftovers.
+    swept: &'static [&'static str],
+    /// What neither daemon may log.
+    unlogged: &'static [&'static str],
+    /// tshark's filter for the announcements of the excluded address.
+    announced: &'static str,
+}
+
+/// Routes, rules and the excluded address follow the master: installed on it, the static ones
+/// on both; restored after a deletion by hand (but for no_track ones); moved on kill -9; swept
+/// by the next run, which preempts; never advertised but announced; all gone on SIGTERM.
+fn follow_the_master(f: &Family) {
+    let Some(lab) = Lab::new(f.prefix, 2) else {
         return;
     };
-    let cap = lab.capture("vrrp or arp", Duration::from_secs(60));
-    let mut d1 = lab.vrrpd(1, &config(150));
+    let (state_is, show) = (f.state_is, f.show);
+    let cap = lab.capture(f.capture, Duration::from_secs(60));
+    let mut d1 = lab.vrrpd(1, &(f.config)(150));
     assert!(
         d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
         "{}",
         describe(&d1)
     );
-    let mut d2 = lab.vrrpd(2, &config(100));
+    let mut d2 = lab.vrrpd(2, &(f.config)(100));
     assert!(
         d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
         "{}",
@@ -149,42 +217,50 @@ fn routes_rules_and_excluded_follow_the_master() {
     assert!(
         eventually(3 * S, || state_is(&lab, 1, true)
             && state_is(&lab, 2, false)),
-        "{}\n{}\n{}",
+        "{}\n{}\n{}\n{}",
         show(&lab, 1),
         show(&lab, 2),
-        d1.log()
+        d1.log(),
+        d2.log()
     );
+    for d in [&d1, &d2] {
+        for word in f.unlogged {
+            assert!(!d.log().contains(word), "{}", d.log());
+        }
+    }
 
-    // Deleted by hand on the master: put back (tracked ones), left alone (no_track).
-    lab.ip(1, &["route", "del", "10.99.5.0/24", "table", "100"]);
-    lab.ip(1, &["rule", "del", "pref", "100"]);
-    lab.ip(1, &["route", "del", "10.99.4.0/24"]);
+    // Deleted by hand on the master: tracked ones put back, no_track ones left alone; static
+    // ones put back on the backup.
+    for cmd in f.tracked {
+        lab.ip(1, cmd);
+    }
     assert!(
         eventually(3 * S, || state_is(&lab, 1, true)),
         "not restored:\n{}\n{}",
         show(&lab, 1),
         d1.log()
     );
-    assert!(d1.wait_count("was removed by someone else; restoring it", 3, S));
-    lab.ip(1, &["route", "del", "10.99.3.0/24"]);
-    lab.ip(1, &["rule", "del", "pref", "101"]);
-    lab.ip(2, &["route", "del", "10.99.8.0/24"]);
-    lab.ip(2, &["addr", "del", "10.99.7.1/32", "dev", "lo"]);
+    let restored = "was removed by someone else; restoring it";
+    assert!(d1.wait_count(restored, f.tracked.len(), S));
+    for cmd in f.no_track {
+        lab.ip(1, cmd);
+    }
+    for cmd in f.statics {
+        lab.ip(2, cmd);
+    }
     assert!(
-        eventually(3 * S, || routes(&lab, 2)
-            .contains(&STATIC_ROUTE.to_string())
-            && lab.has_addr(2, "lo", "10.99.7.1")),
+        eventually(3 * S, || state_is(&lab, 2, false)),
         "static ones not restored on the backup:\n{}\n{}",
         show(&lab, 2),
         d2.log()
     );
     std::thread::sleep(S / 2);
-    let r1 = routes(&lab, 1);
+    let r1 = (f.routes)(&lab, 1);
     assert!(
-        !r1.iter().any(|r| r.starts_with("10.99.3.0/24")),
+        !r1.iter().any(|r| r.starts_with(f.no_track_route)),
         "a no_track route came back: {r1:?}"
     );
-    assert!(!rules(&lab, 1).iter().any(|r| r.starts_with("101:")));
+    assert!(!(f.rules)(&lab, 1).iter().any(|r| r.starts_with("101:")));
 
     // kill -9: the backup takes everything over; the dead master's kernel state stays.
     d1.kill9();
@@ -200,23 +276,22 @@ fn routes_rules_and_excluded_follow_the_master() {
         d2.log()
     );
     // A new run on r1 sweeps the leftovers of the killed one, then preempts and installs again.
-    let d1 = lab.vrrpd(1, &config(150));
+    let mut d1 = lab.vrrpd(1, &(f.config)(150));
     assert!(
         d1.wait_log("removing stale route", 3 * S),
         "{}",
         describe(&d1)
     );
-    assert!(d1.log().contains("removing stale rule"), "{}", d1.log());
-    assert!(
-        d1.log().contains("removing stale 10.99.0.200"),
-        "the excluded address was not swept:\n{}",
-        d1.log()
-    );
+    for line in f.swept {
+        assert!(d1.log().contains(line), "no {line:?}:\n{}", d1.log());
+    }
     assert!(
         d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
         "{}",
         describe(&d1)
     );
+    // The no_track route and rule are not ours to sweep or restore: the killed run's route is
+    // gone (deleted above), so the master state is the full one again.
     assert!(
         eventually(3 * S, || state_is(&lab, 1, true)
             && state_is(&lab, 2, false)),
@@ -225,32 +300,27 @@ fn routes_rules_and_excluded_follow_the_master() {
         show(&lab, 2)
     );
 
-    // The excluded address never rides an advert.
+    // The excluded address never rides an advert, but clients learn where it went:
+    // announcements (gratuitous ARPs, unsolicited NAs) from both masters.
     let pcap = cap.stop();
-    let adverts = tshark_fields(&pcap, "vrrp", &["ip.src", "vrrp.ip_addr"]);
+    let adverts = tshark_fields(&pcap, "vrrp", &["vrrp.ip_addr"]);
     assert!(!adverts.is_empty());
     for a in &adverts {
-        assert_eq!(a[1], "10.99.0.100", "{adverts:?}");
+        assert_eq!(a[0], "10.99.0.100", "{adverts:?}");
     }
-    // ... but clients learn where it went: gratuitous ARPs from both masters.
-    let garps = tshark_fields(
-        &pcap,
-        "arp.isgratuitous && arp.src.proto_ipv4 == 10.99.0.200",
-        &["eth.src"],
-    );
+    let announced = tshark_fields(&pcap, f.announced, &["eth.src"]);
     for mac in ["02:99:00:00:00:01", "02:99:00:00:00:02"] {
-        assert!(garps.iter().any(|g| g[0] == mac), "{garps:?}");
+        assert!(announced.iter().any(|g| g[0] == mac), "{announced:?}");
     }
 
     // SIGTERM: everything of ours goes, on both.
-    let mut d1 = d1;
     assert_eq!(d1.term(), Some(0), "{}", d1.log());
     assert_eq!(d2.term(), Some(0), "{}", d2.log());
     for i in [1, 2] {
-        assert!(routes(&lab, i).is_empty(), "{}", show(&lab, i));
-        assert!(rules(&lab, i).is_empty(), "{}", show(&lab, i));
-        assert!(!lab.has_vip(i, "10.99.0.200"), "{}", show(&lab, i));
-        assert!(!lab.has_addr(i, "lo", "10.99.7.1"), "{}", show(&lab, i));
+        assert!((f.routes)(&lab, i).is_empty(), "{}", show(&lab, i));
+        assert!((f.rules)(&lab, i).is_empty(), "{}", show(&lab, i));
+        assert!(!(f.has)(&lab, i, "eth0", f.excluded), "{}", show(&lab, i));
+        assert!(!(f.has)(&lab, i, "lo", f.on_lo), "{}", show(&lab, i));
     }
 }
 
@@ -912,138 +982,38 @@ fn show6(lab: &Lab, i: usize) -> String {
 
 #[test]
 fn ipv6_routes_rules_and_excluded_follow_an_ipv4_master() {
-    let Some(lab) = Lab::new("rrtsix", 2) else {
-        return;
-    };
-    let cap = lab.capture("vrrp or icmp6", Duration::from_secs(60));
-    let mut d1 = lab.vrrpd(1, &config6(150));
-    assert!(
-        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
-        "{}",
-        describe(&d1)
-    );
-    let mut d2 = lab.vrrpd(2, &config6(100));
-    assert!(
-        d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
-        "{}",
-        describe(&d2)
-    );
-    assert!(
-        eventually(3 * S, || state6_is(&lab, 1, true)
-            && state6_is(&lab, 2, false)),
-        "{}\n{}\n{}\n{}",
-        show6(&lab, 1),
-        show6(&lab, 2),
-        d1.log(),
-        d2.log()
-    );
-    for d in [&d1, &d2] {
-        assert!(!d.log().contains("IPv6"), "{}", d.log());
-    }
-
-    // Deleted by hand on the master: tracked ones put back, no_track ones left alone; static
-    // ones put back on the backup.
-    lab.ip(1, &["-6", "route", "del", "fd99:5::/64", "table", "100"]);
-    lab.ip(1, &["-6", "route", "del", "default", "table", "101"]);
-    lab.ip(1, &["-6", "rule", "del", "pref", "100"]);
-    lab.ip(1, &["-6", "route", "del", "blackhole", "fd99:4::/64"]);
-    assert!(
-        eventually(3 * S, || state6_is(&lab, 1, true)),
-        "not restored:\n{}\n{}",
-        show6(&lab, 1),
-        d1.log()
-    );
-    assert!(d1.wait_count("was removed by someone else; restoring it", 4, S));
-    lab.ip(1, &["-6", "route", "del", "fd99:3::/64"]);
-    lab.ip(1, &["-6", "rule", "del", "pref", "101"]);
-    lab.ip(2, &["-6", "route", "del", "fd99:8::/64"]);
-    lab.ip(2, &["-6", "rule", "del", "pref", "200"]);
-    lab.ip(2, &["addr", "del", "fd99:7::1/128", "dev", "lo"]);
-    assert!(
-        eventually(3 * S, || state6_is(&lab, 2, false)),
-        "static ones not restored on the backup:\n{}\n{}",
-        show6(&lab, 2),
-        d2.log()
-    );
-    std::thread::sleep(S / 2);
-    let r1 = routes6(&lab, 1);
-    assert!(
-        !r1.iter().any(|r| r.starts_with("fd99:3::/64")),
-        "a no_track route came back: {r1:?}"
-    );
-    assert!(!rules6(&lab, 1).iter().any(|r| r.starts_with("101:")));
-
-    // kill -9: the backup takes the IPv6 routes, rules and address over.
-    d1.kill9();
-    assert!(
-        d2.wait_log("(VI_1) Entering MASTER STATE", 3 * S),
-        "{}",
-        describe(&d2)
-    );
-    assert!(
-        eventually(3 * S, || state6_is(&lab, 2, true)),
-        "{}\n{}",
-        show6(&lab, 2),
-        d2.log()
-    );
-    // A new run on r1 sweeps the killed one's leftovers, then preempts and installs again.
-    let d1 = lab.vrrpd(1, &config6(150));
-    assert!(
-        d1.wait_log("removing stale route", 3 * S),
-        "{}",
-        describe(&d1)
-    );
-    assert!(d1.log().contains("removing stale rule"), "{}", d1.log());
-    assert!(
-        d1.wait_log("(VI_1) Entering MASTER STATE", 5 * S),
-        "{}",
-        describe(&d1)
-    );
-    // The no_track route and rule are not ours to sweep or restore: the killed run's
-    // fd99:3:: route is gone (deleted above), so the master state is the full one again.
-    assert!(
-        eventually(3 * S, || state6_is(&lab, 1, true)
-            && state6_is(&lab, 2, false)),
-        "{}\n{}",
-        show6(&lab, 1),
-        show6(&lab, 2)
-    );
-
-    // The IPv6 excluded address never rides an advert, but clients learn where it went:
-    // unsolicited neighbour advertisements from both masters.
-    let pcap = cap.stop();
-    let adverts = tshark_fields(&pcap, "vrrp", &["vrrp.ip_addr"]);
-    assert!(!adverts.is_empty());
-    for a in &adverts {
-        assert_eq!(a[0], "10.99.0.100", "{adverts:?}");
-    }
-    let nas = tshark_fields(
-        &pcap,
-        "icmpv6.type == 136 && icmpv6.nd.na.target_address == fd99::200",
-        &["eth.src"],
-    );
-    for mac in ["02:99:00:00:00:01", "02:99:00:00:00:02"] {
-        assert!(nas.iter().any(|g| g[0] == mac), "{nas:?}");
-    }
-
-    // SIGTERM: everything of ours goes, on both.
-    let mut d1 = d1;
-    assert_eq!(d1.term(), Some(0), "{}", d1.log());
-    assert_eq!(d2.term(), Some(0), "{}", d2.log());
-    for i in [1, 2] {
-        assert!(routes6(&lab, i).is_empty(), "{}", show6(&lab, i));
-        assert!(rules6(&lab, i).is_empty(), "{}", show6(&lab, i));
-        assert!(
-            !addrs6(&lab, i, "eth0").contains(&"fd99::200".to_string()),
-            "{}",
-            show6(&lab, i)
-        );
-        assert!(
-            !addrs6(&lab, i, "lo").contains(&"fd99:7::1".to_string()),
-            "{}",
-            show6(&lab, i)
-        );
-    }
+    follow_the_master(&Family {
+        prefix: "rrtsix",
+        capture: "vrrp or icmp6",
+        config: config6,
+        state_is: state6_is,
+        show: show6,
+        routes: routes6,
+        rules: rules6,
+        has: |lab, i, dev, addr| addrs6(lab, i, dev).iter().any(|a| a == addr),
+        excluded: "fd99::200",
+        on_lo: "fd99:7::1",
+        tracked: &[
+            &["-6", "route", "del", "fd99:5::/64", "table", "100"],
+            &["-6", "route", "del", "default", "table", "101"],
+            &["-6", "rule", "del", "pref", "100"],
+            &["-6", "route", "del", "blackhole", "fd99:4::/64"],
+        ],
+        no_track: &[
+            &["-6", "route", "del", "fd99:3::/64"],
+            &["-6", "rule", "del", "pref", "101"],
+        ],
+        no_track_route: "fd99:3::/64",
+        statics: &[
+            &["-6", "route", "del", "fd99:8::/64"],
+            &["-6", "rule", "del", "pref", "200"],
+            &["addr", "del", "fd99:7::1/128", "dev", "lo"],
+        ],
+        swept: &["removing stale rule"],
+        // The IPv6 extras of an IPv4 instance are no cause for a warning.
+        unlogged: &["IPv6"],
+        announced: "icmpv6.type == 136 && icmpv6.nd.na.target_address == fd99::200",
+    });
 }
 
 /// The reverse: an IPv6 instance with an IPv4 excluded address, IPv4 and IPv6 routes and rules.
