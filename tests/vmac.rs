@@ -41,31 +41,110 @@ fn holds_vip_on_vmac(lab: &Lab, i: usize) -> bool {
     lab.has_addr(i, "vrrp.51", VIP)
 }
 
-/// Counts the gratuitous ARPs for the VIP (sender and target both the VIP) on the bridge, and
-/// drops them before the bridge learns from them if `drop_garp`; counts per port the frames
-/// with the virtual MAC as source.
-fn filter_switch(lab: &Lab, drop_garp: bool) {
-    let verdict = if drop_garp { "drop" } else { "accept" };
+/// What the IPv4 and IPv6 cases differ in: VI_1 holds 10.99.0.100 on a macvlan with
+/// 00:00:5e:00:01:33, VI_6 holds fd99::100 (after fe80::1:100) on one with 00:00:5e:00:02:33;
+/// the switch's nft table (`filter_switch`) is `vm` or `vm6`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fam {
+    af: Af,
+    vmac: &'static str,
+    /// The VIP the client uses.
+    vip: &'static str,
+    instance: &'static str,
+    table: &'static str,
+}
+
+const V4: Fam = Fam {
+    af: Af::V4,
+    vmac: VMAC,
+    vip: VIP,
+    instance: "VI_1",
+    table: "vm",
+};
+
+const V6: Fam = Fam {
+    af: Af::V6,
+    vmac: VMAC6,
+    vip: VIP6,
+    instance: "VI_6",
+    table: "vm6",
+};
+
+impl Fam {
+    /// The family's instance (0.1 s adverts) with use_vmac and the extra lines `more`.
+    fn conf(self, priority: u8, more: &str) -> String {
+        match self.af {
+            Af::V4 => vmac_conf(priority, more),
+            Af::V6 => vmac6_conf(priority, more),
+        }
+    }
+
+    /// True if router `i` holds the VIP on its macvlan.
+    fn holds(self, lab: &Lab, i: usize) -> bool {
+        match self.af {
+            Af::V4 => holds_vip_on_vmac(lab, i),
+            Af::V6 => holds_vip6_on_vmac(lab, i),
+        }
+    }
+
+    fn reach(self, lab: &Lab) -> bool {
+        reach(lab, self.vip)
+    }
+
+    /// The client reaches the VIP, and so resolves it (over IPv6 it first gets an address).
+    fn client_learns(self, lab: &Lab) -> bool {
+        if self.af == Af::V6 {
+            client_addr6(lab);
+        }
+        self.reach(lab)
+    }
+
+    /// The MAC the client has for the VIP.
+    fn neigh(self, lab: &Lab) -> Option<String> {
+        lab.client_neigh(self.vip)
+    }
+}
+
+/// Counts per port the frames with the virtual MAC as source, and counts the announcements
+/// of the VIP on the bridge (`garp`: gratuitous ARPs, sender and target both the VIP; `una`:
+/// unsolicited neighbour adverts, to all nodes), dropping them before the bridge learns from
+/// them if `drop`.
+fn filter_switch(lab: &Lab, fam: Fam, drop: bool) {
+    let (table, vmac) = (fam.table, fam.vmac);
+    let (counter, announcement) = match fam.af {
+        Af::V4 => (
+            "garp",
+            format!("ether type arp arp saddr ip {VIP} arp daddr ip {VIP}"),
+        ),
+        Af::V6 => (
+            "una",
+            "ip6 daddr ff02::1 icmpv6 type nd-neighbor-advert".to_string(),
+        ),
+    };
+    let verdict = if drop { "drop" } else { "accept" };
     let rules = format!(
-        "table bridge vm {{\n\
-         \x20 counter garp {{ }}\n\
+        "table bridge {table} {{\n\
+         \x20 counter {counter} {{ }}\n\
          \x20 counter from_p1 {{ }}\n\
          \x20 counter from_p2 {{ }}\n\
          \x20 chain pre {{\n\
          \x20   type filter hook prerouting priority -200; policy accept;\n\
-         \x20   iifname \"p1\" ether saddr {VMAC} counter name from_p1\n\
-         \x20   iifname \"p2\" ether saddr {VMAC} counter name from_p2\n\
-         \x20   ether type arp arp saddr ip {VIP} arp daddr ip {VIP} counter name garp {verdict}\n\
+         \x20   iifname \"p1\" ether saddr {vmac} counter name from_p1\n\
+         \x20   iifname \"p2\" ether saddr {vmac} counter name from_p2\n\
+         \x20   {announcement} counter name {counter} {verdict}\n\
          \x20 }}\n\
          }}\n"
     );
     lab.sw_nft(&rules);
 }
 
-/// The client reaches the VIP: a TCP connection to a closed port is refused by whoever holds
-/// it (no ping on a minimal host, and an answer either way proves the path both ways).
-fn ping(lab: &Lab) -> bool {
-    let to = std::net::SocketAddr::from(([10, 99, 0, 100], 9));
+/// The client reaches `vip`: a TCP connection to a closed port is refused by whoever holds it
+/// (no ping on a minimal host, and an answer either way proves the path both ways).
+fn reach(lab: &Lab, vip: &str) -> bool {
+    let Ok(ip) = vip.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let to = std::net::SocketAddr::new(ip, 9);
     in_netns(
         &lab.client_ns(),
         move || match std::net::TcpStream::connect_timeout(&to, S) {
@@ -83,7 +162,7 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
         return;
     };
     lab.add_client();
-    filter_switch(&lab, true);
+    filter_switch(&lab, V4, true);
     let lo = Vi::v3(100);
     let mut d1 = lab.vrrpd(1, &vmac_conf(150, ""));
     assert!(
@@ -122,7 +201,12 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
     }
 
     // The client reaches the VIP at the virtual MAC.
-    assert!(ping(&lab), "{}\n{}", describe(&d1), lab.ip(1, &["addr"]));
+    assert!(
+        reach(&lab, VIP),
+        "{}\n{}",
+        describe(&d1),
+        lab.ip(1, &["addr"])
+    );
     assert_eq!(lab.client_neigh(VIP).as_deref(), Some(VMAC));
     // Steady state with the backup running: it sends nothing from the virtual MAC.
     std::thread::sleep(2 * S);
@@ -157,7 +241,7 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
     // No gratuitous ARP reached anyone, yet the client still has (and reaches) the virtual
     // MAC, now at r2: its adverts from the macvlan taught the bridge where it is.
     assert!(
-        wait_until(3 * S, S / 10, || ping(&lab)),
+        wait_until(3 * S, S / 10, || reach(&lab, VIP)),
         "{}\n{}",
         describe(&d2),
         lab.sw_ip(&["-s", "neigh"])
@@ -323,16 +407,20 @@ fn macvlan_follows_the_daemon_and_its_parent() {
     assert!(lab.addrs_on(1, "eth0").iter().all(|a| !a.starts_with(VIP)));
 }
 
-/// r1 (priority 150) and r2 (100) with use_vmac, one of them keepalived: the master holds the
-/// VIP on its macvlan and the client reaches it at the virtual MAC; a graceful stop hands it to
-/// the other within Skew_Time, the client still at the virtual MAC; the stopped one leaves no
-/// macvlan behind.
-fn with_keepalived(prefix: &str, vrrpd_on: usize) {
+/// r1 (priority 150) and r2 (100) with use_vmac, one of them keepalived 2.2.7, vrrpd on
+/// `vrrpd_on`: the master holds the VIP on its macvlan and the client reaches it at the virtual
+/// MAC; a graceful stop hands it to the other within Skew_Time, the client still at the virtual
+/// MAC; the stopped one leaves no macvlan behind. Announcements pass (over IPv6, keepalived's
+/// backup keeps its macvlan up).
+fn with_keepalived(prefix: &str, fam: Fam, vrrpd_on: usize) {
     let Some(mut lab) = Lab::new(prefix, 2) else {
         return;
     };
     lab.add_client();
-    filter_switch(&lab, false);
+    match fam.af {
+        Af::V4 => filter_switch(&lab, fam, false),
+        Af::V6 => wait_dad(&lab),
+    }
     let kind = |i| {
         if i == vrrpd_on {
             Kind::Vrrpd
@@ -341,12 +429,10 @@ fn with_keepalived(prefix: &str, vrrpd_on: usize) {
         }
     };
     let (hi, lo) = (Vi::v3(150), Vi::v3(100));
-    let mut d1 = lab.daemon(kind(1), 1, &vi_vmac_conf(&hi, ""));
-    let ok = wait_until(hi.master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip_on_vmac(&lab, 1)
-    });
+    let mut d1 = lab.daemon(kind(1), 1, &fam.conf(150, ""));
+    let ok = wait_until(hi.master_down() + 2 * MARGIN, S / 20, || fam.holds(&lab, 1));
     assert!(ok, "{}", describe(&d1));
-    let mut d2 = lab.daemon(kind(2), 2, &vi_vmac_conf(&lo, ""));
+    let mut d2 = lab.daemon(kind(2), 2, &fam.conf(100, ""));
     assert!(
         d2.wait_log("Entering BACKUP STATE", 5 * S),
         "{}",
@@ -355,34 +441,42 @@ fn with_keepalived(prefix: &str, vrrpd_on: usize) {
     // Past the backup's Master_Down_Interval: it hears the master through the macvlans.
     std::thread::sleep(lo.master_down() + S / 2);
     assert!(
-        holds_vip_on_vmac(&lab, 1) && !holds_vip_on_vmac(&lab, 2),
+        fam.holds(&lab, 1) && !fam.holds(&lab, 2),
         "{}\n{}",
         describe(&d1),
         describe(&d2)
     );
     assert!(vmac_link(&lab, 2).is_some(), "{}", describe(&d2));
-    assert!(ping(&lab), "{}", describe(&d1));
+    assert!(fam.client_learns(&lab), "{}", describe(&d1));
     // keepalived leaves arp_announce at 0: its host's own ARP requests to the client name the
     // VIP with the parent's MAC, and the client's entry flips to it (see
-    // /work/shared/notes/keepalived-observed.md). vrrpd sets arp_announce=2, so only its
-    // masters keep the client at the virtual MAC.
+    // /work/shared/notes/keepalived-observed.md). vrrpd sets arp_announce=2, so over IPv4
+    // only its masters keep the client at the virtual MAC.
     let client_on_vmac = |master: usize| {
-        kind(master) == Kind::Keepalived || lab.client_neigh(VIP).as_deref() == Some(VMAC)
+        (fam.af == Af::V4 && kind(master) == Kind::Keepalived)
+            || fam.neigh(&lab).as_deref() == Some(fam.vmac)
     };
-    assert!(client_on_vmac(1), "{:?}", lab.client_neigh(VIP));
-    if vrrpd_on == 2 {
+    assert!(client_on_vmac(1), "{:?}", fam.neigh(&lab));
+    if fam.af == Af::V4 && vrrpd_on == 2 {
         assert_eq!(lab.sw_counter("vm", "from_p2"), 0, "{}", describe(&d2));
+    }
+    if fam.af == Af::V6 {
+        let vrrpd = if vrrpd_on == 1 { &d1 } else { &d2 };
+        let x = vrrpd.must_dump("VI_6");
+        for k in ["len", "ttl", "version", "checksum", "interval", "addrs"] {
+            assert_eq!(x.get(k), 0, "dropped {k}: {x:?}");
+        }
     }
 
     assert_eq!(d1.term(), Some(0), "{}", describe(&d1));
-    let ok = wait_until(lo.skew() + MARGIN, S / 50, || holds_vip_on_vmac(&lab, 2));
+    let ok = wait_until(lo.skew() + MARGIN, S / 50, || fam.holds(&lab, 2));
     assert!(ok, "{}\n{}", describe(&d1), describe(&d2));
     assert!(
-        wait_until(3 * S, S / 10, || ping(&lab)),
+        wait_until(3 * S, S / 10, || fam.reach(&lab)),
         "{}",
         describe(&d2)
     );
-    assert!(client_on_vmac(2), "{:?}", lab.client_neigh(VIP));
+    assert!(client_on_vmac(2), "{:?}", fam.neigh(&lab));
     assert_eq!(vmac_link(&lab, 1), None, "{}", describe(&d1));
     assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
     assert_eq!(vmac_link(&lab, 2), None, "{}", describe(&d2));
@@ -390,12 +484,12 @@ fn with_keepalived(prefix: &str, vrrpd_on: usize) {
 
 #[test]
 fn vrrpd_master_keepalived_backup() {
-    with_keepalived("mvkab", 1);
+    with_keepalived("mvkab", V4, 1);
 }
 
 #[test]
 fn keepalived_master_vrrpd_backup() {
-    with_keepalived("mvkba", 2);
+    with_keepalived("mvkba", V4, 2);
 }
 
 /// A higher priority router that starts while another is master preempts it: the master hears
@@ -425,10 +519,11 @@ fn higher_priority_preempts_a_vmac_master() {
 }
 
 /// r1 (priority 150) and r2 (100), FRR on `frr_on` (it always uses the virtual MAC, from its
-/// own macvlan vrrp4-51) and vrrpd with use_vmac on the other; gratuitous ARPs dropped on the
-/// bridge. Election, the backup silent on the virtual MAC, the client at the virtual MAC
-/// before and after a graceful stop of the master.
-fn with_frr(prefix: &str, frr_on: usize) {
+/// own macvlan vrrp4-51 or vrrp6-51) and vrrpd with use_vmac on the other; the announcements
+/// (gratuitous ARPs, unsolicited NAs) dropped on the bridge. Election, the backup silent on
+/// the virtual MAC, the client at the virtual MAC before and after a graceful stop of the
+/// master. Over IPv6 the adverts are 1 s apart (FRR's first IPv6 advert comes late).
+fn with_frr(prefix: &str, fam: Fam, frr_on: usize) {
     if !frr_available() {
         return;
     }
@@ -436,112 +531,99 @@ fn with_frr(prefix: &str, frr_on: usize) {
         return;
     };
     lab.add_client();
-    filter_switch(&lab, true);
-    // FRR leaves the host's ARP settings alone: with arp_ignore=0 the FRR host answers ARP for
-    // the VIP (an address of the host, on its macvlan) from eth0 with its own MAC, even as
-    // backup, and with arp_announce=0 its own ARP requests name the VIP with eth0's MAC; either
-    // flips the client's entry to the physical MAC (seen here). Set what an FRR admin must
-    // set — what vrrpd sets by itself — so that the test looks at the VRRP side.
-    for knob in ["arp_ignore=1", "arp_announce=2"] {
-        let knob = format!("net.ipv4.conf.eth0.{knob}");
-        let r = lab.exec(frr_on, &["sysctl", "-q", "-w", &knob]);
-        assert!(r.ok(), "{}", r.stderr);
+    if fam.af == Af::V6 {
+        wait_dad(&lab);
+    }
+    filter_switch(&lab, fam, true);
+    if fam.af == Af::V4 {
+        // FRR leaves the host's ARP settings alone: with arp_ignore=0 the FRR host answers ARP
+        // for the VIP (an address of the host, on its macvlan) from eth0 with its own MAC, even
+        // as backup, and with arp_announce=0 its own ARP requests name the VIP with eth0's MAC;
+        // either flips the client's entry to the physical MAC (seen here). Set what an FRR
+        // admin must set — what vrrpd sets by itself — so that the test looks at the VRRP side.
+        for knob in ["arp_ignore=1", "arp_announce=2"] {
+            let knob = format!("net.ipv4.conf.eth0.{knob}");
+            let r = lab.exec(frr_on, &["sysctl", "-q", "-w", &knob]);
+            assert!(r.ok(), "{}", r.stderr);
+        }
     }
     let vrrpd_on = 3 - frr_on;
     let prio = |i: usize| if i == 1 { 150 } else { 100 };
-    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
-    let frr_master = |f: &Frr| f.is_master(Af::V4);
-
-    let (mut frr, mut d) = if frr_on == 1 {
-        let f = lab.frr(1, &FrrVr::v3(prio(1)));
-        assert!(
-            f.wait_state(Af::V4, "Master", hi.master_down() + 2 * MARGIN),
-            "{}",
-            f.describe()
-        );
-        let d = lab.vrrpd(2, &vmac_conf(prio(2), ""));
-        assert!(
-            d.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
-            "{}",
-            describe(&d)
-        );
-        (f, d)
-    } else {
-        let d = lab.vrrpd(1, &vmac_conf(prio(1), ""));
-        let ok = wait_until(hi.master_down() + 2 * MARGIN, S / 20, || {
-            holds_vip_on_vmac(&lab, 1)
-        });
-        assert!(ok, "{}", describe(&d));
-        let f = lab.frr(2, &FrrVr::v3(prio(2)));
-        assert!(
-            f.wait_state(Af::V4, "Backup", 5 * S),
-            "{}\n{}",
-            f.describe(),
-            describe(&d)
-        );
-        (f, d)
+    let advert_int = if fam.af == Af::V6 { "1" } else { "0.1" };
+    let vi = |p: u8| Vi {
+        advert_int,
+        ..Vi::v3(p)
     };
-    let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
+    let (hi, lo) = (vi(150), vi(100));
+    let conf = |i: usize| match fam.af {
+        Af::V4 => vi_vmac_conf(&vi(prio(i)), ""),
+        Af::V6 => vmac6_instance(prio(i), advert_int, &[VIP6], ""),
+    };
+    let fvr = |i: usize| match fam.af {
+        Af::V4 => FrrVr::v3(prio(i)),
+        Af::V6 => FrrVr {
+            advert_ms: 1000,
+            ..FrrVr::v6(prio(i))
+        },
+    };
+    let mut first = hi.master_down() + 2 * MARGIN;
+    if fam.af == Af::V6 {
+        first += 2 * S;
+    }
+    let start_frr = |i: usize| lab.frr(i, &fvr(i));
+    let start_vrrpd = |i: usize| lab.vrrpd(i, &conf(i));
+    let holds = |i: usize| fam.holds(&lab, i);
+    let mut m = Mixed::elect(
+        &lab,
+        frr_on,
+        fam.af,
+        first,
+        &start_frr,
+        &start_vrrpd,
+        &holds,
+    );
     // Past the backup's Master_Down_Interval: r1 alone is master.
     std::thread::sleep(lo.master_down() + S / 2);
-    let r1_master = if frr_on == 1 {
-        frr_master(&frr)
-    } else {
-        holds_vip_on_vmac(&lab, 1)
-    };
-    let r2_master = if frr_on == 2 {
-        frr_master(&frr)
-    } else {
-        holds_vip_on_vmac(&lab, 2)
-    };
-    assert!(r1_master && !r2_master, "{}", why(&frr, &d));
-    assert!(ping(&lab), "{}", why(&frr, &d));
-    assert_eq!(lab.client_neigh(VIP).as_deref(), Some(VMAC));
+    assert_eq!(m.masters(), [1], "{}", m.why());
+    assert!(fam.client_learns(&lab), "{}", m.why());
+    assert_eq!(fam.neigh(&lab).as_deref(), Some(fam.vmac));
     if vrrpd_on == 2 {
-        assert_eq!(lab.sw_counter("vm", "from_p2"), 0, "{}", describe(&d));
-        let x = d.must_dump("VI_1");
+        let d = &m.vrrpd;
+        assert_eq!(lab.sw_counter(fam.table, "from_p2"), 0, "{}", describe(d));
+        let x = d.must_dump(fam.instance);
         assert!(x.get("adverts_rx") > 0, "{x:?}");
+        if fam.af == Af::V6 {
+            for k in ["len", "ttl", "version", "checksum", "interval", "addrs"] {
+                assert_eq!(x.get(k), 0, "dropped {k}: {x:?}");
+            }
+        }
     }
 
     // Graceful stop of r1: r2 takes over within Skew_Time, the client never leaves the
-    // virtual MAC, and no gratuitous ARP was needed.
-    if frr_on == 1 {
-        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
-    } else {
-        assert_eq!(d.term(), Some(0), "{}", describe(&d));
+    // virtual MAC, and no announcement was needed.
+    m.term(1);
+    if vrrpd_on == 1 {
         assert_eq!(vmac_link(&lab, 1), None);
     }
-    let ok = wait_until(lo.skew() + MARGIN, S / 50, || {
-        if frr_on == 2 {
-            frr_master(&frr)
-        } else {
-            holds_vip_on_vmac(&lab, 2)
-        }
-    });
-    assert!(ok, "{}", why(&frr, &d));
-    assert!(
-        wait_until(3 * S, S / 10, || ping(&lab)),
-        "{}",
-        why(&frr, &d)
-    );
-    assert_eq!(lab.client_neigh(VIP).as_deref(), Some(VMAC));
-    assert!(lab.sw_counter("vm", "from_p2") > 0);
+    let ok = m.wait_masters(&[2], lo.skew() + MARGIN);
+    assert!(ok, "{:?}\n{}", m.masters(), m.why());
+    assert!(wait_until(3 * S, S / 10, || fam.reach(&lab)), "{}", m.why());
+    assert_eq!(fam.neigh(&lab).as_deref(), Some(fam.vmac));
+    assert!(lab.sw_counter(fam.table, "from_p2") > 0);
+    m.term(2);
     if vrrpd_on == 2 {
-        assert_eq!(d.term(), Some(0), "{}", describe(&d));
         assert_eq!(vmac_link(&lab, 2), None);
-    } else {
-        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
     }
 }
 
 #[test]
 fn frr_master_vrrpd_backup() {
-    with_frr("mvfab", 1);
+    with_frr("mvfab", V4, 1);
 }
 
 #[test]
 fn vrrpd_master_frr_backup() {
-    with_frr("mvfba", 2);
+    with_frr("mvfba", V4, 2);
 }
 
 /// Where adverts and gratuitous ARPs come from: adverts from the virtual MAC, or from the
@@ -649,27 +731,8 @@ fn wait_dad(lab: &Lab) {
     }
 }
 
-/// Counts per port the frames from the IPv6 virtual MAC, and counts and drops every
-/// unsolicited neighbour advertisement (to all nodes) before the bridge learns from it.
-fn filter_switch6(lab: &Lab) {
-    let rules = format!(
-        "table bridge vm6 {{\n\
-         \x20 counter una {{ }}\n\
-         \x20 counter from_p1 {{ }}\n\
-         \x20 counter from_p2 {{ }}\n\
-         \x20 chain pre {{\n\
-         \x20   type filter hook prerouting priority -200; policy accept;\n\
-         \x20   iifname \"p1\" ether saddr {VMAC6} counter name from_p1\n\
-         \x20   iifname \"p2\" ether saddr {VMAC6} counter name from_p2\n\
-         \x20   ip6 daddr ff02::1 icmpv6 type nd-neighbor-advert counter name una drop\n\
-         \x20 }}\n\
-         }}\n"
-    );
-    lab.sw_nft(&rules);
-}
-
-/// The client gets fd99::250/64 and resolves VIP6 (a datagram there makes it solicit).
-fn client_learns6(lab: &Lab) {
+/// The client gets fd99::250/64 (it has no IPv6 address of its own to reach VIP6 from).
+fn client_addr6(lab: &Lab) {
     let r = lab.client_exec(&[
         "ip",
         "addr",
@@ -680,33 +743,11 @@ fn client_learns6(lab: &Lab) {
         "nodad",
     ]);
     assert!(r.ok(), "{}", r.stderr);
-    assert!(reach6(lab), "client cannot reach {VIP6}");
 }
 
-/// The client reaches VIP6: a TCP connection to a closed port is refused by its holder (no
-/// ping here; an answer either way proves the path both ways).
-fn reach6(lab: &Lab) -> bool {
-    let to = std::net::SocketAddr::from((
-        VIP6.parse::<std::net::Ipv6Addr>()
-            .unwrap_or(std::net::Ipv6Addr::LOCALHOST),
-        9,
-    ));
-    in_netns(
-        &lab.client_ns(),
-        move || match std::net::TcpStream::connect_timeout(&to, S) {
-            Ok(_) => true,
-            Err(e) => e.kind() == std::io::ErrorKind::ConnectionRefused,
-        },
-    )
-    .join()
-    .unwrap_or(false)
-}
-
-fn client_neigh6(lab: &Lab) -> Option<String> {
-    let r = lab.client_exec(&["ip", "-6", "neigh", "show", "to", VIP6, "dev", "eth0"]);
-    let words: Vec<&str> = r.stdout.split_whitespace().collect();
-    let at = words.iter().position(|w| *w == "lladdr")?;
-    words.get(at + 1).map(|s| s.to_string())
+/// The client gets fd99::250/64 and resolves VIP6 (a datagram there makes it solicit).
+fn client_learns6(lab: &Lab) {
+    assert!(V6.client_learns(lab), "client cannot reach {VIP6}");
 }
 
 fn sysctl6(lab: &Lab, i: usize, dev: &str, key: &str) -> String {
@@ -721,7 +762,7 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     };
     lab.add_client();
     wait_dad(&lab);
-    filter_switch6(&lab);
+    filter_switch(&lab, V6, true);
     let minute = Duration::from_secs(60);
     // What each router sends (before the bridge's filter), and the backup's frames from the
     // virtual MAC.
@@ -773,7 +814,7 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
 
     // The client resolves the VIP to the virtual MAC and reaches it.
     client_learns6(&lab);
-    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    assert_eq!(lab.client_neigh(VIP6).as_deref(), Some(VMAC6));
     // Steady state with the backup running: nothing from the virtual MAC on its port.
     std::thread::sleep(2 * S);
     assert_eq!(lab.sw_counter("vm6", "from_p2"), 0, "{}", describe(&d2));
@@ -800,12 +841,12 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
         addrs6_on(&lab, 2, "vrrp.51")
     );
     assert!(
-        wait_until(3 * S, S / 10, || reach6(&lab)),
+        wait_until(3 * S, S / 10, || reach(&lab, VIP6)),
         "{}\n{}",
         describe(&d2),
         lab.sw_ip(&["-s", "neigh"])
     );
-    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    assert_eq!(lab.client_neigh(VIP6).as_deref(), Some(VMAC6));
     assert!(lab.sw_counter("vm6", "una") > nas, "r2's NAs were dropped");
     assert!(lab.sw_counter("vm6", "from_p2") > 0);
 
@@ -847,178 +888,24 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     }
 }
 
-/// r1 (priority 150) and r2 (100), 1 s adverts (FRR's first IPv6 advert comes late), FRR on
-/// `frr_on` (its macvlan vrrp6-51 has the virtual MAC) and vrrpd with use_vmac on the other;
-/// unsolicited NAs dropped on the bridge. Election, the backup silent on the virtual MAC,
-/// the client at the virtual MAC before and after a graceful stop of the master.
-fn with_frr6(prefix: &str, frr_on: usize) {
-    if !frr_available() {
-        return;
-    }
-    let Some(mut lab) = Lab::new(prefix, 2) else {
-        return;
-    };
-    lab.add_client();
-    wait_dad(&lab);
-    filter_switch6(&lab);
-    let vrrpd_on = 3 - frr_on;
-    let prio = |i: usize| if i == 1 { 150 } else { 100 };
-    let conf = |i: usize| vmac6_instance(prio(i), "1", &[VIP6], "");
-    let fvr = |i: usize| FrrVr {
-        advert_ms: 1000,
-        ..FrrVr::v6(prio(i))
-    };
-    let secs = |p: u8| Vi {
-        advert_int: "1",
-        ..Vi::v3(p)
-    };
-    let (hi, lo) = (secs(150), secs(100));
-    let first = hi.master_down() + 2 * MARGIN + 2 * S;
-    let why = |f: &Frr, d: &Daemon| format!("{}\n{}", f.describe(), describe(d));
-    let master = |lab: &Lab, f: &Frr, i: usize| {
-        if i == frr_on {
-            f.is_master(Af::V6)
-        } else {
-            holds_vip6_on_vmac(lab, i)
-        }
-    };
-    let (mut frr, mut d) = if frr_on == 1 {
-        let f = lab.frr(1, &fvr(1));
-        assert!(f.wait_state(Af::V6, "Master", first), "{}", f.describe());
-        let d = lab.vrrpd(2, &conf(2));
-        assert!(
-            d.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
-            "{}",
-            why(&f, &d)
-        );
-        (f, d)
-    } else {
-        let d = lab.vrrpd(1, &conf(1));
-        let ok = wait_until(first, S / 20, || holds_vip6_on_vmac(&lab, 1));
-        assert!(ok, "{}", describe(&d));
-        let f = lab.frr(2, &fvr(2));
-        assert!(f.wait_state(Af::V6, "Backup", 5 * S), "{}", why(&f, &d));
-        (f, d)
-    };
-    // Past the backup's Master_Down_Interval: r1 alone is master.
-    std::thread::sleep(lo.master_down() + S / 2);
-    assert!(
-        master(&lab, &frr, 1) && !master(&lab, &frr, 2),
-        "{}",
-        why(&frr, &d)
-    );
-    client_learns6(&lab);
-    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
-    if vrrpd_on == 2 {
-        assert_eq!(lab.sw_counter("vm6", "from_p2"), 0, "{}", describe(&d));
-        let x = d.must_dump("VI_6");
-        assert!(x.get("adverts_rx") > 0, "{x:?}");
-        for k in ["len", "ttl", "version", "checksum", "interval", "addrs"] {
-            assert_eq!(x.get(k), 0, "dropped {k}: {x:?}");
-        }
-    }
-
-    // Graceful stop of r1: r2 takes over within Skew_Time, the client stays at the virtual
-    // MAC and reaches the VIP, with every unsolicited NA dropped.
-    if frr_on == 1 {
-        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
-    } else {
-        assert_eq!(d.term(), Some(0), "{}", describe(&d));
-        assert_eq!(vmac_link(&lab, 1), None);
-    }
-    let ok = wait_until(lo.skew() + MARGIN, S / 50, || master(&lab, &frr, 2));
-    assert!(ok, "{}", why(&frr, &d));
-    assert!(
-        wait_until(3 * S, S / 10, || reach6(&lab)),
-        "{}",
-        why(&frr, &d)
-    );
-    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
-    assert!(lab.sw_counter("vm6", "from_p2") > 0);
-    if vrrpd_on == 2 {
-        assert_eq!(d.term(), Some(0), "{}", describe(&d));
-        assert_eq!(vmac_link(&lab, 2), None);
-    } else {
-        assert_eq!(frr.term(), Some(0), "{}", frr.describe());
-    }
-}
-
 #[test]
 fn ipv6_frr_master_vrrpd_backup() {
-    with_frr6("xvfab", 1);
+    with_frr("xvfab", V6, 1);
 }
 
 #[test]
 fn ipv6_vrrpd_master_frr_backup() {
-    with_frr6("xvfba", 2);
-}
-
-/// keepalived 2.2.7 with use_vmac over IPv6 and vrrpd with use_vmac, vrrpd on `vrrpd_on`:
-/// election, the client at the virtual MAC, a graceful hand-over within Skew_Time, and no
-/// macvlan left by either. Unsolicited NAs pass (keepalived's backup keeps its macvlan up).
-fn with_keepalived6(prefix: &str, vrrpd_on: usize) {
-    let Some(mut lab) = Lab::new(prefix, 2) else {
-        return;
-    };
-    lab.add_client();
-    wait_dad(&lab);
-    let kind = |i| {
-        if i == vrrpd_on {
-            Kind::Vrrpd
-        } else {
-            Kind::Keepalived
-        }
-    };
-    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
-    let mut d1 = lab.daemon(kind(1), 1, &vmac6_conf(150, ""));
-    let ok = wait_until(hi.master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip6_on_vmac(&lab, 1)
-    });
-    assert!(ok, "{}", describe(&d1));
-    let mut d2 = lab.daemon(kind(2), 2, &vmac6_conf(100, ""));
-    assert!(
-        d2.wait_log("Entering BACKUP STATE", 5 * S),
-        "{}",
-        describe(&d2)
-    );
-    std::thread::sleep(lo.master_down() + S / 2);
-    assert!(
-        holds_vip6_on_vmac(&lab, 1) && !holds_vip6_on_vmac(&lab, 2),
-        "{}\n{}",
-        describe(&d1),
-        describe(&d2)
-    );
-    assert!(vmac_link(&lab, 2).is_some(), "{}", describe(&d2));
-    client_learns6(&lab);
-    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
-    let vrrpd = if vrrpd_on == 1 { &d1 } else { &d2 };
-    let x = vrrpd.must_dump("VI_6");
-    for k in ["len", "ttl", "version", "checksum", "interval", "addrs"] {
-        assert_eq!(x.get(k), 0, "dropped {k}: {x:?}");
-    }
-
-    assert_eq!(d1.term(), Some(0), "{}", describe(&d1));
-    let ok = wait_until(lo.skew() + MARGIN, S / 50, || holds_vip6_on_vmac(&lab, 2));
-    assert!(ok, "{}\n{}", describe(&d1), describe(&d2));
-    assert!(
-        wait_until(3 * S, S / 10, || reach6(&lab)),
-        "{}",
-        describe(&d2)
-    );
-    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
-    assert_eq!(vmac_link(&lab, 1), None, "{}", describe(&d1));
-    assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
-    assert_eq!(vmac_link(&lab, 2), None, "{}", describe(&d2));
+    with_frr("xvfba", V6, 2);
 }
 
 #[test]
 fn ipv6_vrrpd_master_keepalived_backup() {
-    with_keepalived6("xvkab", 1);
+    with_keepalived("xvkab", V6, 1);
 }
 
 #[test]
 fn ipv6_keepalived_master_vrrpd_backup() {
-    with_keepalived6("xvkba", 2);
+    with_keepalived("xvkba", V6, 2);
 }
 
 /// With `vmac_xmit_base` the adverts leave from eth0 with its own MAC and nothing refreshes
@@ -1183,7 +1070,7 @@ fn dual_stack_macvlans_answer_for_their_own_family_only() {
     for round in 0..5 {
         let r = lab.client_exec(&["ip", "neigh", "flush", "dev", "eth0"]);
         assert!(r.ok(), "{}", r.stderr);
-        assert!(ping(&lab), "round {round}: {}", describe(&d));
+        assert!(reach(&lab, VIP), "round {round}: {}", describe(&d));
         // Both answers, if there were two, have arrived by now.
         std::thread::sleep(S / 5);
         assert_eq!(
@@ -1193,7 +1080,7 @@ fn dual_stack_macvlans_answer_for_their_own_family_only() {
         );
     }
     client_learns6(&lab);
-    assert_eq!(client_neigh6(&lab).as_deref(), Some(VMAC6));
+    assert_eq!(lab.client_neigh(VIP6).as_deref(), Some(VMAC6));
 }
 
 fn sysctl4(lab: &Lab, dev: &str, key: &str) -> String {

@@ -430,6 +430,16 @@ impl<'a> Mixed<'a> {
         }
     }
 
+    /// Graceful stop of router `i`, waiting for it to exit: its status must be 0.
+    pub fn term(&mut self, i: usize) {
+        if i == self.frr_on {
+            assert_eq!(self.frr.term(), Some(0), "{}", self.frr.describe());
+        } else {
+            let d = &mut self.vrrpd;
+            assert_eq!(d.term(), Some(0), "{}", super::describe(d));
+        }
+    }
+
     /// Router 1 starts again (FRR: the old zebra goes first, one per namespace at a time).
     pub fn restart_r1(&mut self) {
         if self.frr_on == 1 {
