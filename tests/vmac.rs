@@ -52,6 +52,8 @@ struct Fam {
     vip: &'static str,
     instance: &'static str,
     table: &'static str,
+    /// The switch's counter of the VIP's announcements.
+    announced: &'static str,
 }
 
 const V4: Fam = Fam {
@@ -60,6 +62,7 @@ const V4: Fam = Fam {
     vip: VIP,
     instance: "VI_1",
     table: "vm",
+    announced: "garp",
 };
 
 const V6: Fam = Fam {
@@ -68,6 +71,7 @@ const V6: Fam = Fam {
     vip: VIP6,
     instance: "VI_6",
     table: "vm6",
+    announced: "una",
 };
 
 impl Fam {
@@ -110,16 +114,10 @@ impl Fam {
 /// unsolicited neighbour adverts, to all nodes), dropping them before the bridge learns from
 /// them if `drop`.
 fn filter_switch(lab: &Lab, fam: Fam, drop: bool) {
-    let (table, vmac) = (fam.table, fam.vmac);
-    let (counter, announcement) = match fam.af {
-        Af::V4 => (
-            "garp",
-            format!("ether type arp arp saddr ip {VIP} arp daddr ip {VIP}"),
-        ),
-        Af::V6 => (
-            "una",
-            "ip6 daddr ff02::1 icmpv6 type nd-neighbor-advert".to_string(),
-        ),
+    let (table, vmac, counter) = (fam.table, fam.vmac, fam.announced);
+    let announcement = match fam.af {
+        Af::V4 => format!("ether type arp arp saddr ip {VIP} arp daddr ip {VIP}"),
+        Af::V6 => "ip6 daddr ff02::1 icmpv6 type nd-neighbor-advert".to_string(),
     };
     let verdict = if drop { "drop" } else { "accept" };
     let rules = format!(
@@ -156,6 +154,63 @@ fn reach(lab: &Lab, vip: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// r1 (priority 150) starts alone and holds the VIP on its macvlan, then r2 (100) starts and
+/// is backup; `kind(i)` runs on router `i`.
+fn start_pair(lab: &Lab, fam: Fam, kind: impl Fn(usize) -> Kind) -> (Daemon, Daemon) {
+    let d1 = lab.daemon(kind(1), 1, &fam.conf(150, ""));
+    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
+        fam.holds(lab, 1)
+    });
+    assert!(ok, "{}", describe(&d1));
+    let d2 = lab.daemon(kind(2), 2, &fam.conf(100, ""));
+    let backup = format!("({}) Entering BACKUP STATE", fam.instance);
+    assert!(d2.wait_log(&backup, 5 * S), "{}", describe(&d2));
+    (d1, d2)
+}
+
+/// The master, r1, dies. A killed daemon cannot take its macvlan down, so its host still
+/// answers for the VIP: the switch drops whatever r1 sends too, as when the box itself dies.
+/// Its port stays up, so the bridge keeps the virtual MAC on it until r2 sends from the
+/// virtual MAC (dropped frames teach the bridge nothing). r2 takes over; no announcement
+/// reaches anyone (`filter_switch` drops them), yet the client still has (and reaches) the
+/// virtual MAC, now at r2: its adverts from the macvlan taught the bridge where it is.
+fn master_dies(lab: &Lab, fam: Fam, d1: &mut Daemon, d2: &Daemon) {
+    d1.kill9();
+    lab.sw_nft(&format!(
+        "add rule bridge {} pre iifname \"p1\" drop\n",
+        fam.table
+    ));
+    let announced = lab.sw_counter(fam.table, fam.announced);
+    let ok = wait_until(Vi::v3(100).master_down() + MARGIN, S / 20, || {
+        fam.holds(lab, 2)
+    });
+    assert!(ok, "{}", describe(d2));
+    assert!(
+        wait_until(3 * S, S / 10, || fam.reach(lab)),
+        "{}\n{}",
+        describe(d2),
+        lab.sw_ip(&["-s", "neigh"])
+    );
+    assert_eq!(fam.neigh(lab).as_deref(), Some(fam.vmac));
+    assert!(
+        lab.sw_counter(fam.table, fam.announced) > announced,
+        "r2's announcements were dropped"
+    );
+    assert!(lab.sw_counter(fam.table, "from_p2") > 0);
+}
+
+/// eth0's arp_ignore, arp_filter and arp_announce on router `i`.
+fn arp_settings(lab: &Lab, i: usize) -> [String; 3] {
+    ["arp_ignore", "arp_filter", "arp_announce"]
+        .map(|k| sysctl(lab, i, &format!("ipv4/conf/eth0/{k}")))
+}
+
+/// /proc/sys/net/`key` in router `i`.
+fn sysctl(lab: &Lab, i: usize, key: &str) -> String {
+    let r = lab.exec(i, &["cat", &format!("/proc/sys/net/{key}")]);
+    r.stdout.trim().to_string()
+}
+
 #[test]
 fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
     let Some(mut lab) = Lab::new("mvpair", 2) else {
@@ -163,21 +218,7 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
     };
     lab.add_client();
     filter_switch(&lab, V4, true);
-    let lo = Vi::v3(100);
-    let mut d1 = lab.vrrpd(1, &vmac_conf(150, ""));
-    assert!(
-        wait_until(lo.master_down() + 2 * MARGIN, S / 20, || holds_vip_on_vmac(
-            &lab, 1
-        )),
-        "{}",
-        describe(&d1)
-    );
-    let mut d2 = lab.vrrpd(2, &vmac_conf(100, ""));
-    assert!(
-        d2.wait_log("(VI_1) Entering BACKUP STATE", 5 * S),
-        "{}",
-        describe(&d2)
-    );
+    let (mut d1, mut d2) = start_pair(&lab, V4, |_| Kind::Vrrpd);
 
     // The master's macvlan: bridge mode on eth0, the virtual MAC, up, holding the VIP (and
     // eth0 does not). The backup has its macvlan too, down and without the VIP.
@@ -194,11 +235,7 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
     let l2 = vmac_link(&lab, 2).expect("r2 has vrrp.51");
     assert!(!l2.contains(",UP") && !holds_vip_on_vmac(&lab, 2), "{l2}");
     // The parents answer ARP only for their own addresses, and announce their own.
-    for key in ["arp_ignore", "arp_filter", "arp_announce"] {
-        let r = lab.exec(2, &["cat", &format!("/proc/sys/net/ipv4/conf/eth0/{key}")]);
-        let want = if key == "arp_announce" { "2" } else { "1" };
-        assert_eq!(r.stdout.trim(), want, "{key}");
-    }
+    assert_eq!(arp_settings(&lab, 2), ["1", "1", "2"]);
 
     // The client reaches the VIP at the virtual MAC.
     assert!(
@@ -224,44 +261,15 @@ fn gateway_keeps_its_mac_across_a_kill_without_gratuitous_arp() {
         "the master's gratuitous ARPs were dropped"
     );
 
-    // The master dies. A killed daemon cannot take its macvlan down, so its host still
-    // answers for the VIP: the switch drops whatever r1 sends too, as when the box itself
-    // dies. Its port stays up, so the bridge keeps the virtual MAC on it until r2 sends from
-    // the virtual MAC (dropped frames teach the bridge nothing).
-    d1.kill9();
-    lab.sw_nft("add rule bridge vm pre iifname \"p1\" drop\n");
-    let garps = lab.sw_counter("vm", "garp");
-    assert!(
-        wait_until(lo.master_down() + MARGIN, S / 20, || holds_vip_on_vmac(
-            &lab, 2
-        )),
-        "{}",
-        describe(&d2)
-    );
-    // No gratuitous ARP reached anyone, yet the client still has (and reaches) the virtual
-    // MAC, now at r2: its adverts from the macvlan taught the bridge where it is.
-    assert!(
-        wait_until(3 * S, S / 10, || reach(&lab, VIP)),
-        "{}\n{}",
-        describe(&d2),
-        lab.sw_ip(&["-s", "neigh"])
-    );
-    assert_eq!(lab.client_neigh(VIP).as_deref(), Some(VMAC));
-    assert!(
-        lab.sw_counter("vm", "garp") > garps,
-        "r2's gratuitous ARPs were dropped"
-    );
-    assert!(lab.sw_counter("vm", "from_p2") > 0);
+    // The master dies; r2 takes over without gratuitous ARP.
+    master_dies(&lab, V4, &mut d1, &d2);
 
     // Stop: priority 0, the VIP and the macvlan go.
     assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
     assert_eq!(vmac_link(&lab, 2), None);
     assert!(!lab.has_addr(2, "eth0", VIP));
     // And eth0's ARP settings are as they were.
-    for key in ["arp_ignore", "arp_filter", "arp_announce"] {
-        let r = lab.exec(2, &["cat", &format!("/proc/sys/net/ipv4/conf/eth0/{key}")]);
-        assert_eq!(r.stdout.trim(), "0", "{key}\n{}", describe(&d2));
-    }
+    assert_eq!(arp_settings(&lab, 2), ["0", "0", "0"], "{}", describe(&d2));
 }
 
 fn wait_vip_on_vmac(lab: &Lab, d: &Daemon, what: &str) {
@@ -428,16 +436,8 @@ fn with_keepalived(prefix: &str, fam: Fam, vrrpd_on: usize) {
             Kind::Keepalived
         }
     };
-    let (hi, lo) = (Vi::v3(150), Vi::v3(100));
-    let mut d1 = lab.daemon(kind(1), 1, &fam.conf(150, ""));
-    let ok = wait_until(hi.master_down() + 2 * MARGIN, S / 20, || fam.holds(&lab, 1));
-    assert!(ok, "{}", describe(&d1));
-    let mut d2 = lab.daemon(kind(2), 2, &fam.conf(100, ""));
-    assert!(
-        d2.wait_log("Entering BACKUP STATE", 5 * S),
-        "{}",
-        describe(&d2)
-    );
+    let lo = Vi::v3(100);
+    let (mut d1, mut d2) = start_pair(&lab, fam, kind);
     // Past the backup's Master_Down_Interval: it hears the master through the macvlans.
     std::thread::sleep(lo.master_down() + S / 2);
     assert!(
@@ -750,11 +750,6 @@ fn client_learns6(lab: &Lab) {
     assert!(V6.client_learns(lab), "client cannot reach {VIP6}");
 }
 
-fn sysctl6(lab: &Lab, i: usize, dev: &str, key: &str) -> String {
-    let r = lab.exec(i, &["cat", &format!("/proc/sys/net/ipv6/conf/{dev}/{key}")]);
-    r.stdout.trim().to_string()
-}
-
 #[test]
 fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     let Some(mut lab) = Lab::new("xvpair", 2) else {
@@ -768,18 +763,7 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     // virtual MAC.
     let cap1 = lab.capture_on("p1", &["-Q", "in"], "icmp6 or proto 112", minute);
     let cap2 = lab.capture_on("p2", &["-Q", "in"], &format!("ether src {VMAC6}"), minute);
-    let lo = Vi::v3(100);
-    let mut d1 = lab.vrrpd(1, &vmac6_conf(150, ""));
-    let ok = wait_until(lo.master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip6_on_vmac(&lab, 1)
-    });
-    assert!(ok, "{}", describe(&d1));
-    let mut d2 = lab.vrrpd(2, &vmac6_conf(100, ""));
-    assert!(
-        d2.wait_log("(VI_6) Entering BACKUP STATE", 5 * S),
-        "{}",
-        describe(&d2)
-    );
+    let (mut d1, mut d2) = start_pair(&lab, V6, |_| Kind::Vrrpd);
 
     // The master's macvlan: the IPv6 virtual MAC, up, with both VIPs and eth0's link-local
     // copied to send from, all without DAD; eth0 holds no VIP. The backup's is down, bare.
@@ -809,7 +793,8 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     );
     assert_eq!(addrs6_on(&lab, 2, "vrrp.51"), Vec::<String>::new());
     for key in ["accept_ra", "accept_dad"] {
-        assert_eq!(sysctl6(&lab, 2, "vrrp.51", key), "0", "{key}");
+        let key = format!("ipv6/conf/vrrp.51/{key}");
+        assert_eq!(sysctl(&lab, 2, &key), "0", "{key}");
     }
 
     // The client resolves the VIP to the virtual MAC and reaches it.
@@ -826,29 +811,14 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     let backup_frames = tshark_fields(&cap2.stop(), "", &["frame.number"]);
     assert!(backup_frames.is_empty(), "r2 sent {backup_frames:?}");
 
-    // The master dies; its port drops everything, as when the box dies. r2 takes over, and
-    // with every unsolicited NA dropped the client still has, and reaches, the virtual MAC.
-    d1.kill9();
-    lab.sw_nft("add rule bridge vm6 pre iifname \"p1\" drop\n");
-    let nas = lab.sw_counter("vm6", "una");
-    let ok = wait_until(lo.master_down() + MARGIN, S / 20, || {
-        holds_vip6_on_vmac(&lab, 2)
-    });
-    assert!(ok, "{}", describe(&d2));
+    // The master dies; r2 takes over without unsolicited NAs, sending from its copy of eth0's
+    // link-local.
+    master_dies(&lab, V6, &mut d1, &d2);
     assert!(
         has6_on(&lab, 2, "vrrp.51", &router_ll(2)),
         "{:?}",
         addrs6_on(&lab, 2, "vrrp.51")
     );
-    assert!(
-        wait_until(3 * S, S / 10, || reach(&lab, VIP6)),
-        "{}\n{}",
-        describe(&d2),
-        lab.sw_ip(&["-s", "neigh"])
-    );
-    assert_eq!(lab.client_neigh(VIP6).as_deref(), Some(VMAC6));
-    assert!(lab.sw_counter("vm6", "una") > nas, "r2's NAs were dropped");
-    assert!(lab.sw_counter("vm6", "from_p2") > 0);
 
     // r1's frames: adverts from the virtual MAC with eth0's link-local as source, and
     // unsolicited NAs for both VIPs from the virtual MAC, naming it as target link-layer
@@ -882,10 +852,7 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
     assert_eq!(vmac_link(&lab, 2), None);
     assert!(!has6_on(&lab, 2, "eth0", VIP6) && !has6_on(&lab, 2, "eth0", LL_VIP6));
-    for key in ["arp_ignore", "arp_filter", "arp_announce"] {
-        let r = lab.exec(2, &["cat", &format!("/proc/sys/net/ipv4/conf/eth0/{key}")]);
-        assert_eq!(r.stdout.trim(), "0", "{key}\n{}", describe(&d2));
-    }
+    assert_eq!(arp_settings(&lab, 2), ["0", "0", "0"], "{}", describe(&d2));
 }
 
 #[test]
@@ -1066,7 +1033,7 @@ fn dual_stack_macvlans_answer_for_their_own_family_only() {
         lab.has_addr(1, "vrrp4.51", VIP) && has6_on(&lab, 1, "vrrp6.51", VIP6)
     });
     assert!(ok, "{}", describe(&d));
-    assert_eq!(sysctl4(&lab, "vrrp6.51", "arp_ignore"), "1");
+    assert_eq!(sysctl(&lab, 1, "ipv4/conf/vrrp6.51/arp_ignore"), "1");
     for round in 0..5 {
         let r = lab.client_exec(&["ip", "neigh", "flush", "dev", "eth0"]);
         assert!(r.ok(), "{}", r.stderr);
@@ -1081,9 +1048,4 @@ fn dual_stack_macvlans_answer_for_their_own_family_only() {
     }
     client_learns6(&lab);
     assert_eq!(lab.client_neigh(VIP6).as_deref(), Some(VMAC6));
-}
-
-fn sysctl4(lab: &Lab, dev: &str, key: &str) -> String {
-    let r = lab.exec(1, &["cat", &format!("/proc/sys/net/ipv4/conf/{dev}/{key}")]);
-    r.stdout.trim().to_string()
 }
