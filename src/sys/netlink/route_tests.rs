@@ -32,6 +32,36 @@ fn a(s: &str) -> IpAddr {
 
 const ACK_CREATE: u16 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE;
 
+/// Our request to add (or delete) `r` is the message `ip` sent: header flags `flags` and the
+/// payload `ip`, in hex (the header's length and type follow from those).
+fn assert_route(r: &RouteSpec, add: bool, flags: u16, ip: &str) {
+    let ty = if add { RTM_NEWROUTE } else { RTM_DELROUTE };
+    let (len, t, f, payload) = parts(route_request(r, add, 1).unwrap());
+    assert_eq!(
+        (len as usize, t, f, payload),
+        (16 + ip.len() / 2, ty, flags, hex(ip)),
+        "{r:?}"
+    );
+}
+
+/// `nexthop via GW1 dev eth0 weight 2 nexthop via GW2 dev eth0 onlink`.
+fn two_hops(gw1: &str, gw2: &str) -> [NexthopSpec; 2] {
+    [
+        NexthopSpec {
+            via: Some(a(gw1)),
+            ifindex: 3,
+            weight: 2,
+            onlink: false,
+        },
+        NexthopSpec {
+            via: Some(a(gw2)),
+            ifindex: 3,
+            weight: 1,
+            onlink: true,
+        },
+    ]
+}
+
 fn route(dst: &str, len: u8) -> RouteSpec<'static> {
     RouteSpec {
         dst: a(dst),
@@ -95,16 +125,10 @@ fn route_with_everything_and_its_delete() {
     };
     // ip route prepend table 1000 10.1.0.0/24 src 10.0.0.5 via 10.0.0.1 metric 5 dev eth0 proto keepalived
     let ip = "02180000001200010000000008000f00e8030000080001000a010000080007000a000005080005000a00000108000600050000000800040003000000";
-    assert_eq!(
-        parts(route_request(&r, true, 1).unwrap()),
-        (76, RTM_NEWROUTE, ACK_CREATE, hex(ip))
-    );
+    assert_route(&r, true, ACK_CREATE, ip);
     // ip route del table 1000 unicast 10.1.0.0/24 src 10.0.0.5 via 10.0.0.1 metric 5 dev eth0 proto keepalived
     let ip = "021800000012ff010000000008000f00e8030000080001000a010000080007000a000005080005000a00000108000600050000000800040003000000";
-    assert_eq!(
-        parts(route_request(&r, false, 1).unwrap()),
-        (76, RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, hex(ip))
-    );
+    assert_route(&r, false, NLM_F_REQUEST | NLM_F_ACK, ip);
 }
 
 #[test]
@@ -114,30 +138,16 @@ fn blackhole_append_onlink_tos() {
         kind: 6,
         ..route("10.2.0.0", 16)
     };
-    assert_eq!(
-        parts(route_request(&r, true, 1).unwrap()),
-        (
-            36,
-            RTM_NEWROUTE,
-            ACK_CREATE,
-            hex("02100000fe12000600000000080001000a020000")
-        )
-    );
+    let ip = "02100000fe12000600000000080001000a020000";
+    assert_route(&r, true, ACK_CREATE, ip);
     // ip route append 10.3.0.0/24 dev eth0 proto keepalived scope global
     let r = RouteSpec {
         oif: Some(3),
         append: true,
         ..route("10.3.0.0", 24)
     };
-    assert_eq!(
-        parts(route_request(&r, true, 1).unwrap()),
-        (
-            44,
-            RTM_NEWROUTE,
-            ACK_CREATE | NLM_F_APPEND,
-            hex("02180000fe12000100000000080001000a0300000800040003000000")
-        )
-    );
+    let ip = "02180000fe12000100000000080001000a0300000800040003000000";
+    assert_route(&r, true, ACK_CREATE | NLM_F_APPEND, ip);
     // ip route prepend 10.5.0.0/24 via 10.0.0.1 dev eth0 onlink tos 0x10 proto keepalived
     let r = RouteSpec {
         via: Some(a("10.0.0.1")),
@@ -146,44 +156,21 @@ fn blackhole_append_onlink_tos() {
         tos: 0x10,
         ..route("10.5.0.0", 24)
     };
-    assert_eq!(
-        parts(route_request(&r, true, 1).unwrap()),
-        (
-            52,
-            RTM_NEWROUTE,
-            ACK_CREATE,
-            hex("02180010fe12000104000000080001000a050000080005000a0000010800040003000000")
-        )
-    );
+    let ip = "02180010fe12000104000000080001000a050000080005000a0000010800040003000000";
+    assert_route(&r, true, ACK_CREATE, ip);
 }
 
 #[test]
 fn multipath_route() {
     // ip route prepend 10.4.0.0/24 proto keepalived nexthop via 10.0.0.1 dev eth0 weight 2
     //   nexthop via 10.0.0.2 dev eth0 onlink
-    let nhs = [
-        NexthopSpec {
-            via: Some(a("10.0.0.1")),
-            ifindex: 3,
-            weight: 2,
-            onlink: false,
-        },
-        NexthopSpec {
-            via: Some(a("10.0.0.2")),
-            ifindex: 3,
-            weight: 1,
-            onlink: true,
-        },
-    ];
+    let nhs = two_hops("10.0.0.1", "10.0.0.2");
     let r = RouteSpec {
         nexthops: &nhs,
         ..route("10.4.0.0", 24)
     };
     let ip = "02180000fe12000100000000080001000a040000240009001000000103000000080005000a0000011000040003000000080005000a000002";
-    assert_eq!(
-        parts(route_request(&r, true, 1).unwrap()),
-        (72, RTM_NEWROUTE, ACK_CREATE, hex(ip))
-    );
+    assert_route(&r, true, ACK_CREATE, ip);
 }
 
 const RULE_FULL: &str = "0210100000000001000000000800060064000000080002000a010000080001000a02000008000a001000000008001000ff00000009000300657468300000000009001100657468310000000008000f00e803000005001500120000000500160006000000080017000100020008001800030004000c0014000500000006000000";
@@ -273,6 +260,11 @@ fn kernel_msg(ty: u16, payload: &str) -> Vec<u8> {
     v
 }
 
+/// The messages of a dump, each `payload` of type `ty`, in one buffer.
+fn kernel_dump(ty: u16, payloads: &[&str]) -> Vec<u8> {
+    payloads.iter().flat_map(|p| kernel_msg(ty, p)).collect()
+}
+
 fn events(buf: &[u8]) -> Vec<Event> {
     let mut out = Vec::new();
     parse_messages(buf, &mut |e| out.push(e)).unwrap();
@@ -292,10 +284,7 @@ fn kernel_route_dump_yields_only_ours_with_their_keys() {
         // 10.5.0.0/24 tos 0x10 via 10.0.0.1 dev eth0 proto keepalived onlink
         "02180010fe1200010400000008000f00fe000000080001000a050000080005000a0000010800040003000000",
     ];
-    let mut buf = Vec::new();
-    for m in dump {
-        buf.extend(kernel_msg(RTM_NEWROUTE, m));
-    }
+    let buf = kernel_dump(RTM_NEWROUTE, &dump);
     let blackhole = RouteSpec {
         kind: 6,
         ..route("10.2.0.0", 16)
@@ -327,10 +316,7 @@ fn kernel_rule_dump_yields_only_ours_with_their_keys() {
         // 300: from all goto 400 [unresolved] proto keepalived
         "02000000000000020400000008000f000000000008000e00ffffffff0500150012000000080006002c0100000800040090010000",
     ];
-    let mut buf = Vec::new();
-    for m in dump {
-        buf.extend(kernel_msg(RTM_NEWRULE, m));
-    }
+    let buf = kernel_dump(RTM_NEWRULE, &dump);
     let not50 = RuleSpec {
         invert: true,
         to: (a("10.9.0.0"), 24),
@@ -369,98 +355,58 @@ fn ipv6_route_with_everything_and_its_delete() {
     };
     // ip -6 route prepend table 1000 fd99:1::/64 src fd99::5 via fd99::1 metric 5 dev eth0 proto keepalived
     let ip = "0a400000001200010000000008000f00e803000014000100fd99000100000000000000000000000014000700fd99000000000000000000000000000514000500fd99000000000000000000000000000108000600050000000800040003000000";
-    assert_eq!(
-        parts(route_request(&r, true, 1).unwrap()),
-        (112, RTM_NEWROUTE, ACK_CREATE, hex(ip))
-    );
+    assert_route(&r, true, ACK_CREATE, ip);
     // ip -6 route del table 1000 unicast fd99:1::/64 src fd99::5 via fd99::1 metric 5 dev eth0 proto keepalived
     // (the same bytes: no scope for IPv6)
-    assert_eq!(
-        parts(route_request(&r, false, 1).unwrap()),
-        (112, RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, hex(ip))
-    );
+    assert_route(&r, false, NLM_F_REQUEST | NLM_F_ACK, ip);
 }
 
 #[test]
 fn ipv6_blackhole_unreachable_append_default() {
-    let cases = [
-        // ip -6 route prepend blackhole fd99:2::/48 proto keepalived
-        (
-            RouteSpec {
-                kind: 6,
-                ..route("fd99:2::", 48)
-            },
-            ACK_CREATE,
-            "0a300000fe1200060000000014000100fd990002000000000000000000000000",
-        ),
-        // ip -6 route append fd99:3::/64 dev eth0 proto keepalived
-        (
-            RouteSpec {
-                oif: Some(3),
-                append: true,
-                ..route("fd99:3::", 64)
-            },
-            ACK_CREATE | NLM_F_APPEND,
-            "0a400000fe1200010000000014000100fd9900030000000000000000000000000800040003000000",
-        ),
-        // ip -6 route prepend default via fe80::1 dev eth0 proto keepalived
-        (
-            RouteSpec {
-                via: Some(a("fe80::1")),
-                oif: Some(3),
-                ..route("::", 0)
-            },
-            ACK_CREATE,
-            "0a000000fe1200010000000014000500fe8000000000000000000000000000010800040003000000",
-        ),
-        // ip -6 route prepend unreachable fd99:6::/64 metric 9 proto keepalived
-        (
-            RouteSpec {
-                kind: 7,
-                metric: Some(9),
-                ..route("fd99:6::", 64)
-            },
-            ACK_CREATE,
-            "0a400000fe1200070000000014000100fd9900060000000000000000000000000800060009000000",
-        ),
-    ];
-    for (r, flags, ip) in cases {
-        let (len, ty, f, payload) = parts(route_request(&r, true, 1).unwrap());
-        assert_eq!(
-            (len as usize, ty, f, &payload),
-            (16 + ip.len() / 2, RTM_NEWROUTE, flags, &hex(ip)),
-            "{r:?}"
-        );
-    }
+    // ip -6 route prepend blackhole fd99:2::/48 proto keepalived
+    let r = RouteSpec {
+        kind: 6,
+        ..route("fd99:2::", 48)
+    };
+    let ip = "0a300000fe1200060000000014000100fd990002000000000000000000000000";
+    assert_route(&r, true, ACK_CREATE, ip);
+    // ip -6 route append fd99:3::/64 dev eth0 proto keepalived
+    let r = RouteSpec {
+        oif: Some(3),
+        append: true,
+        ..route("fd99:3::", 64)
+    };
+    let ip = "0a400000fe1200010000000014000100fd9900030000000000000000000000000800040003000000";
+    assert_route(&r, true, ACK_CREATE | NLM_F_APPEND, ip);
+    // ip -6 route prepend default via fe80::1 dev eth0 proto keepalived
+    let r = RouteSpec {
+        via: Some(a("fe80::1")),
+        oif: Some(3),
+        ..route("::", 0)
+    };
+    let ip = "0a000000fe1200010000000014000500fe8000000000000000000000000000010800040003000000";
+    assert_route(&r, true, ACK_CREATE, ip);
+    // ip -6 route prepend unreachable fd99:6::/64 metric 9 proto keepalived
+    let r = RouteSpec {
+        kind: 7,
+        metric: Some(9),
+        ..route("fd99:6::", 64)
+    };
+    let ip = "0a400000fe1200070000000014000100fd9900060000000000000000000000000800060009000000";
+    assert_route(&r, true, ACK_CREATE, ip);
 }
 
 #[test]
 fn ipv6_multipath_route_with_link_local_gateways() {
     // ip -6 route prepend fd99:4::/64 proto keepalived nexthop via fe80::1 dev eth0 weight 2
     //   nexthop via fe80::2 dev eth0 onlink
-    let nhs = [
-        NexthopSpec {
-            via: Some(a("fe80::1")),
-            ifindex: 3,
-            weight: 2,
-            onlink: false,
-        },
-        NexthopSpec {
-            via: Some(a("fe80::2")),
-            ifindex: 3,
-            weight: 1,
-            onlink: true,
-        },
-    ];
+    let nhs = two_hops("fe80::1", "fe80::2");
     let r = RouteSpec {
         nexthops: &nhs,
         ..route("fd99:4::", 64)
     };
     let ip = "0a400000fe1200010000000014000100fd9900040000000000000000000000003c0009001c0000010300000014000500fe8000000000000000000000000000011c0004000300000014000500fe800000000000000000000000000002";
-    assert_eq!(
-        parts(route_request(&r, true, 1).unwrap()),
-        (108, RTM_NEWROUTE, ACK_CREATE, hex(ip))
-    );
+    assert_route(&r, true, ACK_CREATE, ip);
 }
 
 #[test]
@@ -530,10 +476,7 @@ fn kernel_ipv6_route_dump_yields_only_ours_with_their_keys() {
         // fd99:4::/64 proto keepalived metric 1024, two next hops
         "0a400000fe1200010000000008000f00fe00000014000100fd99000400000000000000000000000008000600000400003c0009001c0000010300000014000500fe8000000000000000000000000000011c0004000300000014000500fe80000000000000000000000000000224000c0000000000000000000000000000000000000000000000000000000000000000000500140000000000",
     ];
-    let mut buf = Vec::new();
-    for m in dump {
-        buf.extend(kernel_msg(RTM_NEWROUTE, m));
-    }
+    let buf = kernel_dump(RTM_NEWROUTE, &dump);
     // Written without a metric, an IPv6 route gets 1024 and the key says so.
     let keys: Vec<RouteKey> = [
         RouteSpec {
@@ -576,10 +519,7 @@ fn kernel_ipv6_rule_dump_yields_only_ours_with_their_keys() {
         // 32766: from all lookup main (proto kernel)
         "0a000000fe0000010000000008000f00fe00000008000e00ffffffff050015000200000008000600fe7f0000",
     ];
-    let mut buf = Vec::new();
-    for m in dump {
-        buf.extend(kernel_msg(RTM_NEWRULE, m));
-    }
+    let buf = kernel_dump(RTM_NEWRULE, &dump);
     let r = RuleSpec {
         from: (a("fd99:1::"), 64),
         to: (a("fd99:2::"), 64),
@@ -599,10 +539,7 @@ fn ipv6_source_specific_route_and_preference() {
         ..route("fd99:12::", 64)
     };
     let ip = "0a404000fe1200010000000014000100fd99001200000000000000000000000014000200fd9900000000000000000000000000000800040003000000";
-    assert_eq!(
-        parts(route_request(&from, true, 1).unwrap()),
-        (76, RTM_NEWROUTE, ACK_CREATE, hex(ip))
-    );
+    assert_route(&from, true, ACK_CREATE, ip);
     // ip -6 route prepend fd99:13::/64 dev eth0 proto keepalived pref high
     let pref = RouteSpec {
         pref: Some(1),
@@ -610,10 +547,7 @@ fn ipv6_source_specific_route_and_preference() {
         ..route("fd99:13::", 64)
     };
     let ip = "0a400000fe1200010000000014000100fd99001300000000000000000000000005001400010000000800040003000000";
-    assert_eq!(
-        parts(route_request(&pref, true, 1).unwrap()),
-        (64, RTM_NEWROUTE, ACK_CREATE, hex(ip))
-    );
+    assert_route(&pref, true, ACK_CREATE, ip);
     // IPv4 has no source-specific routes.
     let v4 = RouteSpec {
         src: (a("10.0.0.0"), 8),
