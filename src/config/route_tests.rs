@@ -20,6 +20,23 @@ fn inst(body: &str) -> String {
     )
 }
 
+/// Each of `cases`' lines, alone in the instance's `block` (virtual_routes or virtual_rules),
+/// is refused with exactly the diagnostic next to it.
+fn assert_refused(block: &str, cases: &[(&str, &str)]) {
+    for (line, want) in cases {
+        let (c, d) = load(&inst(&format!("    {block} {{\n        {line}\n    }}")));
+        assert!(c.is_none(), "{line}: accepted");
+        assert_eq!(d, [*want], "{line}");
+    }
+}
+
+/// The warning for a rule without a preference on `line`, numbered `pref`.
+fn no_preference(line: u32, pref: u32) -> String {
+    format!(
+        "t.conf:{line}: warning: rule has no preference; using {pref}, as keepalived does (rules need one to be installed in a known order)"
+    )
+}
+
 fn a(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -97,13 +114,7 @@ fn the_manual_examples_load() {
         to 192.168.2.0/24 table 1 no_track
     }",
     ));
-    assert_eq!(
-        d,
-        [
-            "t.conf:21: warning: rule has no preference; using 16384, as keepalived does (rules need one to be installed in a known order)",
-            "t.conf:22: warning: rule has no preference; using 16383, as keepalived does (rules need one to be installed in a known order)",
-        ]
-    );
+    assert_eq!(d, [no_preference(21, 16384), no_preference(22, 16383)]);
     let x = &c.unwrap().instances[0].extras;
     // The IPv6 one is kept too (it is announced with an unsolicited NA).
     assert_eq!(x.addrs.len(), 2);
@@ -246,19 +257,14 @@ static_rules {
     ] {
         want.push(lost(9, w));
     }
-    let rule_default = |line: u32, pref: u32| {
-        format!(
-            "t.conf:{line}: warning: rule has no preference; using {pref}, as keepalived does (rules need one to be installed in a known order)"
-        )
-    };
     want.extend([
         "t.conf:9: warning: 'tos 0x04' is not available for IPv6 routes in Linux; the route is installed without it".to_string(),
         "t.conf:9: warning: a tracked route is tagged proto keepalived (18), not 12, so that vrrpd can tell it is its own (add no_track to keep 12)".into(),
         "t.conf:12: warning: 'track_group GROUP1' for a rule is not supported by vrrpd; the rule is installed without it".into(),
-        rule_default(12, 16384),
-        rule_default(14, 16383),
+        no_preference(12, 16384),
+        no_preference(14, 16383),
         "t.conf:15: warning: a tracked rule is tagged proto keepalived (18), not 12, so that vrrpd can tell it is its own (add no_track to keep 12)".into(),
-        rule_default(15, 16382),
+        no_preference(15, 16382),
     ]);
     assert_eq!(d, want);
     let s = c.unwrap().statics;
@@ -496,13 +502,7 @@ fn errors_name_the_line() {
             "t.conf:8: error: '300' is not a valid next-hop weight (1-256)",
         ),
     ];
-    for (line, want) in cases {
-        let (c, d) = load(&inst(&format!(
-            "    virtual_routes {{\n        {line}\n    }}"
-        )));
-        assert!(c.is_none(), "{line}: accepted");
-        assert_eq!(d, [*want], "{line}");
-    }
+    assert_refused("virtual_routes", cases);
     let cases: &[(&str, &str)] = &[
         (
             "from 10.1.0.0/16 pref 5",
@@ -541,13 +541,7 @@ fn errors_name_the_line() {
             "t.conf:8: error: '5' is not a valid uid range (A-B)",
         ),
     ];
-    for (line, want) in cases {
-        let (c, d) = load(&inst(&format!(
-            "    virtual_rules {{\n        {line}\n    }}"
-        )));
-        assert!(c.is_none(), "{line}: accepted");
-        assert_eq!(d, [*want], "{line}");
-    }
+    assert_refused("virtual_rules", cases);
 }
 
 #[test]
@@ -617,40 +611,33 @@ fn ipv6_route_forms() {
     assert_eq!(d, Vec::<String>::new());
     let r = &c.unwrap().instances[0].extras.routes;
     let eth0 = Some("eth0".to_string());
-    assert_eq!(
-        r[0],
-        Route {
-            via: Some(a("fd99::254")),
-            dev: eth0.clone(),
-            table: 100,
-            metric: Some(7),
-            ..route("fd99:5::", 64)
-        }
-    );
-    assert_eq!(
-        r[1],
-        Route {
-            pref_src: Some(a("fd99::100")),
-            dev: eth0.clone(),
-            ..route("fd99:6::", 64)
-        }
-    );
     // `default` takes the family of its gateway, of `inet6`, or else IPv4.
     assert_eq!(
-        r[2],
-        Route {
-            via: Some(a("fe80::1")),
-            dev: eth0.clone(),
-            ..route("::", 0)
-        }
-    );
-    assert_eq!(
-        r[3],
-        Route {
-            dev: eth0.clone(),
-            metric: Some(5),
-            ..route("::", 0)
-        }
+        r[..4],
+        [
+            Route {
+                via: Some(a("fd99::254")),
+                dev: eth0.clone(),
+                table: 100,
+                metric: Some(7),
+                ..route("fd99:5::", 64)
+            },
+            Route {
+                pref_src: Some(a("fd99::100")),
+                dev: eth0.clone(),
+                ..route("fd99:6::", 64)
+            },
+            Route {
+                via: Some(a("fe80::1")),
+                dev: eth0.clone(),
+                ..route("::", 0)
+            },
+            Route {
+                dev: eth0.clone(),
+                metric: Some(5),
+                ..route("::", 0)
+            },
+        ]
     );
     assert_eq!(r[4].dst, a("0.0.0.0"));
     let kinds: Vec<(u8, String)> = r[5..9]
@@ -767,13 +754,7 @@ fn ipv6_errors_name_the_line() {
             "t.conf:8: error: '10.0.0.1' is IPv4, but 'fd99:8::/64' made the route IPv6: a route is of one address family",
         ),
     ];
-    for (line, want) in cases {
-        let (c, d) = load(&inst(&format!(
-            "    virtual_routes {{\n        {line}\n    }}"
-        )));
-        assert!(c.is_none(), "{line}: accepted");
-        assert_eq!(d, [*want], "{line}");
-    }
+    assert_refused("virtual_routes", cases);
     let cases: &[(&str, &str)] = &[
         (
             "from fd99::/64 to 10.0.0.0/8 table 1 pref 1",
@@ -788,13 +769,7 @@ fn ipv6_errors_name_the_line() {
             "t.conf:8: error: 'fd99::/200' is not a valid prefix for 'from'",
         ),
     ];
-    for (line, want) in cases {
-        let (c, d) = load(&inst(&format!(
-            "    virtual_rules {{\n        {line}\n    }}"
-        )));
-        assert!(c.is_none(), "{line}: accepted");
-        assert_eq!(d, [*want], "{line}");
-    }
+    assert_refused("virtual_rules", cases);
 }
 
 /// Dual stack in one instance, as neutron's HA routers have it: an IPv4 instance's IPv6
@@ -870,20 +845,19 @@ fn ipv6_from_and_pref() {
     let r = &c.unwrap().instances[0].extras.routes;
     let eth0 = Some("eth0".to_string());
     assert_eq!(
-        r[0],
-        Route {
-            from: (a("fd99::"), 64),
-            dev: eth0.clone(),
-            ..route("fd99:12::", 64)
-        }
-    );
-    assert_eq!(
-        r[1],
-        Route {
-            pref: Some(1),
-            dev: eth0.clone(),
-            ..route("fd99:13::", 64)
-        }
+        r[..2],
+        [
+            Route {
+                from: (a("fd99::"), 64),
+                dev: eth0.clone(),
+                ..route("fd99:12::", 64)
+            },
+            Route {
+                pref: Some(1),
+                dev: eth0.clone(),
+                ..route("fd99:13::", 64)
+            },
+        ]
     );
     assert_eq!(
         (r[2].dst, r[2].from, r[2].pref),
@@ -891,7 +865,7 @@ fn ipv6_from_and_pref() {
     );
     assert_eq!(r[3].pref, None);
     assert_eq!(r[0].to_string(), "fd99:12::/64 from fd99::/64 dev eth0");
-    for (line, want) in [
+    let cases: &[(&str, &str)] = &[
         (
             "10.0.0.0/8 from 10.1.0.0/16 dev eth0",
             "t.conf:8: error: 'from' (a source-specific route) is for IPv6 routes only",
@@ -904,11 +878,6 @@ fn ipv6_from_and_pref() {
             "fd99::/64 dev eth0 pref urgent",
             "t.conf:8: error: 'urgent' is not a route preference (low, medium or high)",
         ),
-    ] {
-        let (c, d) = load(&inst(&format!(
-            "    virtual_routes {{\n        {line}\n    }}"
-        )));
-        assert!(c.is_none(), "{line}: accepted");
-        assert_eq!(d, [want], "{line}");
-    }
+    ];
+    assert_refused("virtual_routes", cases);
 }
