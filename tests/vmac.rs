@@ -154,14 +154,33 @@ fn reach(lab: &Lab, vip: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// Router `i`, alone with `priority`, holds the VIP on its macvlan within its
+/// Master_Down_Interval and the margins (`d` is its daemon).
+fn wait_holder(lab: &Lab, fam: Fam, i: usize, priority: u8, d: &Daemon) {
+    let ok = wait_until(Vi::v3(priority).master_down() + 2 * MARGIN, S / 20, || {
+        fam.holds(lab, i)
+    });
+    assert!(ok, "{}", describe(d));
+}
+
+/// While r2 is master, r1 starts with `conf` (priority 150) and preempts it: r1 alone holds
+/// the VIP, and r2 is backup again.
+fn preempts(lab: &Lab, fam: Fam, conf: &str, d2: &Daemon) -> Daemon {
+    let d1 = lab.vrrpd(1, conf);
+    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
+        fam.holds(lab, 1) && !fam.holds(lab, 2)
+    });
+    assert!(ok, "{}\n{}", describe(&d1), describe(d2));
+    let backup = format!("({}) Entering BACKUP STATE", fam.instance);
+    assert!(d2.wait_log(&backup, S), "{}", describe(d2));
+    d1
+}
+
 /// r1 (priority 150) starts alone and holds the VIP on its macvlan, then r2 (100) starts and
 /// is backup; `kind(i)` runs on router `i`.
 fn start_pair(lab: &Lab, fam: Fam, kind: impl Fn(usize) -> Kind) -> (Daemon, Daemon) {
     let d1 = lab.daemon(kind(1), 1, &fam.conf(150, ""));
-    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
-        fam.holds(lab, 1)
-    });
-    assert!(ok, "{}", describe(&d1));
+    wait_holder(lab, fam, 1, 150, &d1);
     let d2 = lab.daemon(kind(2), 2, &fam.conf(100, ""));
     let backup = format!("({}) Entering BACKUP STATE", fam.instance);
     assert!(d2.wait_log(&backup, 5 * S), "{}", describe(&d2));
@@ -500,22 +519,9 @@ fn higher_priority_preempts_a_vmac_master() {
     let Some(lab) = Lab::new("mvpre", 2) else {
         return;
     };
-    let lo = Vi::v3(100);
     let d2 = lab.vrrpd(2, &vmac_conf(100, ""));
-    let ok = wait_until(lo.master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip_on_vmac(&lab, 2)
-    });
-    assert!(ok, "{}", describe(&d2));
-    let d1 = lab.vrrpd(1, &vmac_conf(150, ""));
-    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip_on_vmac(&lab, 1) && !holds_vip_on_vmac(&lab, 2)
-    });
-    assert!(ok, "{}\n{}", describe(&d1), describe(&d2));
-    assert!(
-        d2.wait_log("(VI_1) Entering BACKUP STATE", S),
-        "{}",
-        describe(&d2)
-    );
+    wait_holder(&lab, V4, 2, 100, &d2);
+    let _d1 = preempts(&lab, V4, &vmac_conf(150, ""), &d2);
 }
 
 /// r1 (priority 150) and r2 (100), FRR on `frr_on` (it always uses the virtual MAC, from its
@@ -639,10 +645,7 @@ fn adverts_leave_from_the_macvlan_or_with_vmac_xmit_base_from_the_interface() {
     ] {
         let cap = lab.capture("vrrp or arp", Duration::from_secs(30));
         let mut d = lab.vrrpd(i, &vmac_conf(150, more));
-        let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
-            holds_vip_on_vmac(&lab, i)
-        });
-        assert!(ok, "{}", describe(&d));
+        wait_holder(&lab, V4, i, 150, &d);
         std::thread::sleep(S / 2);
         assert_eq!(d.term(), Some(0), "{}", describe(&d));
         let pcap = cap.stop();
@@ -899,10 +902,7 @@ fn ipv6_vmac_xmit_base_with_garp_extra_if_refreshes_the_virtual_mac() {
         Duration::from_secs(30),
     );
     let mut d = lab.vrrpd(1, &vmac6_conf(150, more));
-    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip6_on_vmac(&lab, 1)
-    });
-    assert!(ok, "{}", describe(&d));
+    wait_holder(&lab, V6, 1, 150, &d);
     std::thread::sleep(3 * S + S / 2);
     assert!(
         !has6_on(&lab, 1, "vrrp.51", &router_ll(1)),
@@ -951,7 +951,6 @@ fn ipv6_preempted_master_sends_no_mld_from_the_virtual_mac() {
         return;
     };
     wait_dad(&lab);
-    let lo = Vi::v3(100);
     let vips: Vec<String> = (0..30).map(|k| format!("fd99::1:{k:x}")).collect();
     let vips: Vec<&str> = std::iter::once(LL_VIP6)
         .chain(std::iter::once(VIP6))
@@ -959,24 +958,12 @@ fn ipv6_preempted_master_sends_no_mld_from_the_virtual_mac() {
         .collect();
     let vmac6_conf = |p: u8, more: &str| vmac6_instance(p, "0.1", &vips, more);
     let d2 = lab.vrrpd(2, &vmac6_conf(100, ""));
-    let ok = wait_until(lo.master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip6_on_vmac(&lab, 2)
-    });
-    assert!(ok, "{}", describe(&d2));
+    wait_holder(&lab, V6, 2, 100, &d2);
     // Past the reports of r2 joining its groups as it became master.
     std::thread::sleep(3 * S);
     let filter = format!("ether src {VMAC6}");
     let cap = lab.capture_on("p2", &["-Q", "in"], &filter, Duration::from_secs(30));
-    let d1 = lab.vrrpd(1, &vmac6_conf(150, ""));
-    let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip6_on_vmac(&lab, 1) && !holds_vip6_on_vmac(&lab, 2)
-    });
-    assert!(ok, "{}\n{}", describe(&d1), describe(&d2));
-    assert!(
-        d2.wait_log("(VI_6) Entering BACKUP STATE", S),
-        "{}",
-        describe(&d2)
-    );
+    let _d1 = preempts(&lab, V6, &vmac6_conf(150, ""), &d2);
     std::thread::sleep(2 * S);
     let frames = tshark_fields(&cap.stop(), "", &["frame.protocols", "icmpv6.type"]);
     // r2's adverts as master, and nothing else.
