@@ -611,33 +611,40 @@ fn ipv6_route_forms() {
     assert_eq!(d, Vec::<String>::new());
     let r = &c.unwrap().instances[0].extras.routes;
     let eth0 = Some("eth0".to_string());
+    assert_eq!(
+        r[0],
+        Route {
+            via: Some(a("fd99::254")),
+            dev: eth0.clone(),
+            table: 100,
+            metric: Some(7),
+            ..route("fd99:5::", 64)
+        }
+    );
+    assert_eq!(
+        r[1],
+        Route {
+            pref_src: Some(a("fd99::100")),
+            dev: eth0.clone(),
+            ..route("fd99:6::", 64)
+        }
+    );
     // `default` takes the family of its gateway, of `inet6`, or else IPv4.
     assert_eq!(
-        r[..4],
-        [
-            Route {
-                via: Some(a("fd99::254")),
-                dev: eth0.clone(),
-                table: 100,
-                metric: Some(7),
-                ..route("fd99:5::", 64)
-            },
-            Route {
-                pref_src: Some(a("fd99::100")),
-                dev: eth0.clone(),
-                ..route("fd99:6::", 64)
-            },
-            Route {
-                via: Some(a("fe80::1")),
-                dev: eth0.clone(),
-                ..route("::", 0)
-            },
-            Route {
-                dev: eth0.clone(),
-                metric: Some(5),
-                ..route("::", 0)
-            },
-        ]
+        r[2],
+        Route {
+            via: Some(a("fe80::1")),
+            dev: eth0.clone(),
+            ..route("::", 0)
+        }
+    );
+    assert_eq!(
+        r[3],
+        Route {
+            dev: eth0.clone(),
+            metric: Some(5),
+            ..route("::", 0)
+        }
     );
     assert_eq!(r[4].dst, a("0.0.0.0"));
     let kinds: Vec<(u8, String)> = r[5..9]
@@ -845,19 +852,20 @@ fn ipv6_from_and_pref() {
     let r = &c.unwrap().instances[0].extras.routes;
     let eth0 = Some("eth0".to_string());
     assert_eq!(
-        r[..2],
-        [
-            Route {
-                from: (a("fd99::"), 64),
-                dev: eth0.clone(),
-                ..route("fd99:12::", 64)
-            },
-            Route {
-                pref: Some(1),
-                dev: eth0.clone(),
-                ..route("fd99:13::", 64)
-            },
-        ]
+        r[0],
+        Route {
+            from: (a("fd99::"), 64),
+            dev: eth0.clone(),
+            ..route("fd99:12::", 64)
+        }
+    );
+    assert_eq!(
+        r[1],
+        Route {
+            pref: Some(1),
+            dev: eth0.clone(),
+            ..route("fd99:13::", 64)
+        }
     );
     assert_eq!(
         (r[2].dst, r[2].from, r[2].pref),

@@ -363,37 +363,50 @@ fn ipv6_route_with_everything_and_its_delete() {
 
 #[test]
 fn ipv6_blackhole_unreachable_append_default() {
-    // ip -6 route prepend blackhole fd99:2::/48 proto keepalived
-    let r = RouteSpec {
-        kind: 6,
-        ..route("fd99:2::", 48)
-    };
-    let ip = "0a300000fe1200060000000014000100fd990002000000000000000000000000";
-    assert_route(&r, true, ACK_CREATE, ip);
-    // ip -6 route append fd99:3::/64 dev eth0 proto keepalived
-    let r = RouteSpec {
-        oif: Some(3),
-        append: true,
-        ..route("fd99:3::", 64)
-    };
-    let ip = "0a400000fe1200010000000014000100fd9900030000000000000000000000000800040003000000";
-    assert_route(&r, true, ACK_CREATE | NLM_F_APPEND, ip);
-    // ip -6 route prepend default via fe80::1 dev eth0 proto keepalived
-    let r = RouteSpec {
-        via: Some(a("fe80::1")),
-        oif: Some(3),
-        ..route("::", 0)
-    };
-    let ip = "0a000000fe1200010000000014000500fe8000000000000000000000000000010800040003000000";
-    assert_route(&r, true, ACK_CREATE, ip);
-    // ip -6 route prepend unreachable fd99:6::/64 metric 9 proto keepalived
-    let r = RouteSpec {
-        kind: 7,
-        metric: Some(9),
-        ..route("fd99:6::", 64)
-    };
-    let ip = "0a400000fe1200070000000014000100fd9900060000000000000000000000000800060009000000";
-    assert_route(&r, true, ACK_CREATE, ip);
+    let cases = [
+        // ip -6 route prepend blackhole fd99:2::/48 proto keepalived
+        (
+            RouteSpec {
+                kind: 6,
+                ..route("fd99:2::", 48)
+            },
+            ACK_CREATE,
+            "0a300000fe1200060000000014000100fd990002000000000000000000000000",
+        ),
+        // ip -6 route append fd99:3::/64 dev eth0 proto keepalived
+        (
+            RouteSpec {
+                oif: Some(3),
+                append: true,
+                ..route("fd99:3::", 64)
+            },
+            ACK_CREATE | NLM_F_APPEND,
+            "0a400000fe1200010000000014000100fd9900030000000000000000000000000800040003000000",
+        ),
+        // ip -6 route prepend default via fe80::1 dev eth0 proto keepalived
+        (
+            RouteSpec {
+                via: Some(a("fe80::1")),
+                oif: Some(3),
+                ..route("::", 0)
+            },
+            ACK_CREATE,
+            "0a000000fe1200010000000014000500fe8000000000000000000000000000010800040003000000",
+        ),
+        // ip -6 route prepend unreachable fd99:6::/64 metric 9 proto keepalived
+        (
+            RouteSpec {
+                kind: 7,
+                metric: Some(9),
+                ..route("fd99:6::", 64)
+            },
+            ACK_CREATE,
+            "0a400000fe1200070000000014000100fd9900060000000000000000000000000800060009000000",
+        ),
+    ];
+    for (r, flags, ip) in cases {
+        assert_route(&r, true, flags, ip);
+    }
 }
 
 #[test]
