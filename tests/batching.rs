@@ -1,7 +1,8 @@
 //! Issue 17: instances that share a link and an advertisement interval send in phase, so one
 //! timer expiry and one sendmmsg serve them all. Instances that become master at different
 //! times (here: added by a reload 0.43 s into the interval) must join the phase of those
-//! running, and keep it; and the daemon's batched sends lose nothing.
+//! running, and keep it; and the daemon's batched sends lose nothing. Gratuitous ARPs of
+//! instances becoming master together leave in one sendmmsg too.
 
 mod common;
 
@@ -73,4 +74,47 @@ fn instances_added_later_send_in_phase() {
     }
     let dump = d.must_dump("VI_6");
     assert!(dump.get("adverts_tx") >= 5, "{:?}", dump.fields);
+}
+
+#[test]
+fn announcements_of_instances_starting_together_leave_in_one_call() {
+    let Some(lab) = Lab::new("hgarp", 1) else {
+        return;
+    };
+    let d = lab.vrrpd(1, &conf(&[vi(1)]));
+    assert!(
+        d.wait_log("Entering MASTER STATE", Duration::from_secs(5)),
+        "{}",
+        d.log()
+    );
+    // strace on the running daemon (a tracer from the start would stand between the test
+    // and the daemon's signals), then six owners start in one turn of its loop.
+    let out = lab.path("strace.txt");
+    let pid = d.pid().to_string();
+    let mut st = std::process::Command::new(strace())
+        .args(["-f", "-qq", "-e", "trace=sendmmsg", "-o"])
+        .arg(&out)
+        .args(["-p", &pid])
+        .spawn()
+        .expect("start strace");
+    std::thread::sleep(Duration::from_millis(700));
+    let all: Vec<Vi> = (1..=7).map(vi).collect();
+    std::fs::write(d.conf_path(), conf(&all)).expect("write config");
+    d.hup();
+    let ok = d.wait_count("Entering MASTER STATE", 7, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(300));
+    // SIGINT: strace detaches and leaves the daemon running.
+    // SAFETY: kill(2) on a child we started; no memory is involved.
+    unsafe { libc::kill(st.id() as libc::c_int, libc::SIGINT) };
+    let _ = st.wait();
+    assert!(ok, "{}", d.log());
+    let trace = std::fs::read_to_string(&out).unwrap_or_default();
+    // The first frame of each new master's burst: one call with all six, on the packet socket.
+    let batched = trace.lines().any(|l| {
+        l.contains("AF_PACKET")
+            && l.rsplit_once("= ")
+                .and_then(|(_, n)| n.trim().parse::<u32>().ok())
+                .is_some_and(|n| n >= 6)
+    });
+    assert!(batched, "no sendmmsg of 6 frames:\n{trace}\n{}", d.log());
 }

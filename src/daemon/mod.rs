@@ -208,9 +208,7 @@ impl Daemon {
         d.routes_start();
         let now = clock::now();
         d.track_setup(&config, now);
-        for k in 0..d.routers.len() {
-            d.start(k, now);
-        }
+        d.start_all(0..d.routers.len(), now);
         crate::sys::release_free_memory();
         Ok(d)
     }
@@ -491,6 +489,17 @@ impl Daemon {
     // ---- instances -----------------------------------------------------------------------
 
     /// Starts instance `k`; what holds it in FAULT was fed by `track_apply` already.
+    /// Starts instances `ks` in one turn: what they send at once (owners' first adverts and
+    /// gratuitous ARPs) leaves in one batch per socket, as on a timer tick.
+    fn start_all(&mut self, ks: impl IntoIterator<Item = usize>, now: Instant) {
+        self.batching = true;
+        for k in ks {
+            self.start(k, now);
+        }
+        self.batching = false;
+        self.flush_tx();
+    }
+
     fn start(&mut self, k: usize, now: Instant) {
         if let Some(src) = self.routers[k].source(&self.ifaces) {
             self.feed(k, now, Input::Primary(src));
@@ -746,9 +755,7 @@ impl Daemon {
         // one at once).
         self.track_setup(&cfg, now);
         let restarted = started.len();
-        for k in started {
-            self.start(k, now);
-        }
+        self.start_all(started, now);
         info!(
             "Reloaded in {:.1} ms (reading and checking {:.1} ms): {same} instance(s) unchanged, {in_place} changed in place, {restarted} (re)started",
             (clock::now() - began).as_secs_f64() * 1e3,

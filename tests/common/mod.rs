@@ -86,6 +86,11 @@ pub fn vrrpd_bin() -> &'static str {
     env!("CARGO_BIN_EXE_vrrpd")
 }
 
+/// strace, for tests that look at a daemon's system calls (checked by `Lab::new`).
+pub fn strace() -> &'static Path {
+    &t().strace
+}
+
 /// The shape of a lab: how many routers, and where their eth0 addresses sit.
 #[derive(Clone, Copy, Debug)]
 pub struct Topo {

@@ -13,6 +13,8 @@ pub struct Tools {
     pub tshark: PathBuf,
     pub nft: PathBuf,
     pub timeout: PathBuf,
+    /// To see which system calls a daemon's packets leave through (tests/batching.rs).
+    pub strace: PathBuf,
 }
 
 /// Looks `name` up in PATH, then in the sbin directories a non-login root shell may lack.
@@ -49,6 +51,7 @@ fn probe() -> Result<Tools, Vec<String>> {
         tshark: get("tshark", "tshark"),
         nft: get("nft", "nftables"),
         timeout: get("timeout", "coreutils"),
+        strace: get("strace", "strace"),
     };
     if missing.is_empty() {
         Ok(tools)
@@ -67,11 +70,11 @@ pub fn tools() -> Option<&'static Tools> {
             let what = missing.join(", ");
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!(
-                    "lab tests need root, iproute2, keepalived, tcpdump, tshark, nftables; missing: {what}"
+                    "lab tests need root, iproute2, keepalived, tcpdump, tshark, nftables, strace; missing: {what}"
                 );
             }
             eprintln!(
-                "skipped: lab tests need root, iproute2, keepalived, tcpdump, tshark, nftables; missing: {what}"
+                "skipped: lab tests need root, iproute2, keepalived, tcpdump, tshark, nftables, strace; missing: {what}"
             );
             None
         }
