@@ -12,7 +12,6 @@ const S: Duration = Duration::from_secs(1);
 /// The advertised VIPs: a link-local first (RFC 5798 section 5.2.9), then a global one.
 const LL_VIP: &str = "fe80::1:100";
 const VIP6: &str = "fd99::100";
-const CLIENT_IP6: &str = "fd99::250";
 
 /// One IPv6 instance (VRRPv3, 0.1 s) with `vips` on eth0.
 fn v6_instance(name: &str, vrid: u8, priority: u8, vips: &[&str]) -> String {
@@ -90,16 +89,7 @@ fn wait_dad(lab: &Lab) {
 /// The client gets fd99::250/64 and a neighbour entry for VIP6: it sends a datagram there,
 /// so it solicits the address and the master answers.
 fn client_learns(lab: &Lab) {
-    let r = lab.client_exec(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("{CLIENT_IP6}/64"),
-        "dev",
-        "eth0",
-        "nodad",
-    ]);
-    assert!(r.ok(), "{}", r.stderr);
+    lab.add_client6();
     let ok = wait_until(10 * S, Duration::from_millis(200), || {
         let poke = in_netns(&lab.client_ns(), || {
             let sock = std::net::UdpSocket::bind("[::]:0").expect("udp socket");

@@ -98,7 +98,7 @@ impl Fam {
     /// The client reaches the VIP, and so resolves it (over IPv6 it first gets an address).
     fn client_learns(self, lab: &Lab) -> bool {
         if self.af == Af::V6 {
-            client_addr6(lab);
+            lab.add_client6();
         }
         self.reach(lab)
     }
@@ -678,7 +678,6 @@ const VMAC6: &str = "00:00:5e:00:02:33";
 /// The advertised VIPs: a link-local first (RFC 5798 section 5.2.9), then a global one.
 const LL_VIP6: &str = "fe80::1:100";
 const VIP6: &str = "fd99::100";
-const CLIENT_IP6: &str = "fd99::250";
 
 /// VI_6 (VRRPv3 over IPv6, 0.1 s, VRID 51) with `use_vmac` and the extra lines `more`; the
 /// VIPs name no `dev`, so they go on the macvlan.
@@ -732,20 +731,6 @@ fn wait_dad(lab: &Lab) {
         });
         assert!(ok, "r{i}: no usable link-local");
     }
-}
-
-/// The client gets fd99::250/64 (it has no IPv6 address of its own to reach VIP6 from).
-fn client_addr6(lab: &Lab) {
-    let r = lab.client_exec(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("{CLIENT_IP6}/64"),
-        "dev",
-        "eth0",
-        "nodad",
-    ]);
-    assert!(r.ok(), "{}", r.stderr);
 }
 
 /// The client gets fd99::250/64 and resolves VIP6 (a datagram there makes it solicit).

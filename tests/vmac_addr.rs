@@ -16,7 +16,6 @@ const MAC6: &str = "00:00:5e:00:02:33";
 /// The second LAN, on the routers' eth1 and the switch's br1 (which is also its client).
 const VIP_LAN2: &str = "10.99.7.100";
 const SW_LAN2: &str = "10.99.7.250";
-const CLIENT_IP6: &str = "fd99::250";
 
 /// VI_1 (IPv4, VRRPv3, 0.1 s, VRID 51) with `words`: VIP 10.99.0.100 on eth0, and excluded
 /// 10.99.7.100 on eth1 and fd99::100 on eth0.
@@ -196,16 +195,7 @@ fn pair(prefix: &str, kinds: [Kind; 2]) {
     };
     lab.add_client();
     add_lan2(&lab);
-    let r = lab.client_exec(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("{CLIENT_IP6}/64"),
-        "dev",
-        "eth0",
-        "nodad",
-    ]);
-    assert!(r.ok(), "{}", r.stderr);
+    lab.add_client6();
     // A client whose entry keepalived flipped to its physical MAC (see clients_at_virtual_macs)
     // needs the new master's announcements; with a vrrpd master it needs none.
     filter_switches(&lab, kinds[0] == Kind::Vrrpd);

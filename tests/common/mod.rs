@@ -71,6 +71,8 @@ pub fn router_mac(i: usize) -> String {
 
 /// The client namespace's address and MAC.
 pub const CLIENT_IP: &str = "10.99.0.250";
+/// The client's IPv6 address (`Lab::add_client6`), on the fd99::/64 of the IPv6 tests.
+pub const CLIENT_IP6: &str = "fd99::250";
 pub const CLIENT_MAC: &str = "02:99:00:00:00:fa";
 
 /// Which daemon `Lab::dut` starts: vrrpd, or keepalived when VRRPD_LAB_SUBJECT=keepalived.
@@ -418,6 +420,13 @@ impl Lab {
             ],
         );
         assert!(r.ok(), "cannot set arp_accept: {}", r.stderr);
+    }
+
+    /// Gives the client CLIENT_IP6/64 too (without DAD: usable at once).
+    pub fn add_client6(&self) {
+        let addr = format!("{CLIENT_IP6}/64");
+        let r = self.client_exec(&["ip", "addr", "add", &addr, "dev", "eth0", "nodad"]);
+        assert!(r.ok(), "cannot give the client {addr}: {}", r.stderr);
     }
 
     /// The MAC the client's neighbour table has for `ip`, if any.
