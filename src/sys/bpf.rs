@@ -5,8 +5,10 @@
 //! backup's queue, and costs the daemon no wake-ups.
 //!
 //! The kernel keeps no count of what a socket filter rejects (the socket's drop counter,
-//! SO_RXQ_OVFL, counts only a full queue), so what the filter drops is not counted anywhere;
-//! the daemon's own counters see only what passes.
+//! SO_RXQ_OVFL, counts only a full queue), and a peer with a wrong password or VRID is an
+//! operator's problem to see (split brain). So the filter lets a random 1 in [`SAMPLE`] of all
+//! packets through unchecked: the daemon counts and logs those it would drop through its usual
+//! checks, which refuse them again, so a sample never changes state.
 //!
 //! The program is built from the VRID list by [`program`], a pure function, and attached with
 //! [`attach`]. The IPv4 raw socket sees the IP header in front of the VRRP message, an IPv6
@@ -39,11 +41,13 @@ pub mod op {
     pub const W: u16 = 0x00;
     pub const B: u16 = 0x10;
     pub const IMM: u16 = 0x00;
+    pub const ABS: u16 = 0x20;
     pub const IND: u16 = 0x40;
     pub const MSH: u16 = 0xa0;
     pub const ADD: u16 = 0x00;
     pub const LSH: u16 = 0x60;
     pub const JEQ: u16 = 0x10;
+    pub const JSET: u16 = 0x40;
     pub const K: u16 = 0x00;
     pub const X: u16 = 0x08;
     pub const TAX: u16 = 0x00;
@@ -69,9 +73,20 @@ pub struct Rule {
 /// `ret #ACCEPT` keeps the whole packet; `ret #0` drops it.
 pub const ACCEPT: u32 = u32::MAX;
 
-/// The most instructions [`program`] emits: two, one per VRID, a block of at most ten per
-/// password, one.
-pub const MAX_INSNS: usize = 2 + 256 + 10 * 256 + 1;
+/// `ld [AD_RANDOM]` loads a random word instead of packet bytes (SKF_AD_OFF + SKF_AD_RANDOM).
+pub const AD_RANDOM: u32 = (libc::SKF_AD_OFF + libc::SKF_AD_RANDOM) as u32;
+
+/// One packet in `SAMPLE` passes the filter unchecked. A power of two, so that the low bits of
+/// the kernel's uniform random word (`ld rand`, SKF_AD_RANDOM) pick exactly 1 in `SAMPLE` with
+/// one `jset`, without a `mod`. 64: the ~150k packets/s one flooding host sends here reach a
+/// 1 % CPU backup at ~2.3k/s, which its queue absorbs between the time slices it gets
+/// (`tests/hostile.rs`), while a misconfigured peer at `advert_int 1` is seen within a minute
+/// on average.
+pub const SAMPLE: u32 = 64;
+
+/// The most instructions [`program`] emits: three to sample, two, one per VRID, a block of at
+/// most ten per password, one.
+pub const MAX_INSNS: usize = 3 + 2 + 256 + 10 * 256 + 1;
 
 pub type Program = heapless::Vec<Insn, MAX_INSNS>;
 
@@ -98,6 +113,7 @@ const fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
 /// instances with one password, costs one comparison per VRID and one block:
 ///
 /// ```text
+///       A = random; if A & (SAMPLE - 1) == 0 accept   ; the sample, before any load can fail
 ///       X = start of the VRRP message
 ///       A = byte [X + 1]                        ; the VRID
 ///   for each password (or none):
@@ -119,6 +135,14 @@ pub fn program(start: Start, rules: &[Rule]) -> Program {
         // MAX_INSNS covers 256 rules; more VRIDs than exist would only lose the tail.
         let _ = p.push(i);
     };
+    emit(stmt(op::LD | op::W | op::ABS, AD_RANDOM));
+    emit(Insn {
+        code: op::JMP | op::JSET | op::K,
+        jt: 1,
+        jf: 0,
+        k: SAMPLE - 1,
+    });
+    emit(stmt(op::RET | op::K, ACCEPT));
     emit(match start {
         Start::AfterIpv4Header => stmt(op::LDX | op::B | op::MSH, 0),
         Start::Payload => stmt(op::LDX | op::W | op::IMM, 0),
@@ -203,13 +227,14 @@ pub fn attach(fd: &impl AsRawFd, prog: &[Insn]) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::testdata::{V2_PASS_1, V2_UNICAST_1, V3_ADVERT_1};
 
-    /// What the kernel would do: a small interpreter for the instructions `program` emits.
-    /// Returns the `ret` value (0 = drop), or None for an instruction it does not know.
-    fn run(prog: &[Insn], pkt: &[u8]) -> Option<u32> {
+    /// What the kernel would do: a small interpreter for the instructions `program` emits,
+    /// with `rand` as the random word. Returns the `ret` value (0 = drop), or None for an
+    /// instruction it does not know.
+    fn run_with(prog: &[Insn], pkt: &[u8], rand: u32) -> Option<u32> {
         let (mut a, mut x) = (0u32, 0u32);
         let mut pc = 0usize;
         let load = |at: u32, n: usize| -> Option<u32> {
@@ -226,6 +251,7 @@ mod tests {
                     None => return Some(0),
                 },
                 c if c == op::LDX | op::W | op::IMM => x = i.k,
+                c if c == op::LD | op::W | op::ABS && i.k == AD_RANDOM => a = rand,
                 c if c == op::LD | op::B | op::IND => match load(x.wrapping_add(i.k), 1) {
                     Some(v) => a = v,
                     None => return Some(0),
@@ -240,10 +266,18 @@ mod tests {
                 c if c == op::JMP | op::JEQ | op::K => {
                     pc += usize::from(if a == i.k { i.jt } else { i.jf });
                 }
+                c if c == op::JMP | op::JSET | op::K => {
+                    pc += usize::from(if a & i.k != 0 { i.jt } else { i.jf });
+                }
                 c if c == op::RET | op::K => return Some(i.k),
                 _ => return None,
             }
         }
+    }
+
+    /// The filter proper: a random word that does not sample.
+    pub(crate) fn run(prog: &[Insn], pkt: &[u8]) -> Option<u32> {
+        run_with(prog, pkt, 1)
     }
 
     const PASS: [u8; 8] = *b"s3cret\0\0";
@@ -372,6 +406,61 @@ mod tests {
     }
 
     #[test]
+    fn one_random_word_in_sample_passes_anything() {
+        let v2 = ip(&V2_PASS_1);
+        let ok = Rule {
+            vrid: v2[21],
+            pass: Some(PASS),
+        };
+        let wrong = Rule {
+            pass: Some(*b"s3cres\0\0"),
+            ..ok
+        };
+        let p = program(Start::AfterIpv4Header, &[wrong]);
+        let mut passed = 0;
+        for rand in (0..4 * SAMPLE).chain([u32::MAX, u32::MAX - (SAMPLE - 1)]) {
+            let sampled = rand % SAMPLE == 0;
+            // A wrong password, a runt too short for any load, nothing at all: dropped
+            // unless sampled, and then passed whole.
+            for pkt in [v2, &v2[..1], &[]] {
+                let want = if sampled { ACCEPT } else { 0 };
+                assert_eq!(run_with(&p, pkt, rand), Some(want), "rand {rand:#x}");
+            }
+            let good = program(Start::Payload, &[ok]);
+            assert_eq!(run_with(&good, &v2[20..], rand), Some(ACCEPT));
+            passed += usize::from(sampled);
+        }
+        assert_eq!(passed, 4 + 1);
+    }
+
+    /// The real kernel's `ld rand`: a filter that admits nothing lets some 1 in SAMPLE through.
+    #[test]
+    fn the_kernel_samples_one_in_sample() {
+        let rx = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp socket");
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp socket");
+        attach(&rx, &program(Start::Payload, &[])).expect("attach");
+        rx.set_nonblocking(true).expect("nonblocking");
+        let to = rx.local_addr().expect("address");
+        // 4096 sent, 64 expected: 8 to 160 is more than 7 standard deviations either way.
+        let sent = 4096;
+        for _ in 0..sent {
+            tx.send_to(b"x", to).expect("send");
+        }
+        let mut got = 0;
+        let mut buf = [0u8; 16];
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(200);
+        while std::time::Instant::now() < until {
+            match rx.recv(&mut buf) {
+                Ok(_) => got += 1,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+        let want = sent / SAMPLE as usize;
+        eprintln!("{got} of {sent} sampled (expected {want})");
+        assert!((8..=160).contains(&got), "{got} of {sent} sampled");
+    }
+
+    #[test]
     fn the_kernel_takes_every_program() {
         // Any socket takes a filter, and no privilege is needed: a UDP socket will do.
         let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp socket");
@@ -385,7 +474,7 @@ mod tests {
             let p = program(start, &shared);
             attach(&sock, &p).unwrap_or_else(|e| panic!("{} instructions refused: {e}", p.len()));
         }
-        assert_eq!(program(Start::Payload, &shared).len(), 2 + 256 + 10 + 1);
+        assert_eq!(program(Start::Payload, &shared).len(), 3 + 2 + 256 + 10 + 1);
         // A different password on every VRID is past the kernel's filter memory: VRIDs only.
         let distinct: Vec<Rule> = (0..=255u8)
             .map(|vrid| Rule {
