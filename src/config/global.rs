@@ -29,6 +29,7 @@ pub(crate) struct GlobalBuilder {
     script_user: Option<(String, Option<String>)>,
     enable_script_security: bool,
     v3_checksum_as_v2: Option<bool>,
+    log_unknown_vrids: bool,
     max_script_children: Option<u32>,
     process_scan_interval: Option<std::time::Duration>,
     sched: Sched,
@@ -63,6 +64,7 @@ impl GlobalBuilder {
             script_user: self.script_user,
             enable_script_security: self.enable_script_security,
             v3_checksum_as_v2: self.v3_checksum_as_v2.unwrap_or(d.v3_checksum_as_v2),
+            log_unknown_vrids: self.log_unknown_vrids,
             max_script_children: self.max_script_children.unwrap_or(d.max_script_children),
             process_scan_interval: self
                 .process_scan_interval
@@ -135,6 +137,10 @@ impl GlobalBuilder {
                 "enable_script_security" => {
                     no_args(stmt, sink);
                     self.enable_script_security = true;
+                }
+                "log_unknown_vrids" => {
+                    no_args(stmt, sink);
+                    self.log_unknown_vrids = true;
                 }
                 "v3_checksum_as_v2" => {
                     if let Some(on) = stmt_bool(stmt, sink) {

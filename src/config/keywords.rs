@@ -157,6 +157,7 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "vrrp_rlimit_rttime"),
     value(Global, "vrrp_no_swap"),
     value(Global, "vrrp_strict"),
+    value(Global, "log_unknown_vrids"),
     value(Global, "bfd_cpu_affinity").lost(OTHER_PROCESS),
     value(Global, "bfd_no_swap").lost(OTHER_PROCESS),
     value(Global, "bfd_priority").lost(OTHER_PROCESS),
@@ -189,10 +190,6 @@ pub(crate) const TABLE: &[Keyword] = &[
     value(Global, "instance").lost("vrrpd runs one instance per config file; use separate -f and -p"),
     value(Global, "json_version").lost("keepalived.json (SIGRTMIN+2) has keepalived 2.2's layout"),
     value(Global, "linkbeat_use_polling").lost("vrrpd follows netlink link events on every interface"),
-    value(Global, "log_unknown_vrids").lost(
-        "adverts for VRIDs vrrpd does not run on a link are dropped by its socket filter in the \
-         kernel, neither logged nor counted",
-    ),
     value(Global, "lvs_flush").lost(LVS),
     value(Global, "lvs_flush_on_stop").lost(LVS),
     value(Global, "lvs_id").lost(LVS),

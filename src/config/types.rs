@@ -69,6 +69,9 @@ pub struct Global {
     pub enable_script_security: bool,
     /// `v3_checksum_as_v2`: the default for instances.
     pub v3_checksum_as_v2: bool,
+    /// `log_unknown_vrids`: log adverts for VRIDs no instance runs on their link (those the
+    /// socket filter samples, see `sys::bpf`).
+    pub log_unknown_vrids: bool,
     /// `max_script_children` (vrrpd's own): scripts running at once. Over it, a run is
     /// skipped and logged. 1..=`limits::MAX_CHILDREN`, default 32.
     pub max_script_children: u32,
@@ -127,6 +130,7 @@ impl Default for Global {
             script_user: None,
             enable_script_security: false,
             v3_checksum_as_v2: false,
+            log_unknown_vrids: false,
             max_script_children: 32,
             sched: Sched::default(),
             process_scan_interval: Duration::from_secs(1),

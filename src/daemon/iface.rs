@@ -5,8 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::sys::netlink::{AddrInfo, LinkInfo};
 use crate::sys::raw::VrrpSocket;
 use crate::sys::raw6::Vrrp6Socket;
+use crate::time::Instant;
 use crate::vrrp::Family;
-use crate::vrrp::rx::Counters;
+use crate::vrrp::rx::{Counters, Drop};
 
 /// No instance runs this VRID on the interface.
 pub const NO_INSTANCE: u16 = u16::MAX;
@@ -52,6 +53,8 @@ pub struct Iface {
     /// Packets dropped before any instance could be named (unknown VRID, too short). Counted
     /// once here rather than on every instance, so a flood costs O(1) per packet.
     pub unrouted: Counters,
+    /// When an unknown VRID was last logged, and how many came since.
+    unknown_log: (Option<Instant>, u64),
     /// Packets the kernel dropped because a VRRP socket's queue was full (SO_RXQ_OVFL), over
     /// every such socket of both families this interface had, as of the last packet read.
     pub overflows: u64,
@@ -73,9 +76,29 @@ impl Iface {
             v4: Side::new(),
             v6: Side::new(),
             unrouted: Counters::default(),
+            unknown_log: (None, 0),
             overflows: 0,
             sock_overflows: [0; 2],
         }
+    }
+
+    /// Counts an advert for a VRID no instance runs here and, with `log_unknown_vrids`, logs it
+    /// in keepalived's words, at most once per `DROP_LOG_PERIOD`. Most of them never get here:
+    /// the socket filter passes a sample (`sys::bpf::SAMPLE`), so the counts are of that sample.
+    pub fn unknown_vrid(&mut self, now: Instant, vrid: u8, src: IpAddr, log: bool) {
+        let total = self.unrouted.count(Drop::Vrid);
+        let (last, since) = &mut self.unknown_log;
+        *since += 1;
+        if !log || last.is_some_and(|t| now < t + super::router::DROP_LOG_PERIOD) {
+            return;
+        }
+        log::info!(
+            "Unknown VRID({vrid}) received on interface({}) from {src}. ignoring... \
+             ({since} since the last such line, {total} in all)",
+            self.name
+        );
+        *last = Some(now);
+        *since = 0;
     }
 
     /// The dispatch table of `family`.

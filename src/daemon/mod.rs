@@ -37,7 +37,7 @@ use crate::sys::signalfd::Signals;
 use crate::sys::timerfd::TimerFd;
 use crate::time::Instant;
 use crate::timer::Timers;
-use crate::vrrp::rx::{self, Drop};
+use crate::vrrp::rx;
 use crate::vrrp::{Action, Actions, Family, Input, State};
 
 use iface::{Iface, NO_INSTANCE};
@@ -463,15 +463,18 @@ impl Daemon {
                 return Some(at);
             }
         };
-        let vrid = rx::peek_vrid(msg);
-        let k = match vrid {
-            Ok(v) => f.vrids(family)[usize::from(v)],
-            Err(_) => NO_INSTANCE,
+        // Not ours, or too short to tell whose: the link's count, shown by each of its
+        // instances in the state dump.
+        let vrid = match rx::peek_vrid(msg) {
+            Ok(v) => v,
+            Err(d) => {
+                f.unrouted.count(d);
+                return Some(at);
+            }
         };
+        let k = f.vrids(family)[usize::from(vrid)];
         if k == NO_INSTANCE {
-            // Not ours, or too short to tell whose: the link's count, shown by each of its
-            // instances in the state dump.
-            f.unrouted.count(vrid.err().unwrap_or(Drop::Vrid));
+            f.unknown_vrid(now, vrid, meta.src, self.global.log_unknown_vrids);
             return Some(at);
         }
         let r = self.routers.get_mut(usize::from(k))?;

@@ -24,7 +24,7 @@ use crate::vrrp::{Action, Actions, Family, Garp, Instance, Reason, Spec, State, 
 use crate::wire::{arp, ipv4, ndisc, vrrp};
 
 /// One log line per drop reason per this period, with a count, so a flood cannot fill the disk.
-const DROP_LOG_PERIOD: Duration = Duration::from_secs(10);
+pub(super) const DROP_LOG_PERIOD: Duration = Duration::from_secs(10);
 
 pub struct Router {
     /// The daemon's view: names, interfaces, VIP options, scripts. What the protocol runs by is
