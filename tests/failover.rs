@@ -249,13 +249,17 @@ fn wrong_auth_pass_is_ignored_and_counted() {
     assert!(!after.contains("Entering BACKUP STATE"), "{after}");
     if is_vrrpd(&d1) {
         // The socket filter holds each side's password, so the kernel drops the other's
-        // adverts before they are queued: they are neither accepted nor counted (the kernel
-        // keeps no count of what a socket filter drops).
+        // adverts before they are queued: none is accepted, and only the filter's 1-in-64
+        // sample reaches the daemon, to be counted as `auth` (tests/sampled_drops.rs).
         let a = dump(&d1);
         assert_eq!(a.state, "MASTER", "{a:?}");
         let b = dump(&d2);
         for (who, d) in [("r1", &a), ("r2", &b)] {
-            assert_eq!((d.get("adverts_rx"), d.get("auth")), (0, 0), "{who}: {d:?}");
+            assert_eq!(d.get("adverts_rx"), 0, "{who}: {d:?}");
+            assert!(
+                d.get("auth") <= 3,
+                "{who}: more than a sample counted: {d:?}"
+            );
         }
     }
 }

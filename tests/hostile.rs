@@ -319,23 +319,22 @@ fn flood_of_bad_adverts_changes_nothing() {
     assert!(lab.has_vip(1, "10.99.1.100"));
     assert!(lab.has_vip(1, "10.99.1.101"));
 
-    // What passes the socket filter (the right VRID and password) is counted by reason; the
-    // rest (other VRIDs, wrong passwords, adverts cut before their password) never reaches
-    // the daemon: the kernel keeps no count of what a filter drops.
+    // What passes the socket filter (the right VRID and password) is counted by reason; of
+    // the rest (random bytes, adverts cut before their password, wrong passwords, other
+    // VRIDs: kinds 0, 1, 4, 5, 7) only the filter's sample, 1 in 64, reaches the daemon.
+    let filtered: u64 = [0, 1, 4, 5, 7].iter().map(|&k| sent[k]).sum();
+    let most = 2 * filtered / 64 + 50;
     for (who, d1, du) in [("master", &m1, &mu), ("backup", &b1, &bu)] {
         eprintln!("{who} VI_1 {:?}\n{who} VI_U {:?}", d1.fields, du.fields);
-        for reason in ["ttl", "checksum"] {
+        for reason in ["ttl", "checksum", "auth", "vrid"] {
             assert!(d1.get(reason) > 0, "{who}: no '{reason}' drops counted");
         }
         assert!(du.get("peer") > 0, "{who}: no 'peer' drops counted");
-        let past_filter: Vec<_> = ["len", "auth", "vrid"]
-            .iter()
-            .map(|r| (*r, d1.get(r)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
+        let sampled: u64 = ["len", "auth", "vrid"].iter().map(|r| d1.get(r)).sum();
         assert!(
-            past_filter.is_empty(),
-            "{who}: the socket filter let through {past_filter:?} of {sent:?} sent"
+            sampled <= most,
+            "{who}: the socket filter let through {sampled} (len, auth, vrid) of {filtered} \
+             it should drop but for a 1 in 64 sample"
         );
     }
 
@@ -547,8 +546,8 @@ impl Drop for CpuQuota {
 /// the flood aimed at the backup: the right VRID with wrong passwords, other VRIDs, sent to
 /// its own address. Before the socket filter, the queue overflowed and the master's adverts
 /// were lost in it, so the backup took over from a live master. Now the kernel drops the
-/// flood before it is queued, and a Master_Down expiry first reads what is queued, judging
-/// adverts by when they arrived.
+/// flood before it is queued (all but its 1-in-64 sample), and a Master_Down expiry first
+/// reads what is queued, judging adverts by when they arrived.
 /// Of one CPU, for each router. Low enough that, before the filter, a release-built backup could
 /// not keep up with what one flooding host here sends (some 150k packets/s from two threads in
 /// a release build): it took over twice in 15 s and held the VIP in 9 of 70 samples.

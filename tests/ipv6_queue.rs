@@ -73,7 +73,8 @@ fn ipv6_backup_waking_late_reads_its_queue_and_the_filter_drops_other_vrids() {
         backup.log()
     );
 
-    // Other VRIDs never reach the daemon: the filter drops them in the kernel.
+    // Other VRIDs are dropped in the kernel but for the filter's 1-in-64 sample (some 3 of
+    // these 200), which the daemon counts.
     let flood = in_netns(&lab.ns(3), || {
         let ifindex = if_index("eth0");
         let sock = Vrrp6Socket::open("eth0", ifindex).expect("socket");
@@ -91,9 +92,8 @@ fn ipv6_backup_waking_late_reads_its_queue_and_the_filter_drops_other_vrids() {
     assert_eq!(flood.join().expect("flooder"), 200);
     std::thread::sleep(Duration::from_millis(300));
     let b1 = backup.must_dump("VI_1");
-    assert_eq!(
-        b1.get("vrid"),
-        0,
+    assert!(
+        b1.get("vrid") <= 25,
         "the filter let other VRIDs through: {:?}",
         b1.fields
     );

@@ -260,6 +260,9 @@ pub fn json(views: &[View<'_>]) -> String {
             Json(&master),
             c.advert_int_cs,
         );
+        // What the socket filter drops (wrong password, other VRID, cut short) is counted from
+        // its 1-in-`bpf::SAMPLE` sample: auth_failure, vrid_err and part of packet_len_err
+        // count sampled packets, not an estimate of all (README, "Floods").
         let _ = write!(
             o,
             "\"stats\":{{\"advert_rcvd\":{},\"advert_sent\":{},\"become_master\":{},\
