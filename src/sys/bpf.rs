@@ -128,7 +128,7 @@ const fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
 ///
 /// Jumps are 8 bits: a chain of at most 256 VRIDs always reaches its block. A packet too short
 /// for a load is dropped by the kernel (a classic BPF load past the end returns 0), so a
-/// truncated advert never reaches us either.
+/// truncated advert reaches us only as part of the sample, taken before any load.
 pub fn program(start: Start, rules: &[Rule]) -> Program {
     let mut p = Program::new();
     let mut emit = |i: Insn| {
