@@ -588,6 +588,13 @@ fn global_values_flow_into_instances() {
 }
 
 #[test]
+fn log_unknown_vrids_is_read_without_a_warning() {
+    assert!(!clean(&inst("")).global.log_unknown_vrids);
+    let c = clean(&format!("global_defs {{\n log_unknown_vrids\n}}\n{}", inst("")));
+    assert!(c.global.log_unknown_vrids);
+}
+
+#[test]
 fn vrrp_min_garp() {
     let c = clean(&format!("global_defs {{\n vrrp_min_garp\n}}\n{}", inst("")));
     assert_eq!(
