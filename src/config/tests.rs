@@ -590,7 +590,10 @@ fn global_values_flow_into_instances() {
 #[test]
 fn log_unknown_vrids_is_read_without_a_warning() {
     assert!(!clean(&inst("")).global.log_unknown_vrids);
-    let c = clean(&format!("global_defs {{\n log_unknown_vrids\n}}\n{}", inst("")));
+    let c = clean(&format!(
+        "global_defs {{\n log_unknown_vrids\n}}\n{}",
+        inst("")
+    ));
     assert!(c.global.log_unknown_vrids);
 }
 

@@ -53,8 +53,8 @@ pub struct Iface {
     /// Packets dropped before any instance could be named (unknown VRID, too short). Counted
     /// once here rather than on every instance, so a flood costs O(1) per packet.
     pub unrouted: Counters,
-    /// When an unknown VRID was last logged, and how many came since.
-    unknown_log: (Option<Instant>, u64),
+    /// When an unknown VRID was last logged.
+    unknown_logged: Option<Instant>,
     /// Packets the kernel dropped because a VRRP socket's queue was full (SO_RXQ_OVFL), over
     /// every such socket of both families this interface had, as of the last packet read.
     pub overflows: u64,
@@ -76,7 +76,7 @@ impl Iface {
             v4: Side::new(),
             v6: Side::new(),
             unrouted: Counters::default(),
-            unknown_log: (None, 0),
+            unknown_logged: None,
             overflows: 0,
             sock_overflows: [0; 2],
         }
@@ -87,18 +87,15 @@ impl Iface {
     /// the socket filter passes a sample (`sys::bpf::SAMPLE`), so the counts are of that sample.
     pub fn unknown_vrid(&mut self, now: Instant, vrid: u8, src: IpAddr, log: bool) {
         let total = self.unrouted.count(Drop::Vrid);
-        let (last, since) = &mut self.unknown_log;
-        *since += 1;
+        let last = &mut self.unknown_logged;
         if !log || last.is_some_and(|t| now < t + super::router::DROP_LOG_PERIOD) {
             return;
         }
         log::info!(
-            "Unknown VRID({vrid}) received on interface({}) from {src}. ignoring... \
-             ({since} since the last such line, {total} in all)",
+            "Unknown VRID({vrid}) received on interface({}) from {src}. ignoring... ({total} in all)",
             self.name
         );
         *last = Some(now);
-        *since = 0;
     }
 
     /// The dispatch table of `family`.
