@@ -81,7 +81,7 @@ pub const AD_RANDOM: u32 = (libc::SKF_AD_OFF + libc::SKF_AD_RANDOM) as u32;
 /// one `jset`, without a `mod`. 64: the ~150k packets/s one flooding host sends here reach a
 /// 1 % CPU backup at ~2.3k/s, which its queue absorbs between the time slices it gets
 /// (`tests/hostile.rs`), while a misconfigured peer at `advert_int 1` is seen after about a
-/// minute on average (64 s; 95 % within 3 minutes).
+/// minute on average (64 s; 95 % within 190 s).
 pub const SAMPLE: u32 = 64;
 
 /// The most instructions [`program`] emits: three to sample, two, one per VRID, a block of at
