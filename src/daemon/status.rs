@@ -130,7 +130,21 @@ impl View<'_> {
     }
 }
 
-/// `10.99.0.100/24 dev eth0 scope global set`, as keepalived prints a virtual address.
+/// The JSON strings of `vips`, comma-separated.
+fn vip_list(o: &mut String, vips: &[config::Vip], cfg: &config::Instance, set: bool) {
+    for (j, vip) in vips.iter().enumerate() {
+        if j > 0 {
+            o.push(',');
+        }
+        let mut s = String::new();
+        vip_text(&mut s, vip, cfg, set);
+        let _ = write!(o, "{}", Json(&s));
+    }
+}
+
+/// `10.99.0.100/24 dev eth0 scope global set`, as keepalived prints a virtual address (an
+/// IPv6 one with `preferred_lft forever`). The scope is the one vrrpd adds, where keepalived
+/// 2.2.7 says `global` for every IPv6 address, fe80::1 included.
 fn vip_text(out: &mut String, v: &config::Vip, cfg: &config::Instance, set: bool) {
     let _ = write!(out, "{}/{}", v.addr, v.prefix_len);
     if let Some(b) = v.brd {
@@ -142,6 +156,9 @@ fn vip_text(out: &mut String, v: &config::Vip, cfg: &config::Instance, set: bool
         None => write!(out, " dev {}", cfg.link_of(v)),
     };
     let _ = write!(out, " scope {}", Scope(v.scope));
+    if v.addr.is_ipv6() {
+        out.push_str(" preferred_lft forever");
+    }
     if let Some(l) = &v.label {
         let _ = write!(out, " label {l}");
     }
@@ -244,13 +261,11 @@ pub fn json(views: &[View<'_>]) -> String {
             v.state_num(),
             c.version,
         );
-        for (j, vip) in c.vips.iter().enumerate() {
-            if j > 0 {
-                o.push(',');
-            }
-            let mut s = String::new();
-            vip_text(&mut s, vip, c, set);
-            let _ = write!(o, "{}", Json(&s));
+        vip_list(&mut o, &c.vips, c, set);
+        // keepalived writes the excluded addresses only when there are some.
+        if !c.extras.addrs.is_empty() {
+            o.push_str("],\"evips\":[");
+            vip_list(&mut o, &c.extras.addrs, c, set);
         }
         let master = v.master().map(|a| a.to_string()).unwrap_or_default();
         let _ = write!(
@@ -584,6 +599,41 @@ mod tests {
     }
 
     /// An IPv6 instance's topology names its family and ff02::12, as keepalived 2.2.7's does.
+    #[test]
+    fn json_lists_excluded_addresses_and_ipv6_lifetimes_as_keepalived() {
+        // keepalived 2.2.7 wrote, for this instance: "vips":["fd99:70::1/64 dev eth0 scope
+        // global preferred_lft forever set"],"evips":["10.99.70.101/24 dev eth0 scope global
+        // set"], and no "evips" at all for an instance without excluded addresses.
+        let text = "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 52\n \
+                    virtual_ipaddress {\n fd99:70::1/64\n }\n virtual_ipaddress_excluded {\n \
+                    10.99.70.101/24\n }\n}\n\
+                    vrrp_instance VI_4 {\n interface eth0\n virtual_router_id 51\n \
+                    virtual_ipaddress {\n 10.0.0.1/24\n }\n}\n";
+        let loaded = config::load_str(text, "t.conf");
+        let c = loaded.config.expect("a valid config");
+        let stats = Stats::default();
+        let views: Vec<View<'_>> = c
+            .instances
+            .iter()
+            .map(|cfg| View {
+                cfg,
+                state: State::Master,
+                priority: 100,
+                master_adver_int_cs: 100,
+                adverts_rx: 0,
+                adverts_tx: 0,
+                drops: Counters::default(),
+                stats: &stats,
+                src: None,
+                ifindex: 3,
+            })
+            .collect();
+        let j = json(&views);
+        let want = r#""vips":["fd99:70::1\/64 dev eth0 scope global preferred_lft forever set"],"evips":["10.99.70.101\/24 dev eth0 scope global set"],"auth_type""#;
+        assert!(j.contains(want), "{j}");
+        assert_eq!(j.matches("\"evips\"").count(), 1, "{j}");
+    }
+
     #[test]
     fn data_of_an_ipv6_instance_names_ff02_12() {
         let text = "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 51\n \
