@@ -265,6 +265,36 @@ fn wrong_auth_pass_is_ignored_and_counted() {
 }
 
 #[test]
+fn auth_type_on_one_side_only_is_a_type_mismatch() {
+    let Some(lab) = Lab::new("hfat", 2) else {
+        return;
+    };
+    let pass = Vi::v2(100);
+    let none = Vi {
+        auth_pass: None,
+        ..Vi::v2(200)
+    };
+    let d1 = start_master(&lab, 1, &pass);
+    let d2 = lab.dut(2, &conf(std::slice::from_ref(&none)));
+    let ok = lab.wait_holders(VIP, &[1, 2], none.master_down() + 2 * MARGIN);
+    assert!(ok, "{}\n{}", describe(&d1), describe(&d2));
+    std::thread::sleep(3 * S);
+    if is_vrrpd(&d2) {
+        // Its socket filter checks no password, so each of r1's adverts reaches it and is
+        // counted as keepalived counts it: authtype_mismatch, not auth_failure.
+        let b = dump(&d2);
+        assert!(b.get("authtype") >= 2, "{b:?}");
+        assert_eq!((b.get("auth"), b.get("adverts_rx")), (0, 0), "{b:?}");
+        assert!(
+            d2.log()
+                .contains("authentication type differs (auth_type PASS on one side only)"),
+            "{}",
+            describe(&d2)
+        );
+    }
+}
+
+#[test]
 fn unicast_peers_work_with_multicast_dropped() {
     let Some(lab) = Lab::new("vfuni", 3) else {
         return;

@@ -118,7 +118,7 @@ fn wrong_password_and_unknown_vrid_are_counted_and_logged_without_effect() {
     let m = master.log();
     let auth_lines = |log: &str| {
         log.lines()
-            .filter(|l| l.contains("(VI_1) dropped") && l.contains("authentication mismatch"))
+            .filter(|l| l.contains("(VI_1) dropped") && l.contains("received an invalid passwd"))
             .count()
     };
     let unknown = "Unknown VRID(77) received on interface(eth0) from 10.99.2.13. ignoring...";

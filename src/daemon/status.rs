@@ -283,7 +283,7 @@ pub fn json(views: &[View<'_>]) -> String {
             "\"stats\":{{\"advert_rcvd\":{},\"advert_sent\":{},\"become_master\":{},\
              \"release_master\":{},\"packet_len_err\":{},\"advert_interval_err\":{},\
              \"ip_ttl_err\":{},\"invalid_type_rcvd\":{},\"addr_list_err\":{},\
-             \"invalid_authtype\":0,\"authtype_mismatch\":0,\"auth_failure\":{},\
+             \"invalid_authtype\":0,\"authtype_mismatch\":{},\"auth_failure\":{},\
              \"pri_zero_rcvd\":{},\"pri_zero_sent\":{},\"checksum_err\":{},\"version_err\":{},\
              \"unicast_peer_err\":{},\"vrid_err\":{}}}}}",
             v.adverts_rx,
@@ -295,6 +295,7 @@ pub fn json(views: &[View<'_>]) -> String {
             v.drop(Drop::Ttl),
             v.drop(Drop::Type),
             v.drop(Drop::Addrs),
+            v.drop(Drop::AuthType),
             v.drop(Drop::Auth),
             v.stats.pri_zero_rcvd,
             v.stats.pri_zero_sent,
@@ -318,7 +319,7 @@ pub fn stats(views: &[View<'_>]) -> String {
              Became master: {}\n  Released master: {}\n  Packet Errors:\n    Length: {}\n    \
              TTL: {}\n    Invalid Type: {}\n    Advertisement Interval: {}\n    \
              Address List: {}\n  Authentication Errors:\n    Invalid Type: 0\n    \
-             Type Mismatch: 0\n    Failure: {}\n  Priority Zero:\n    Received: {}\n    \
+             Type Mismatch: {}\n    Failure: {}\n  Priority Zero:\n    Received: {}\n    \
              Sent: {}\n",
             v.cfg.name,
             v.adverts_rx,
@@ -330,6 +331,7 @@ pub fn stats(views: &[View<'_>]) -> String {
             v.drop(Drop::Type),
             v.drop(Drop::Interval),
             v.drop(Drop::Addrs),
+            v.drop(Drop::AuthType),
             v.drop(Drop::Auth),
             v.stats.pri_zero_rcvd,
             v.stats.pri_zero_sent,

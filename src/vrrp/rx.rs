@@ -20,7 +20,7 @@ pub enum Drop {
     Version,
     Type,
     Checksum,
-    /// v2: authentication type or password differ.
+    /// v2: the password differs (both sides use auth_type PASS).
     Auth,
     /// v2: advert interval differs from ours (RFC 3768 §7.1).
     Interval,
@@ -30,10 +30,12 @@ pub enum Drop {
     Peer,
     /// A VRID no instance on this interface runs.
     Vrid,
+    /// v2: the authentication type differs from ours (PASS on one side only, or another type).
+    AuthType,
 }
 
 impl Drop {
-    pub const ALL: [Drop; 10] = [
+    pub const ALL: [Drop; 11] = [
         Drop::Len,
         Drop::Ttl,
         Drop::Version,
@@ -44,6 +46,7 @@ impl Drop {
         Drop::Addrs,
         Drop::Peer,
         Drop::Vrid,
+        Drop::AuthType,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Drop {
             Drop::Addrs => "addrs",
             Drop::Peer => "peer",
             Drop::Vrid => "vrid",
+            Drop::AuthType => "authtype",
         }
     }
 }
@@ -163,13 +167,12 @@ fn check_as<A: vrrp::Address>(src: A, dst: A, msg: &[u8], want: &Spec) -> Result
         return Err(Drop::Version);
     }
     if repr.version == vrrp::Version::V2 {
-        let ok = match (repr.auth, want.auth) {
-            (vrrp::Auth::None, None) => true,
-            (vrrp::Auth::Pass(got), Some(ours)) => constant_time_eq(&got, &ours),
-            _ => false,
-        };
-        if !ok {
-            return Err(Drop::Auth);
+        // keepalived counts the two apart (auth_failure, authtype_mismatch).
+        match (repr.auth, want.auth) {
+            (vrrp::Auth::None, None) => {}
+            (vrrp::Auth::Pass(got), Some(ours)) if constant_time_eq(&got, &ours) => {}
+            (vrrp::Auth::Pass(_), Some(_)) => return Err(Drop::Auth),
+            _ => return Err(Drop::AuthType),
         }
         if repr.max_adver_int_cs != want.advert_int_cs {
             return Err(Drop::Interval);
@@ -304,7 +307,7 @@ mod tests {
             check(ip(&V2_PASS_1), &v2(Some(*b"wrong\0\0\0"))),
             Err(Drop::Auth)
         );
-        assert_eq!(check(ip(&V2_PASS_1), &v2(None)), Err(Drop::Auth));
+        assert_eq!(check(ip(&V2_PASS_1), &v2(None)), Err(Drop::AuthType));
         let slow = Spec {
             advert_int_cs: 200,
             ..v2(Some(PASS))
@@ -544,7 +547,7 @@ mod tests {
         c.count(Drop::Auth);
         assert_eq!(
             c.to_string(),
-            "dropped len 0 ttl 0 version 0 type 0 checksum 0 auth 2 interval 0 addrs 0 peer 0 vrid 0"
+            "dropped len 0 ttl 0 version 0 type 0 checksum 0 auth 2 interval 0 addrs 0 peer 0 vrid 0 authtype 0"
         );
     }
 }
