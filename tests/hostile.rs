@@ -223,15 +223,7 @@ fn flood_of_bad_adverts_changes_nothing() {
     let mut master = lab.vrrpd_with(1, &config(MASTER, BACKUP, 200), QUIET);
     let mut backup = lab.vrrpd_with(2, &config(BACKUP, MASTER, 100), QUIET);
 
-    let settled = common::wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
-        master.count("Entering MASTER STATE") == 2 && backup.count("Entering BACKUP STATE") >= 2
-    });
-    assert!(
-        settled,
-        "no election:\n{}\n---\n{}",
-        master.log(),
-        backup.log()
-    );
+    master.wait_elected_over(&backup, 2);
     assert!(lab.has_vip(1, "10.99.1.100"));
     let transitions = |d: &Daemon| d.count("Entering");
     let (m_before, b_before) = (transitions(&master), transitions(&backup));
@@ -560,15 +552,7 @@ fn cpu_starved_backup_under_a_flood_stays_backup() {
     };
     let mut master = lab.vrrpd_with(1, &config(MASTER, BACKUP, 200), QUIET);
     let mut backup = lab.vrrpd_with(2, &config(BACKUP, MASTER, 100), QUIET);
-    let settled = common::wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
-        master.count("Entering MASTER STATE") == 2 && backup.count("Entering BACKUP STATE") >= 2
-    });
-    assert!(
-        settled,
-        "no election:\n{}\n---\n{}",
-        master.log(),
-        backup.log()
-    );
+    master.wait_elected_over(&backup, 2);
     let tag = std::process::id();
     let Some(qm) = CpuQuota::new(&format!("vrrpd-bhs-{tag}-r1"), master.pid(), QUOTA_PERCENT)
     else {
@@ -673,15 +657,7 @@ fn backup_waking_late_reads_its_queue_before_taking_over() {
     };
     let master = lab.vrrpd_with(1, &config(MASTER, BACKUP, 200), QUIET);
     let backup = lab.vrrpd_with(2, &big_queue(config(BACKUP, MASTER, 100)), QUIET);
-    let settled = common::wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
-        master.count("Entering MASTER STATE") == 2 && backup.count("Entering BACKUP STATE") >= 2
-    });
-    assert!(
-        settled,
-        "no election:\n{}\n---\n{}",
-        master.log(),
-        backup.log()
-    );
+    master.wait_elected_over(&backup, 2);
     let before = backup.count("Entering MASTER STATE");
     // Master_Down_Interval at priority 100 is 3.61 s; stay stopped longer.
     const STOPPED: Duration = Duration::from_millis(4500);

@@ -63,15 +63,7 @@ fn ipv6_backup_waking_late_reads_its_queue_and_the_filter_drops_other_vrids() {
         &conf(100, "    kernel_rx_buf_size 1048576\n"),
         Start::QUIET,
     );
-    let settled = wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
-        master.count("Entering MASTER STATE") == 1 && backup.count("Entering BACKUP STATE") >= 1
-    });
-    assert!(
-        settled,
-        "no election:\n{}\n---\n{}",
-        master.log(),
-        backup.log()
-    );
+    master.wait_elected_over(&backup, 1);
 
     // Other VRIDs are dropped in the kernel but for the filter's 1-in-64 sample (some 31 of
     // these 2000), which the daemon counts.

@@ -62,15 +62,7 @@ fn wrong_password_and_unknown_vrid_are_counted_and_logged_without_effect() {
     };
     let master = lab.vrrpd_with(1, &config(200, "    log_unknown_vrids\n"), Start::QUIET);
     let backup = lab.vrrpd_with(2, &config(100, ""), Start::QUIET);
-    let settled = common::wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
-        master.count("Entering MASTER STATE") == 1 && backup.count("Entering BACKUP STATE") >= 1
-    });
-    assert!(
-        settled,
-        "no election:\n{}\n---\n{}",
-        master.log(),
-        backup.log()
-    );
+    master.wait_elected_over(&backup, 1);
     let transitions = (master.count("Entering"), backup.count("Entering"));
 
     // 2 × 3000 adverts over 3 s: a peer's rate, far below a flood's.

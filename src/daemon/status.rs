@@ -567,6 +567,25 @@ pub fn write_atomic(name: &str, body: &str) -> io::Result<PathBuf> {
 mod tests {
     use super::*;
 
+    /// A view of each instance of `c`, in `state` at priority 100, on ifindex 3.
+    fn views<'a>(c: &'a config::Config, state: State, stats: &'a Stats) -> Vec<View<'a>> {
+        c.instances
+            .iter()
+            .map(|cfg| View {
+                cfg,
+                state,
+                priority: 100,
+                master_adver_int_cs: 100,
+                adverts_rx: 0,
+                adverts_tx: 0,
+                drops: Counters::default(),
+                stats,
+                src: None,
+                ifindex: 3,
+            })
+            .collect()
+    }
+
     #[test]
     fn json_strings_escape_like_json_c() {
         assert_eq!(
@@ -611,26 +630,11 @@ mod tests {
                     10.99.70.101/24\n }\n}\n\
                     vrrp_instance VI_4 {\n interface eth0\n virtual_router_id 51\n \
                     virtual_ipaddress {\n 10.0.0.1/24\n }\n}\n";
-        let loaded = config::load_str(text, "t.conf");
-        let c = loaded.config.expect("a valid config");
+        let c = config::load_str(text, "t.conf")
+            .config
+            .expect("a valid config");
         let stats = Stats::default();
-        let views: Vec<View<'_>> = c
-            .instances
-            .iter()
-            .map(|cfg| View {
-                cfg,
-                state: State::Master,
-                priority: 100,
-                master_adver_int_cs: 100,
-                adverts_rx: 0,
-                adverts_tx: 0,
-                drops: Counters::default(),
-                stats: &stats,
-                src: None,
-                ifindex: 3,
-            })
-            .collect();
-        let j = json(&views);
+        let j = json(&views(&c, State::Master, &stats));
         let want = r#""vips":["fd99:70::1\/64 dev eth0 scope global preferred_lft forever set"],"evips":["10.99.70.101\/24 dev eth0 scope global set"],"auth_type""#;
         assert!(j.contains(want), "{j}");
         assert_eq!(j.matches("\"evips\"").count(), 1, "{j}");
@@ -642,26 +646,11 @@ mod tests {
                     virtual_ipaddress {\n fe80::1/64\n }\n}\n\
                     vrrp_instance VI_4 {\n interface eth0\n virtual_router_id 51\n \
                     virtual_ipaddress {\n 10.0.0.1/24\n }\n}\n";
-        let loaded = config::load_str(text, "t.conf");
-        let c = loaded.config.expect("a valid config");
+        let c = config::load_str(text, "t.conf")
+            .config
+            .expect("a valid config");
         let stats = Stats::default();
-        let views: Vec<View<'_>> = c
-            .instances
-            .iter()
-            .map(|cfg| View {
-                cfg,
-                state: State::Backup,
-                priority: 100,
-                master_adver_int_cs: 100,
-                adverts_rx: 0,
-                adverts_tx: 0,
-                drops: Counters::default(),
-                stats: &stats,
-                src: None,
-                ifindex: 3,
-            })
-            .collect();
-        let d = data(&c.global, &views);
+        let d = data(&c.global, &views(&c, State::Backup, &stats));
         assert!(
             d.contains(" VRRP IPv4 mcast group = 224.0.0.18\n VRRP IPv6 mcast group = ff02::12\n"),
             "{d}"

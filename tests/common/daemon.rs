@@ -75,6 +75,20 @@ impl Daemon {
         String::from_utf8_lossy(all.get(mark..).unwrap_or_default()).into_owned()
     }
 
+    /// Waits (10 s at most) until this daemon has entered MASTER `n` times and `backup` has
+    /// entered BACKUP at least `n` times: `n` instances each elected, or a panic with both logs.
+    pub fn wait_elected_over(&self, backup: &Daemon, n: usize) {
+        let settled = wait_until(Duration::from_secs(10), Duration::from_millis(20), || {
+            self.count("Entering MASTER STATE") == n && backup.count("Entering BACKUP STATE") >= n
+        });
+        assert!(
+            settled,
+            "no election:\n{}\n---\n{}",
+            self.log(),
+            backup.log()
+        );
+    }
+
     /// Waits until a log line contains `needle`.
     pub fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
         wait_until(timeout, Duration::from_millis(20), || {
