@@ -209,14 +209,9 @@ impl Router {
         })
     }
 
-    /// The interface a VIP lives on (`config::Instance::link_of`).
-    pub fn dev_of<'a>(&'a self, v: &'a config::Vip) -> &'a str {
-        self.cfg.link_of(v)
-    }
-
-    /// The ifindex a VIP lives on (see `dev_of`).
+    /// The ifindex a VIP lives on (see `config::Instance::link_of`).
     pub fn ifindex_of(&self, v: &config::Vip, ifaces: &[Iface]) -> Option<u32> {
-        let name = self.dev_of(v);
+        let name = self.cfg.link_of(v);
         ifaces
             .iter()
             .find(|f| f.name == name)
@@ -483,7 +478,7 @@ impl Router {
             let Some(v) = self.vip_at((f / repeat) as usize) else {
                 return;
             };
-            let name = self.dev_of(v);
+            let name = self.cfg.link_of(v);
             let Some(dev) = ifaces.iter().find(|i| i.name == name && i.ifindex != 0) else {
                 continue;
             };
@@ -543,7 +538,7 @@ impl Router {
         let is_vmac = |dev: &str| self.cfg.vmacs.iter().any(|m| m.name == dev);
         let mut done: heapless::Vec<&str, { crate::limits::MAX_INTERFACES }> = heapless::Vec::new();
         for (n, v) in self.all_vips().enumerate() {
-            let dev = self.dev_of(v);
+            let dev = self.cfg.link_of(v);
             let wanted = is_vmac(dev) || self.cfg.garp_extra_if.all;
             if !wanted || Some(dev) == via || done.contains(&dev) {
                 continue;
