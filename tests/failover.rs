@@ -249,7 +249,7 @@ fn wrong_auth_pass_is_ignored_and_counted() {
     assert!(!after.contains("Entering BACKUP STATE"), "{after}");
     if is_vrrpd(&d1) {
         // The socket filter holds each side's password, so the kernel drops the other's
-        // adverts before they are queued: none is accepted, and only the filter's 1-in-64
+        // adverts before they are queued: none is accepted, and only the filter's 1-in-256
         // sample reaches the daemon, to be counted as `auth` (tests/sampled_drops.rs).
         let a = dump(&d1);
         assert_eq!(a.state, "MASTER", "{a:?}");

@@ -313,9 +313,9 @@ fn flood_of_bad_adverts_changes_nothing() {
 
     // What passes the socket filter (the right VRID and password) is counted by reason; of
     // the rest (random bytes, adverts cut before their password, wrong passwords, other
-    // VRIDs: kinds 0, 1, 4, 5, 7) only the filter's sample, 1 in 64, reaches the daemon.
+    // VRIDs: kinds 0, 1, 4, 5, 7) only the filter's sample, 1 in 256, reaches the daemon.
     let filtered: u64 = [0, 1, 4, 5, 7].iter().map(|&k| sent[k]).sum();
-    let most = 2 * filtered / 64 + 50;
+    let most = 2 * filtered / 256 + 50;
     for (who, d1, du) in [("master", &m1, &mu), ("backup", &b1, &bu)] {
         eprintln!("{who} VI_1 {:?}\n{who} VI_U {:?}", d1.fields, du.fields);
         for reason in ["ttl", "checksum", "auth", "vrid"] {
@@ -326,7 +326,7 @@ fn flood_of_bad_adverts_changes_nothing() {
         assert!(
             sampled <= most,
             "{who}: the socket filter let through {sampled} (len, auth, vrid) of {filtered} \
-             it should drop but for a 1 in 64 sample"
+             it should drop but for a 1 in 256 sample"
         );
     }
 
@@ -538,7 +538,7 @@ impl Drop for CpuQuota {
 /// the flood aimed at the backup: the right VRID with wrong passwords, other VRIDs, sent to
 /// its own address. Before the socket filter, the queue overflowed and the master's adverts
 /// were lost in it, so the backup took over from a live master. Now the kernel drops the
-/// flood before it is queued (all but its 1-in-64 sample), and a Master_Down expiry first
+/// flood before it is queued (all but its 1-in-256 sample), and a Master_Down expiry first
 /// reads what is queued, judging adverts by when they arrived.
 /// Of one CPU, for each router. Low enough that, before the filter, a release-built backup could
 /// not keep up with what one flooding host here sends (some 150k packets/s from two threads in

@@ -268,7 +268,7 @@ fn v3_backup_learns_the_masters_interval() {
 /// keepalived on r1 (priority 150) and the daemon under test on r2 (priority 100) that must
 /// refuse each other's adverts: both end up master, and vrrpd counts the drops as `counter`.
 /// `None`: vrrpd's socket filter drops them in the kernel (another VRID, a wrong password) but
-/// for its 1-in-64 sample, so none is accepted and few are counted (tests/sampled_drops.rs).
+/// for its 1-in-256 sample, so none is accepted and few are counted (tests/sampled_drops.rs).
 fn refused(prefix: &str, hi: Vi, lo: Vi, counter: Option<&str>) {
     let Some(lab) = Lab::new(prefix, 2) else {
         return;

@@ -1,5 +1,5 @@
 //! The IPv6 receive path at parity with IPv4 (tests/hostile.rs): the kernel's socket filter
-//! drops other VRIDs (but for its 1-in-64 sample), `kernel_rx_buf_size` sizes the queue, and a backup that could not run
+//! drops other VRIDs (but for its 1-in-256 sample), `kernel_rx_buf_size` sizes the queue, and a backup that could not run
 //! for longer than Master_Down_Interval judges the adverts queued meanwhile by their arrival
 //! stamps instead of taking over from a live master.
 
@@ -65,14 +65,14 @@ fn ipv6_backup_waking_late_reads_its_queue_and_the_filter_drops_other_vrids() {
     );
     master.wait_elected_over(&backup, 1);
 
-    // Other VRIDs are dropped in the kernel but for the filter's 1-in-64 sample (some 31 of
-    // these 2000), which the daemon counts.
+    // Other VRIDs are dropped in the kernel but for the filter's 1-in-256 sample (some 16 of
+    // these 4000), which the daemon counts.
     let flood = in_netns(&lab.ns(3), || {
         let ifindex = if_index("eth0");
         let sock = Vrrp6Socket::open("eth0", ifindex).expect("socket");
         let mut sent = 0u32;
         for vrid in [50u8, 52, 1, 255] {
-            for _ in 0..500 {
+            for _ in 0..1000 {
                 sent += u32::from(
                     sock.send(&bad_advert(vrid), router_ll(3), MULTICAST_V6)
                         .is_ok(),
@@ -81,13 +81,13 @@ fn ipv6_backup_waking_late_reads_its_queue_and_the_filter_drops_other_vrids() {
         }
         sent
     });
-    assert_eq!(flood.join().expect("flooder"), 2000);
+    assert_eq!(flood.join().expect("flooder"), 4000);
     std::thread::sleep(Duration::from_millis(300));
     let b1 = backup.must_dump("VI_1");
-    eprintln!("{} of 2000 other VRIDs sampled", b1.get("vrid"));
+    eprintln!("{} of 4000 other VRIDs sampled", b1.get("vrid"));
     assert!(
         (1..=100).contains(&b1.get("vrid")),
-        "not the filter's sample of 2000 other VRIDs: {:?}",
+        "not the filter's sample of 4000 other VRIDs: {:?}",
         b1.fields
     );
 

@@ -1,4 +1,4 @@
-//! What the socket filter drops is sampled (`sys::bpf::SAMPLE`, 1 in 64), so a peer with a
+//! What the socket filter drops is sampled (`sys::bpf::SAMPLE`, 1 in 256), so a peer with a
 //! wrong password or a VRID not run here is counted and logged again, and changes nothing.
 //! A master (with `log_unknown_vrids`) and a backup (without) share a LAN with a third host
 //! that sends, at a modest rate, adverts for the master's VRID at priority 255 with a wrong
@@ -14,9 +14,9 @@ use vrrpd::wire::vrrp::{self, Auth, Checksum, MULTICAST_V4, Version};
 
 const PEER: Ipv4Addr = Ipv4Addr::new(10, 99, 2, 13);
 const VIP: Ipv4Addr = Ipv4Addr::new(10, 99, 2, 100);
-/// Adverts of each kind sent; some 47 of each are sampled.
-const EACH: u64 = 3000;
-const SAMPLE: u64 = 64;
+/// Adverts of each kind sent; some 31 of each are sampled.
+const EACH: u64 = 8000;
+const SAMPLE: u64 = 256;
 
 fn config(priority: u8, global: &str) -> String {
     format!(
@@ -75,7 +75,7 @@ fn wrong_password_and_unknown_vrid_are_counted_and_logged_without_effect() {
         for i in 0..EACH {
             sent[0] += u64::from(sock.send_to(&wrong, MULTICAST_V4).is_ok());
             sent[1] += u64::from(sock.send_to(&other, MULTICAST_V4).is_ok());
-            if i % 100 == 99 {
+            if i % 200 == 199 {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
