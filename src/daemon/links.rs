@@ -1,6 +1,7 @@
 //! Following the kernel: links and addresses from netlink dumps and events, the VRRP sockets of
 //! each interface, and the source addresses that adverts come from.
 
+use std::io;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
@@ -325,24 +326,18 @@ impl Daemon {
         if f.v4.used {
             match VrrpSocket::open(&f.name, f.ifindex) {
                 Ok(sock) => {
-                    if let Err(e) = sock.set_filter(&rules[0]) {
-                        warn!(
-                            "({}) cannot attach the VRRP socket filter, every VRRP packet is queued: {e}",
-                            f.name
-                        );
-                    }
-                    if let Some(b) = rcvbuf {
-                        if let Err(e) = sock.set_rcvbuf(b) {
-                            warn!("({}) cannot set kernel_rx_buf_size {b}: {e}", f.name);
-                        }
-                    }
-                    log_meta(&f.name, sock.enable_meta());
+                    // In this order: nothing unfiltered is queued once the group is joined.
+                    log_setup(
+                        &f.name,
+                        "VRRP",
+                        sock.set_filter(&rules[0]),
+                        rcvbuf.map(|b| (b, sock.set_rcvbuf(b))),
+                        sock.enable_meta(),
+                        f.v4.multicast.then(|| {
+                            (IpAddr::V4(MULTICAST_V4), sock.join(MULTICAST_V4, f.ifindex))
+                        }),
+                    );
                     f.sock_overflows[0] = 0;
-                    if f.v4.multicast {
-                        if let Err(e) = sock.join(MULTICAST_V4, f.ifindex) {
-                            error!("({}) cannot join {MULTICAST_V4}: {e}", f.name);
-                        }
-                    }
                     let token = Token(IFACE_BASE + i);
                     match reg.register(&mut SourceFd(&sock.as_raw_fd()), token, Interest::READABLE)
                     {
@@ -356,24 +351,16 @@ impl Daemon {
         if f.v6.used {
             match Vrrp6Socket::open(&f.name, f.ifindex) {
                 Ok(sock) => {
-                    if let Err(e) = sock.set_filter(&rules[1]) {
-                        warn!(
-                            "({}) cannot attach the IPv6 VRRP socket filter, every VRRP packet is queued: {e}",
-                            f.name
-                        );
-                    }
-                    if let Some(b) = rcvbuf {
-                        if let Err(e) = sock.set_rcvbuf(b) {
-                            warn!("({}) cannot set kernel_rx_buf_size {b}: {e}", f.name);
-                        }
-                    }
-                    log_meta(&f.name, sock.enable_meta());
+                    log_setup(
+                        &f.name,
+                        "IPv6 VRRP",
+                        sock.set_filter(&rules[1]),
+                        rcvbuf.map(|b| (b, sock.set_rcvbuf(b))),
+                        sock.enable_meta(),
+                        f.v6.multicast
+                            .then(|| (IpAddr::V6(MULTICAST_V6), sock.join(MULTICAST_V6))),
+                    );
                     f.sock_overflows[1] = 0;
-                    if f.v6.multicast {
-                        if let Err(e) = sock.join(MULTICAST_V6) {
-                            error!("({}) cannot join {MULTICAST_V6}: {e}", f.name);
-                        }
-                    }
                     let token = Token(IFACE6_BASE + i);
                     match reg.register(&mut SourceFd(&sock.as_raw_fd()), token, Interest::READABLE)
                     {
@@ -520,11 +507,30 @@ fn is_vip(routers: &[Router], ifaces: &[Iface], ifindex: u32, addr: IpAddr) -> b
 
 /// Says at debug level what a VRRP socket goes without: arrival times and overflow counts are
 /// a help, not a need (old kernels, qemu-user).
-fn log_meta(name: &str, (ovfl, stamp): (std::io::Result<()>, std::io::Result<()>)) {
+/// Logs how setting up one of `name`'s `what` sockets went: its filter, its queue size
+/// (`kernel_rx_buf_size`), arrival times and overflow counts, and the group it joined. The
+/// same steps for both families; only the calls differ.
+fn log_setup(
+    name: &str,
+    what: &str,
+    filter: io::Result<bool>,
+    rcvbuf: Option<(u32, io::Result<()>)>,
+    (ovfl, stamp): (io::Result<()>, io::Result<()>),
+    join: Option<(IpAddr, io::Result<()>)>,
+) {
+    if let Err(e) = filter {
+        warn!("({name}) cannot attach the {what} socket filter, every VRRP packet is queued: {e}");
+    }
+    if let Some((b, Err(e))) = rcvbuf {
+        warn!("({name}) cannot set kernel_rx_buf_size {b}: {e}");
+    }
     if let Err(e) = ovfl {
         debug!("({name}) no queue overflow counts (SO_RXQ_OVFL): {e}");
     }
     if let Err(e) = stamp {
         debug!("({name}) no arrival times (SO_TIMESTAMPNS): {e}");
+    }
+    if let Some((group, Err(e))) = join {
+        error!("({name}) cannot join {group}: {e}");
     }
 }
