@@ -39,27 +39,10 @@ fn vi(priority: u8) -> Vi {
     Vi::v3(priority)
 }
 
-/// IPv6 addresses on router `i`'s eth0 ("ADDR/LEN"), with their flags after a space.
-fn addrs6(lab: &Lab, i: usize) -> Vec<String> {
-    lab.ip(i, &["-6", "-o", "addr", "show", "dev", "eth0"])
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace().skip_while(|w| *w != "inet6");
-            w.next()?;
-            let addr = w.next()?.to_string();
-            Some(format!("{addr} {}", w.collect::<Vec<_>>().join(" ")))
-        })
-        .collect()
-}
-
-fn has6(lab: &Lab, i: usize, addr: &str) -> bool {
-    addrs6(lab, i)
-        .iter()
-        .any(|a| a.split('/').next() == Some(addr))
-}
-
 fn holders6(lab: &Lab, addr: &str) -> Vec<usize> {
-    (1..=lab.n).filter(|&i| has6(lab, i, addr)).collect()
+    (1..=lab.n)
+        .filter(|&i| lab.has_addr6(i, "eth0", addr))
+        .collect()
 }
 
 fn wait_holders6(lab: &Lab, addr: &str, who: &[usize], timeout: Duration) -> bool {
@@ -78,11 +61,15 @@ fn router_ll(i: usize) -> String {
 fn wait_dad(lab: &Lab) {
     for i in 1..=lab.n {
         let ok = wait_until(10 * S, Duration::from_millis(50), || {
-            addrs6(lab, i)
+            lab.addrs6_on(i, "eth0")
                 .iter()
                 .any(|a| a.starts_with("fe80::") && !a.contains("tentative"))
         });
-        assert!(ok, "r{i}: no usable link-local: {:?}", addrs6(lab, i));
+        assert!(
+            ok,
+            "r{i}: no usable link-local: {:?}",
+            lab.addrs6_on(i, "eth0")
+        );
     }
 }
 
@@ -140,7 +127,10 @@ fn ipv6_pair_elects_announces_and_fails_over() {
         std::thread::sleep(Duration::from_millis(50));
     }
     // Added without DAD: usable at once, never tentative.
-    let vip = addrs6(&lab, 1).into_iter().find(|a| a.starts_with(VIP6));
+    let vip = lab
+        .addrs6_on(1, "eth0")
+        .into_iter()
+        .find(|a| a.starts_with(VIP6));
     assert!(
         vip.as_deref()
             .is_some_and(|a| a.contains("nodad") && !a.contains("tentative")),
@@ -458,9 +448,9 @@ fn no_link_local_is_fault_until_one_appears() {
     );
     std::thread::sleep(S);
     assert!(
-        !has6(&lab, 1, VIP6),
+        !lab.has_addr6(1, "eth0", VIP6),
         "a VIP without a source: {:?}",
-        addrs6(&lab, 1)
+        lab.addrs6_on(1, "eth0")
     );
     // A tentative link-local is not usable yet; once DAD is done, the owner takes over.
     lab.ip(1, &["addr", "add", "fe80::99:1/64", "dev", "eth0"]);
@@ -664,7 +654,7 @@ fn frr_handover(prefix: &str, frr_on: usize) {
     };
     let (hi, lo) = (secs(150), secs(100));
     // vrrpd is master when the VIP is on its eth0.
-    let holds = |i: usize| has6(&lab, i, VIP6);
+    let holds = |i: usize| lab.has_addr6(i, "eth0", VIP6);
     // FRR sends its first IPv6 advert late (after its macvlan's DAD).
     let first = hi.master_down() + 2 * MARGIN + 2 * S;
     let start_frr = |i: usize| lab.frr(i, &fvr(i));

@@ -927,19 +927,10 @@ fn rules6(lab: &Lab, i: usize) -> Vec<String> {
 
 /// IPv6 addresses on router `i`'s `dev`, without their prefix length.
 fn addrs6(lab: &Lab, i: usize, dev: &str) -> Vec<String> {
-    let out = lab.ip(i, &["-6", "-o", "addr", "show", "dev", dev]);
-    let mut v = Vec::new();
-    for line in out.lines() {
-        let mut w = line.split_whitespace();
-        while let Some(word) = w.next() {
-            if word == "inet6" {
-                if let Some(a) = w.next().and_then(|a| a.split('/').next()) {
-                    v.push(a.to_string());
-                }
-            }
-        }
-    }
-    v
+    lab.addrs6_on(i, dev)
+        .iter()
+        .filter_map(|a| a.split('/').next().map(str::to_string))
+        .collect()
 }
 
 fn sorted(v: &[&str]) -> Vec<String> {

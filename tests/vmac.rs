@@ -697,35 +697,15 @@ fn router_ll(i: usize) -> String {
     format!("fe80::99:ff:fe00:{i:x}")
 }
 
-/// IPv6 addresses on `dev` of router `i`, "ADDR/LEN flags…".
-fn addrs6_on(lab: &Lab, i: usize, dev: &str) -> Vec<String> {
-    let r = lab.try_ip(i, &["-6", "-o", "addr", "show", "dev", dev]);
-    r.stdout
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace().skip_while(|w| *w != "inet6");
-            w.next()?;
-            let addr = w.next()?.to_string();
-            Some(format!("{addr} {}", w.collect::<Vec<_>>().join(" ")))
-        })
-        .collect()
-}
-
-fn has6_on(lab: &Lab, i: usize, dev: &str, addr: &str) -> bool {
-    addrs6_on(lab, i, dev)
-        .iter()
-        .any(|a| a.split('/').next() == Some(addr))
-}
-
 fn holds_vip6_on_vmac(lab: &Lab, i: usize) -> bool {
-    has6_on(lab, i, "vrrp.51", VIP6)
+    lab.has_addr6(i, "vrrp.51", VIP6)
 }
 
 /// Every router's eth0 link-local has passed duplicate address detection.
 fn wait_dad(lab: &Lab) {
     for i in 1..=lab.n {
         let ok = wait_until(10 * S, S / 20, || {
-            addrs6_on(lab, i, "eth0")
+            lab.addrs6_on(i, "eth0")
                 .iter()
                 .any(|a| a.starts_with("fe80::") && !a.contains("tentative"))
         });
@@ -764,7 +744,7 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
         l1.contains(",UP") && l1.contains("addrgenmode none"),
         "{l1}"
     );
-    let a1 = addrs6_on(&lab, 1, "vrrp.51");
+    let a1 = lab.addrs6_on(1, "vrrp.51");
     for want in [LL_VIP6, VIP6, router_ll(1).as_str()] {
         assert!(
             a1.iter()
@@ -773,13 +753,13 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
             describe(&d1)
         );
     }
-    assert!(!has6_on(&lab, 1, "eth0", VIP6) && !has6_on(&lab, 1, "eth0", LL_VIP6));
+    assert!(!lab.has_addr6(1, "eth0", VIP6) && !lab.has_addr6(1, "eth0", LL_VIP6));
     let l2 = vmac_link(&lab, 2).expect("r2 has vrrp.51");
     assert!(
         !l2.contains(",UP") && l2.contains("addrgenmode none"),
         "{l2}"
     );
-    assert_eq!(addrs6_on(&lab, 2, "vrrp.51"), Vec::<String>::new());
+    assert_eq!(lab.addrs6_on(2, "vrrp.51"), Vec::<String>::new());
     for key in ["accept_ra", "accept_dad"] {
         let key = format!("ipv6/conf/vrrp.51/{key}");
         assert_eq!(sysctl(&lab, 2, &key), "0", "{key}");
@@ -803,9 +783,9 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     // link-local.
     master_dies(&lab, V6, &mut d1, &d2);
     assert!(
-        has6_on(&lab, 2, "vrrp.51", &router_ll(2)),
+        lab.has_addr6(2, "vrrp.51", &router_ll(2)),
         "{:?}",
-        addrs6_on(&lab, 2, "vrrp.51")
+        lab.addrs6_on(2, "vrrp.51")
     );
 
     // r1's frames: adverts from the virtual MAC with eth0's link-local as source, and
@@ -839,7 +819,7 @@ fn ipv6_gateway_keeps_its_mac_across_a_kill_without_neighbour_adverts() {
     // Stop: priority 0, then the VIPs and the macvlan go; eth0 is as it was.
     assert_eq!(d2.term(), Some(0), "{}", describe(&d2));
     assert_eq!(vmac_link(&lab, 2), None);
-    assert!(!has6_on(&lab, 2, "eth0", VIP6) && !has6_on(&lab, 2, "eth0", LL_VIP6));
+    assert!(!lab.has_addr6(2, "eth0", VIP6) && !lab.has_addr6(2, "eth0", LL_VIP6));
     assert_eq!(arp_settings(&lab, 2), ["0", "0", "0"], "{}", describe(&d2));
 }
 
@@ -890,9 +870,9 @@ fn ipv6_vmac_xmit_base_with_garp_extra_if_refreshes_the_virtual_mac() {
     wait_holder(&lab, V6, 1, 150, &d);
     std::thread::sleep(3 * S + S / 2);
     assert!(
-        !has6_on(&lab, 1, "vrrp.51", &router_ll(1)),
+        !lab.has_addr6(1, "vrrp.51", &router_ll(1)),
         "{:?}",
-        addrs6_on(&lab, 1, "vrrp.51")
+        lab.addrs6_on(1, "vrrp.51")
     );
     assert_eq!(d.term(), Some(0), "{}", describe(&d));
     let pcap = cap.stop();
@@ -955,7 +935,7 @@ fn ipv6_preempted_master_sends_no_mld_from_the_virtual_mac() {
     assert!(!frames.is_empty());
     assert!(frames.iter().all(|f| f[0].ends_with(":vrrp")), "{frames:?}");
     assert_eq!(vmac_link(&lab, 2).map(|l| l.contains(",UP")), Some(false));
-    assert_eq!(addrs6_on(&lab, 2, "vrrp.51"), Vec::<String>::new());
+    assert_eq!(lab.addrs6_on(2, "vrrp.51"), Vec::<String>::new());
 }
 
 /// The copy of eth0's link-local on the macvlan follows the source: a lower link-local on
@@ -968,17 +948,17 @@ fn ipv6_vmac_source_follows_the_link_local() {
     wait_dad(&lab);
     let d = lab.vrrpd(1, &vmac6_conf(150, ""));
     let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
-        holds_vip6_on_vmac(&lab, 1) && has6_on(&lab, 1, "vrrp.51", &router_ll(1))
+        holds_vip6_on_vmac(&lab, 1) && lab.has_addr6(1, "vrrp.51", &router_ll(1))
     });
     assert!(ok, "{}", describe(&d));
     lab.ip(1, &["addr", "add", "fe80::5/64", "dev", "eth0", "nodad"]);
     let ok = wait_until(2 * S, S / 20, || {
-        has6_on(&lab, 1, "vrrp.51", "fe80::5") && !has6_on(&lab, 1, "vrrp.51", &router_ll(1))
+        lab.has_addr6(1, "vrrp.51", "fe80::5") && !lab.has_addr6(1, "vrrp.51", &router_ll(1))
     });
-    assert!(ok, "{:?}\n{}", addrs6_on(&lab, 1, "vrrp.51"), describe(&d));
+    assert!(ok, "{:?}\n{}", lab.addrs6_on(1, "vrrp.51"), describe(&d));
     lab.ip(1, &["addr", "del", "fe80::5/64", "dev", "vrrp.51"]);
-    let ok = wait_until(2 * S, S / 20, || has6_on(&lab, 1, "vrrp.51", "fe80::5"));
-    assert!(ok, "{:?}\n{}", addrs6_on(&lab, 1, "vrrp.51"), describe(&d));
+    let ok = wait_until(2 * S, S / 20, || lab.has_addr6(1, "vrrp.51", "fe80::5"));
+    assert!(ok, "{:?}\n{}", lab.addrs6_on(1, "vrrp.51"), describe(&d));
     assert!(
         d.log()
             .contains("fe80::5 was removed from its macvlan; restoring it")
@@ -1002,7 +982,7 @@ fn dual_stack_macvlans_answer_for_their_own_family_only() {
     let v6 = vmac6_conf(150, "").replace("use_vmac\n", "use_vmac vrrp6.51\n");
     let d = lab.vrrpd(1, &format!("{v4}{v6}"));
     let ok = wait_until(Vi::v3(150).master_down() + 2 * MARGIN, S / 20, || {
-        lab.has_addr(1, "vrrp4.51", VIP) && has6_on(&lab, 1, "vrrp6.51", VIP6)
+        lab.has_addr(1, "vrrp4.51", VIP) && lab.has_addr6(1, "vrrp6.51", VIP6)
     });
     assert!(ok, "{}", describe(&d));
     assert_eq!(sysctl(&lab, 1, "ipv4/conf/vrrp6.51/arp_ignore"), "1");

@@ -146,9 +146,7 @@ fn link(lab: &Lab, i: usize, name: &str) -> Option<String> {
 
 /// Router `i`'s `dev` has `addr` (either family).
 fn has(lab: &Lab, i: usize, dev: &str, addr: &str) -> bool {
-    let out = lab.try_ip(i, &["-o", "addr", "show", "dev", dev]).stdout;
-    out.split_whitespace()
-        .any(|w| w.split('/').next() == Some(addr))
+    lab.has_addr(i, dev, addr) || lab.has_addr6(i, dev, addr)
 }
 
 /// The three addresses on their macvlans in router `i` (keepalived's names).

@@ -484,6 +484,30 @@ impl Lab {
         out
     }
 
+    /// IPv6 addresses on router `i`'s `dev` as "ADDR/LEN flags…" (none if there is no `dev`).
+    pub fn addrs6_on(&self, i: usize, dev: &str) -> Vec<String> {
+        let r = run(
+            &t().ip,
+            &["-n", &self.ns(i), "-6", "-o", "addr", "show", "dev", dev],
+        );
+        r.stdout
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace().skip_while(|w| *w != "inet6");
+                w.next()?;
+                let addr = w.next()?.to_string();
+                Some(format!("{addr} {}", w.collect::<Vec<_>>().join(" ")))
+            })
+            .collect()
+    }
+
+    /// True if router `i`'s `dev` has IPv6 address `addr` (any prefix length).
+    pub fn has_addr6(&self, i: usize, dev: &str, addr: &str) -> bool {
+        self.addrs6_on(i, dev)
+            .iter()
+            .any(|a| a.split('/').next() == Some(addr))
+    }
+
     pub fn has_vip(&self, i: usize, vip: &str) -> bool {
         self.has_addr(i, "eth0", vip)
     }
